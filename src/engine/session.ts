@@ -1,0 +1,118 @@
+/**
+ * Execution: compiles a `Graph` to ONNX and runs it on ONNX Runtime's CPU execution provider.
+ *
+ * `Runtime` holds the session options (thread count, execution providers) and a cache of
+ * compiled sessions keyed by a caller-chosen signature (e.g. "train:B16:T128"): the graph is
+ * built and compiled once per shape signature and reused for every later step.
+ *
+ * Execution providers: the CPU provider is the default and the only one tested here. The npm
+ * package `onnxruntime-node` also ships CUDA (Linux x64) and DirectML/WebGPU builds; a user turns
+ * them on with `new Runtime({ executionProviders: ['cuda', 'cpu'] })` or the environment
+ * variable `ALIGNLAB_EP=cuda` (comma separated), after letting onnxruntime-node's install
+ * script fetch its CUDA binaries (`npm rebuild onnxruntime-node --onnxruntime-node-install=auto`).
+ */
+import * as ort from 'onnxruntime-node';
+import { type DType, type Graph, type Shape, shapeSize } from './ir.js';
+import { toOnnx } from './onnx.js';
+
+export type HostArray = Float32Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A host-side tensor: data plus shape. */
+export interface HostTensor {
+  data: HostArray;
+  shape: Shape;
+}
+
+export interface RuntimeOptions {
+  /** Intra-op threads (default: ALIGNLAB_THREADS or the number of cores, at most 2 here). */
+  threads?: number;
+  /** ONNX Runtime execution providers in priority order (default ['cpu'] or ALIGNLAB_EP). */
+  executionProviders?: string[];
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', int64: 'int64', int32: 'int32', bool: 'bool' };
+
+export function defaultThreads(): number {
+  const env = Number(process.env.ALIGNLAB_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return 2;
+}
+
+/** A compiled graph, ready to run. */
+export class CompiledGraph {
+  constructor(
+    readonly session: ort.InferenceSession,
+    readonly inputs: { name: string; shape: Shape; dtype: DType }[],
+    readonly outputs: { name: string; shape: Shape; dtype: DType }[],
+  ) {}
+
+  /**
+   * Runs the graph. `feeds` maps input names to host arrays (shapes are the graph's own).
+   * Returns the outputs as host arrays. Missing or wrongly sized inputs are reported by name.
+   */
+  async run(feeds: Record<string, HostArray>): Promise<Record<string, HostArray>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const inp of this.inputs) {
+      const data = feeds[inp.name];
+      if (!data) throw new Error(`run: missing input "${inp.name}" (${inp.dtype}[${inp.shape.join(', ')}])`);
+      const n = shapeSize(inp.shape);
+      if (data.length !== n) throw new Error(`run: input "${inp.name}" has ${data.length} values, expected ${n} for shape [${inp.shape.join(', ')}]`);
+      ortFeeds[inp.name] = new ort.Tensor(ORT_TYPE[inp.dtype], data as never, inp.shape as number[]);
+    }
+    const res = await this.session.run(ortFeeds);
+    const out: Record<string, HostArray> = {};
+    for (const o of this.outputs) out[o.name] = res[o.name].data as HostArray;
+    return out;
+  }
+}
+
+export class Runtime {
+  readonly threads: number;
+  readonly executionProviders: string[];
+  private readonly cache = new Map<string, Promise<CompiledGraph>>();
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.threads = opts.threads ?? defaultThreads();
+    this.executionProviders = opts.executionProviders ?? (process.env.ALIGNLAB_EP ? process.env.ALIGNLAB_EP.split(',') : ['cpu']);
+  }
+
+  /** Compiles a graph into a session (not cached). */
+  async compile(g: Graph): Promise<CompiledGraph> {
+    const bytes = toOnnx(g);
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: this.executionProviders,
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+    });
+    return new CompiledGraph(
+      session,
+      g.inputs.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })),
+      g.outputs.map((o) => ({ name: o.name, shape: o.tensor.shape, dtype: o.tensor.dtype })),
+    );
+  }
+
+  /** The session for `key`, building the graph with `build` the first time only. */
+  cached(key: string, build: () => Graph): Promise<CompiledGraph> {
+    let s = this.cache.get(key);
+    if (!s) {
+      s = this.compile(build());
+      this.cache.set(key, s);
+      s.catch(() => this.cache.delete(key));
+    }
+    return s;
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  async release(): Promise<void> {
+    const sessions = await Promise.allSettled([...this.cache.values()]);
+    this.cache.clear();
+    for (const s of sessions) if (s.status === 'fulfilled') await s.value.session.release();
+  }
+}
