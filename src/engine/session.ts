@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   threads?: number;
   /** ONNX Runtime execution providers in priority order (default ['cpu'] or ALIGNLAB_EP). */
   executionProviders?: string[];
+  /** Write ONNX Runtime's per-operator profile (Chrome trace JSON) with this file prefix. */
+  profilePrefix?: string;
 }
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', int64: 'int64', int32: 'int32', bool: 'bool' };
@@ -69,11 +71,13 @@ export class CompiledGraph {
 export class Runtime {
   readonly threads: number;
   readonly executionProviders: string[];
+  readonly profilePrefix?: string;
   private readonly cache = new Map<string, Promise<CompiledGraph>>();
 
   constructor(opts: RuntimeOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
     this.executionProviders = opts.executionProviders ?? (process.env.ALIGNLAB_EP ? process.env.ALIGNLAB_EP.split(',') : ['cpu']);
+    this.profilePrefix = opts.profilePrefix;
   }
 
   /** Compiles a graph into a session (not cached). */
@@ -87,6 +91,7 @@ export class Runtime {
       graphOptimizationLevel: 'all',
       enableCpuMemArena: true,
       enableMemPattern: true,
+      ...(this.profilePrefix ? { enableProfiling: true, profileFilePrefix: this.profilePrefix } : {}),
     });
     return new CompiledGraph(
       session,

@@ -1,0 +1,106 @@
+/**
+ * Optimizers and schedules over flat Float32Array parameter buffers.
+ *
+ * AdamW runs on the host in one fused loop over contiguous memory: measured on the reference
+ * model (4.2 M parameters) it is several times faster than the same update emitted as ~13
+ * separate ONNX elementwise operators, each of which streams the whole buffer through memory
+ * (see bench/README.md for the figures).
+ */
+
+export interface AdamWConfig {
+  /** β₁, the first-moment decay (default 0.9). */
+  beta1: number;
+  /** β₂, the second-moment decay (default 0.95, as in most LLM training recipes). */
+  beta2: number;
+  /** ε added to √v̂ (default 1e-8). */
+  eps: number;
+  /** Decoupled weight decay λ (default 0.1), applied where the decay mask is 1. */
+  weightDecay: number;
+}
+
+export const ADAMW_DEFAULTS: AdamWConfig = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
+
+export interface AdamWState {
+  step: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter 2019), with PyTorch's update order:
+ *   θ ← θ − η λ θ   (decoupled decay, masked)
+ *   m ← β₁ m + (1−β₁) g;   v ← β₂ v + (1−β₂) g²
+ *   θ ← θ − (η / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+ */
+export class AdamW {
+  readonly cfg: AdamWConfig;
+  state: AdamWState;
+
+  constructor(
+    size: number,
+    cfg: Partial<AdamWConfig> = {},
+    private readonly decayMask?: Uint8Array,
+  ) {
+    this.cfg = { ...ADAMW_DEFAULTS, ...cfg };
+    this.state = { step: 0, m: new Float32Array(size), v: new Float32Array(size) };
+  }
+
+  /** One update of `params` in place with gradient `grad` (already clipped/scaled) at learning rate `lr`. */
+  step(params: Float32Array, grad: Float32Array, lr: number): void {
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this.cfg;
+    const s = this.state;
+    s.step++;
+    const bc1 = 1 - b1 ** s.step;
+    const bc2 = 1 - b2 ** s.step;
+    const stepSize = lr / bc1;
+    const invSqrtBc2 = 1 / Math.sqrt(bc2);
+    const decay = 1 - lr * wd;
+    const { m, v } = s;
+    const mask = this.decayMask;
+    const n = params.length;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      const mi = b1 * m[i] + (1 - b1) * g;
+      const vi = b2 * v[i] + (1 - b2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      const p = mask === undefined || mask[i] ? params[i] * decay : params[i];
+      params[i] = p - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    }
+  }
+}
+
+/** Scales `grad` in place so its global L2 norm is at most `maxNorm`; returns the norm before clipping. */
+export function clipGradNorm(grad: Float32Array, maxNorm: number, norm = l2norm(grad)): number {
+  if (maxNorm > 0 && norm > maxNorm) {
+    const s = maxNorm / (norm + 1e-6);
+    for (let i = 0; i < grad.length; i++) grad[i] *= s;
+  }
+  return norm;
+}
+
+export function l2norm(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+}
+
+export interface ScheduleConfig {
+  /** Peak learning rate. */
+  lr: number;
+  /** Linear warmup steps from 0 to lr (default 0). */
+  warmupSteps: number;
+  /** Total optimizer steps; the cosine reaches minLr here. */
+  totalSteps: number;
+  /** Final learning rate as a fraction of lr (default 0.1). */
+  minLrRatio: number;
+}
+
+/** Linear warmup then cosine decay: the learning rate for optimizer step `step` (0-based). */
+export function learningRate(s: ScheduleConfig, step: number): number {
+  if (s.warmupSteps > 0 && step < s.warmupSteps) return (s.lr * (step + 1)) / s.warmupSteps;
+  const span = Math.max(1, s.totalSteps - s.warmupSteps);
+  const t = Math.min(1, (step - s.warmupSteps) / span);
+  const min = s.lr * s.minLrRatio;
+  return min + 0.5 * (s.lr - min) * (1 + Math.cos(Math.PI * t));
+}

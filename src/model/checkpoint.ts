@@ -1,0 +1,59 @@
+/**
+ * Model directories in Hugging Face layout: `config.json` (LlamaForCausalLM fields) and
+ * `model.safetensors` (HF parameter names, row-major float32). Both files are written
+ * atomically (temp file + rename), so an interrupted save never leaves a half-written model.
+ *
+ *   saveModel('runs/m', model);
+ *   const m2 = loadModel('runs/m');
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { readSafetensors, writeSafetensors, floatTensor, type TensorToWrite } from './safetensors.js';
+import { type LlamaConfig, toHfConfig, fromHfConfig } from './config.js';
+import { ParamSet, llamaParamSpecs, type HeadKind, HEAD_PARAMS } from './params.js';
+import { LlamaModel } from './model.js';
+import type { Runtime } from '../engine/session.js';
+import { Rng } from '../util/rng.js';
+
+export function saveModel(dir: string, model: LlamaModel, opts: { dtype?: 'F32' | 'F16' | 'BF16'; extraConfig?: Record<string, unknown> } = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const s of model.params.specs) tensors[s.name] = { dtype: opts.dtype ?? 'F32', shape: s.shape, data: model.params.get(s.name) };
+  writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  const heads = model.heads.length ? { alignlab_heads: model.heads } : {};
+  writeJsonAtomic(path.join(dir, 'config.json'), toHfConfig(model.cfg, { ...heads, ...opts.extraConfig }));
+}
+
+/** Reads config.json; errors name the file. */
+export function readModelConfig(dir: string): { cfg: LlamaConfig; raw: Record<string, unknown> } {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) throw new Error(`${dir}: not a model directory (no config.json)`);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: invalid JSON (${(e as Error).message})`);
+  }
+  return { cfg: fromHfConfig(raw, file), raw };
+}
+
+/**
+ * Loads a model directory. Every expected tensor must be present with its expected shape (one
+ * clear error naming the file and tensor otherwise); F16/BF16 weights are converted to float32.
+ */
+export function loadModel(dir: string, opts: { runtime?: Runtime; heads?: HeadKind[]; seed?: number } = {}): LlamaModel {
+  const { cfg, raw } = readModelConfig(dir);
+  const file = readSafetensors(path.join(dir, 'model.safetensors'));
+  const stored = (raw.alignlab_heads as HeadKind[] | undefined) ?? [];
+  const heads = [...new Set([...stored, ...(opts.heads ?? [])])];
+  const specs = llamaParamSpecs(cfg, heads);
+  // Fresh initialisation first: only heads the file lacks keep it.
+  const params = new ParamSet(specs).initialize(new Rng(opts.seed ?? 0).fork('heads'));
+  for (const s of specs) {
+    const isNewHead = heads.some((h) => !stored.includes(h) && [HEAD_PARAMS[h].weight, HEAD_PARAMS[h].bias].includes(s.name));
+    if (isNewHead) continue; // a head added now keeps its fresh initialisation
+    params.get(s.name).set(floatTensor(file, s.name, s.shape));
+  }
+  return new LlamaModel(cfg, params, opts.runtime, heads);
+}

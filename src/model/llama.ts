@@ -1,0 +1,195 @@
+/**
+ * The Llama forward pass (Hugging Face `LlamaForCausalLM` math), built as a graph.
+ *
+ *   h = embed(ids)
+ *   for each block:  h = h + attn(rmsnorm(h));  h = h + mlp(rmsnorm(h))
+ *   logits = lm_head(rmsnorm(h))
+ *
+ * RMSNorm: w ⊙ x / √(mean(x²) + ε). Attention: rotary position embeddings with Hugging Face's
+ * rotate-half convention (q' = q cos + rotate_half(q) sin, rotate_half(x) = [−x₂, x₁]), causal
+ * softmax(q kᵀ/√d_head) v, grouped-query attention by repeating each key/value head
+ * nHeads/nKVHeads times. MLP: SwiGLU, down(silu(gate(x)) ⊙ up(x)).
+ *
+ * Activations are kept as (B·T, d) matrices so every projection is one Gemm with the weight in
+ * its stored (out, in) layout (`x Wᵀ`); attention reshapes to (B, nh, T, hd).
+ *
+ *   const g = new Graph();
+ *   const P = paramInputs(g, llamaParamSpecs(cfg));
+ *   const ids = g.input('ids', [B, T], 'int64');
+ *   const { logits } = llamaForward(cfg, P, { ids });
+ */
+import { type Graph, type Tensor } from '../engine/ir.js';
+import * as ops from '../engine/ops.js';
+import { type LlamaConfig, headDim } from './config.js';
+import { type ParamSpec, type HeadKind, HEAD_PARAMS } from './params.js';
+import { HookPoints, type HookSpec, hookNames } from './hooks.js';
+
+export type Params = Record<string, Tensor>;
+
+/** One graph input per parameter, named as in Hugging Face. */
+export function paramInputs(g: Graph, specs: ParamSpec[]): Params {
+  return Object.fromEntries(specs.map((s) => [s.name, g.input(s.name, s.shape)]));
+}
+
+export interface ForwardInputs {
+  /** Token ids (B, T). */
+  ids: Tensor;
+  /** Position of each token (B, T); default 0…T−1 in every row. */
+  positions?: Tensor;
+  /** 1 for real tokens, 0 for padding (B, T); padded keys are never attended to. */
+  keyMask?: Tensor;
+}
+
+export interface ForwardOutputs {
+  /** Final normalized hidden state (B·T, d). */
+  hidden: Tensor;
+  /** Next-token logits (B·T, V). */
+  logits: Tensor;
+  /** Activations requested by the hook spec, in TransformerLens shapes. */
+  cache: { name: string; tensor: Tensor }[];
+}
+
+/** cos/sin tables (positions × head_dim) in float32 arithmetic, as Hugging Face computes them. */
+export function ropeTables(c: LlamaConfig, nPos: number): { cos: Float32Array; sin: Float32Array } {
+  const hd = headDim(c);
+  const half = hd / 2;
+  const f = Math.fround;
+  const inv = Array.from({ length: half }, (_, j) => f(1 / f(c.ropeTheta ** f((2 * j) / hd))));
+  const cos = new Float32Array(nPos * hd);
+  const sin = new Float32Array(nPos * hd);
+  for (let p = 0; p < nPos; p++) {
+    for (let j = 0; j < hd; j++) {
+      const a = f(p * inv[j % half]);
+      cos[p * hd + j] = Math.cos(a);
+      sin[p * hd + j] = Math.sin(a);
+    }
+  }
+  return { cos, sin };
+}
+
+/** The (hd × hd) matrix R with x R = rotate_half(x) = [−x₂, x₁]. */
+function rotateHalfMatrix(g: Graph, hd: number): Tensor {
+  const half = hd / 2;
+  const r = new Float32Array(hd * hd);
+  for (let j = 0; j < half; j++) {
+    r[(j + half) * hd + j] = -1; // out[j] = −x[j+half]
+    r[j * hd + (j + half)] = 1; // out[j+half] = x[j]
+  }
+  return g.constant(r, [hd, hd]);
+}
+
+/** RMSNorm over the last axis: w ⊙ x · rsqrt(mean(x²) + ε). Returns the scale too (for hooks). */
+function rmsNorm(x: Tensor, w: Tensor, eps: number): { out: Tensor; scale: Tensor } {
+  const scale = ops.rsqrt(ops.add(ops.reduceMean(ops.mul(x, x), [-1], true), x.graph.scalar(eps)));
+  return { out: ops.mul(ops.mul(x, scale), w), scale };
+}
+
+/** x Wᵀ (+ b): a torch.nn.Linear with weight stored (out, in). */
+function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+  const y = ops.gemm(x, w, false, true);
+  return b ? ops.add(y, b) : y;
+}
+
+export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hookSpec?: HookSpec): ForwardOutputs {
+  const g = inp.ids.graph;
+  const [B, T] = inp.ids.shape;
+  const d = c.dModel;
+  const nh = c.nHeads;
+  const nkv = c.nKVHeads;
+  const hd = headDim(c);
+  const BT = B * T;
+  const hooks = new HookPoints(g, hookSpec, hookNames(c.nLayers));
+
+  // Rotary tables for these positions: (T, 1, hd) shared by all rows, or (B, T, 1, hd) gathered.
+  let cos: Tensor;
+  let sin: Tensor;
+  if (inp.positions) {
+    const tab = ropeTables(c, c.maxSeqLen);
+    cos = ops.reshape(ops.gather(g.constant(tab.cos, [c.maxSeqLen, hd]), inp.positions), [B, T, 1, hd]);
+    sin = ops.reshape(ops.gather(g.constant(tab.sin, [c.maxSeqLen, hd]), inp.positions), [B, T, 1, hd]);
+  } else {
+    if (T > c.maxSeqLen) throw new Error(`sequence length ${T} exceeds maxSeqLen ${c.maxSeqLen}`);
+    const tab = ropeTables(c, T);
+    cos = g.constant(tab.cos, [T, 1, hd]);
+    sin = g.constant(tab.sin, [T, 1, hd]);
+  }
+  const R = rotateHalfMatrix(g, hd);
+  const rope = (x: Tensor, heads: number) => {
+    // x: (B, T, heads, hd) → x cos + (x R) sin
+    const rot = ops.reshape(ops.gemm(ops.reshape(x, [BT * heads, hd]), R), [B, T, heads, hd]);
+    return ops.add(ops.mul(x, cos), ops.mul(rot, sin));
+  };
+
+  // Additive attention bias: causal (T, T), plus −1e9 on padded keys (B, 1, 1, T).
+  const causal = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * T + j] = -1e9;
+  let bias: Tensor = g.constant(causal, [T, T]);
+  if (inp.keyMask) {
+    const pad = ops.mul(ops.sub(g.scalar(1), ops.reshape(inp.keyMask, [B, 1, 1, T])), g.scalar(-1e9));
+    bias = ops.add(bias, pad); // (B, 1, T, T)
+  }
+  const attnScale = g.scalar(1 / Math.sqrt(hd));
+
+  let h = ops.reshape(ops.gather(P['model.embed_tokens.weight'], inp.ids), [BT, d]); // (BT, d)
+  h = hooks.point('hook_embed', h, [B, T, d]);
+
+  for (let i = 0; i < c.nLayers; i++) {
+    const p = `model.layers.${i}`;
+    const b = `blocks.${i}`;
+    h = hooks.point(`${b}.hook_resid_pre`, h, [B, T, d]);
+
+    // --- attention
+    const n1 = rmsNorm(h, P[`${p}.input_layernorm.weight`], c.normEps);
+    hooks.point(`${b}.ln1.hook_scale`, n1.scale, [B, T, 1]);
+    const x = hooks.point(`${b}.ln1.hook_normalized`, n1.out, [B, T, d]);
+    let q = ops.reshape(linear(x, P[`${p}.self_attn.q_proj.weight`], P[`${p}.self_attn.q_proj.bias`]), [B, T, nh, hd]);
+    let k = ops.reshape(linear(x, P[`${p}.self_attn.k_proj.weight`], P[`${p}.self_attn.k_proj.bias`]), [B, T, nkv, hd]);
+    let v = ops.reshape(linear(x, P[`${p}.self_attn.v_proj.weight`], P[`${p}.self_attn.v_proj.bias`]), [B, T, nkv, hd]);
+    q = hooks.point(`${b}.attn.hook_q`, q, [B, T, nh, hd]);
+    k = hooks.point(`${b}.attn.hook_k`, k, [B, T, nkv, hd]);
+    v = hooks.point(`${b}.attn.hook_v`, v, [B, T, nkv, hd]);
+    q = hooks.point(`${b}.attn.hook_rot_q`, rope(q, nh), [B, T, nh, hd]);
+    k = hooks.point(`${b}.attn.hook_rot_k`, rope(k, nkv), [B, T, nkv, hd]);
+
+    const qh = ops.transpose(ops.mul(q, attnScale), [0, 2, 1, 3]); // (B, nh, T, hd)
+    let kh = ops.transpose(k, [0, 2, 3, 1]); // (B, nkv, hd, T)
+    let vh = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
+    if (nkv !== nh) {
+      // Grouped-query attention: each kv head serves nh/nkv query heads.
+      const rep = nh / nkv;
+      kh = ops.reshape(ops.expand(ops.reshape(kh, [B, nkv, 1, hd, T]), [B, nkv, rep, hd, T]), [B, nh, hd, T]);
+      vh = ops.reshape(ops.expand(ops.reshape(vh, [B, nkv, 1, T, hd]), [B, nkv, rep, T, hd]), [B, nh, T, hd]);
+    }
+    let scores = ops.add(ops.matmul(qh, kh), bias); // (B, nh, T, T)
+    scores = hooks.point(`${b}.attn.hook_attn_scores`, scores, [B, nh, T, T]);
+    const pattern = hooks.point(`${b}.attn.hook_pattern`, ops.softmax(scores, -1), [B, nh, T, T]);
+    let z = ops.transpose(ops.matmul(pattern, vh), [0, 2, 1, 3]); // (B, T, nh, hd)
+    z = hooks.point(`${b}.attn.hook_z`, z, [B, T, nh, hd]);
+    let attnOut = linear(ops.reshape(z, [BT, nh * hd]), P[`${p}.self_attn.o_proj.weight`]); // (BT, d)
+    attnOut = hooks.point(`${b}.hook_attn_out`, attnOut, [B, T, d]);
+    h = hooks.point(`${b}.hook_resid_mid`, ops.add(h, attnOut), [B, T, d]);
+
+    // --- MLP (SwiGLU)
+    const n2 = rmsNorm(h, P[`${p}.post_attention_layernorm.weight`], c.normEps);
+    hooks.point(`${b}.ln2.hook_scale`, n2.scale, [B, T, 1]);
+    const y = hooks.point(`${b}.ln2.hook_normalized`, n2.out, [B, T, d]);
+    const gate = hooks.point(`${b}.mlp.hook_pre`, linear(y, P[`${p}.mlp.gate_proj.weight`]), [B, T, c.dFF]);
+    const up = hooks.point(`${b}.mlp.hook_pre_linear`, linear(y, P[`${p}.mlp.up_proj.weight`]), [B, T, c.dFF]);
+    const act = hooks.point(`${b}.mlp.hook_post`, ops.mul(ops.silu(gate), up), [B, T, c.dFF]);
+    const mlpOut = hooks.point(`${b}.hook_mlp_out`, linear(act, P[`${p}.mlp.down_proj.weight`]), [B, T, d]);
+    h = hooks.point(`${b}.hook_resid_post`, ops.add(h, mlpOut), [B, T, d]);
+  }
+
+  const nf = rmsNorm(h, P['model.norm.weight'], c.normEps);
+  hooks.point('ln_final.hook_scale', nf.scale, [B, T, 1]);
+  const hidden = hooks.point('ln_final.hook_normalized', nf.out, [B, T, d]);
+  const lmHead = c.tieEmbeddings ? P['model.embed_tokens.weight'] : P['lm_head.weight'];
+  const logits = linear(hidden, lmHead); // (BT, V)
+  return { hidden, logits, cache: hooks.cached };
+}
+
+/** A scalar head on the final hidden state: (B·T, d) → (B, T). */
+export function scalarHead(P: Params, kind: HeadKind, hidden: Tensor, B: number, T: number): Tensor {
+  const hp = HEAD_PARAMS[kind];
+  return ops.reshape(linear(hidden, P[hp.weight], hp.bias ? P[hp.bias] : undefined), [B, T]);
+}

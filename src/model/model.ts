@@ -1,0 +1,159 @@
+/**
+ * `LlamaModel`: a configuration, its parameters, and the compiled graphs that run it.
+ *
+ * Graphs are built and compiled once per shape signature (batch × length × hook spec) and then
+ * cached by the runtime; parameters stay in host Float32Arrays and are fed to every run (no
+ * copy: ONNX Runtime reads the views directly).
+ *
+ *   const model = LlamaModel.init(cfg, { seed: 1 });
+ *   const { logits } = await model.forward([[1, 5, 7]]);          // (1·3, V) row-major
+ *   const { loss, grads } = await model.lossAndGrads(batch);
+ */
+import { Graph } from '../engine/ir.js';
+import { grad } from '../engine/autodiff.js';
+import { tokenCrossEntropy } from '../engine/losses.js';
+import { Runtime, type HostArray } from '../engine/session.js';
+import { type LlamaConfig } from './config.js';
+import { ParamSet, llamaParamSpecs, type HeadKind } from './params.js';
+import { llamaForward, paramInputs, scalarHead } from './llama.js';
+import { type HookSpec, hookSpecKey } from './hooks.js';
+import { Rng } from '../util/rng.js';
+
+/** A batch of token sequences of equal length, row-major (B·T). */
+export interface TokenBatch {
+  B: number;
+  T: number;
+  ids: BigInt64Array;
+}
+
+/** A language-modelling batch: inputs, next-token targets and per-token loss weights, each (B·T). */
+export interface LmBatch extends TokenBatch {
+  targets: BigInt64Array;
+  weights: Float32Array;
+}
+
+export interface ForwardOptions {
+  hooks?: HookSpec;
+  /** Values for the edit inputs the hook spec declares, keyed `hook:<name>:<kind>`. */
+  edits?: Record<string, Float32Array>;
+  /** Positions (B·T); default 0…T−1 per row. */
+  positions?: BigInt64Array;
+  /** 1 for real tokens, 0 for padding (B·T). */
+  keyMask?: Float32Array;
+  /** Also return the logits (default true); false skips the vocabulary projection. */
+  logits?: boolean;
+  /** Scalar heads to evaluate on the final hidden state. */
+  heads?: HeadKind[];
+}
+
+export interface ForwardResult {
+  /** (B·T, V) row-major, when requested. */
+  logits?: Float32Array;
+  /** Activations by hook name, in TransformerLens shapes. */
+  cache: Record<string, { data: Float32Array; shape: number[] }>;
+  /** Scalar head outputs (B·T) by head kind. */
+  heads: Partial<Record<HeadKind, Float32Array>>;
+}
+
+export function toBatch(rows: number[][]): TokenBatch {
+  const B = rows.length;
+  const T = rows[0]?.length ?? 0;
+  if (B === 0 || T === 0) throw new Error('toBatch: empty batch');
+  const ids = new BigInt64Array(B * T);
+  rows.forEach((r, b) => {
+    if (r.length !== T) throw new Error(`toBatch: row ${b} has length ${r.length}, expected ${T} (pad rows to equal length)`);
+    r.forEach((t, i) => (ids[b * T + i] = BigInt(t)));
+  });
+  return { B, T, ids };
+}
+
+export class LlamaModel {
+  /** Distinguishes this architecture's compiled graphs in a runtime shared by several models. */
+  private readonly graphKey: string;
+
+  constructor(
+    readonly cfg: LlamaConfig,
+    readonly params: ParamSet,
+    readonly runtime: Runtime = new Runtime(),
+    readonly heads: HeadKind[] = [],
+  ) {
+    this.graphKey = JSON.stringify([cfg, heads]);
+  }
+
+  /** A randomly initialised model (HF initializer_range 0.02; norms at 1). */
+  static init(cfg: LlamaConfig, opts: { seed: number; heads?: HeadKind[]; runtime?: Runtime }): LlamaModel {
+    const params = new ParamSet(llamaParamSpecs(cfg, opts.heads ?? [])).initialize(new Rng(opts.seed).fork('init'));
+    return new LlamaModel(cfg, params, opts.runtime, opts.heads ?? []);
+  }
+
+  private feeds(): Record<string, HostArray> {
+    return Object.fromEntries(this.params.views);
+  }
+
+  private checkIds(ids: BigInt64Array): void {
+    const V = BigInt(this.cfg.vocabSize);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0n || ids[i] >= V) throw new Error(`token id ${ids[i]} at position ${i} is outside the vocabulary (0…${this.cfg.vocabSize - 1})`);
+    }
+  }
+
+  /** Runs the forward pass; returns logits, cached activations and head values. */
+  async forward(batch: TokenBatch | number[][], opts: ForwardOptions = {}): Promise<ForwardResult> {
+    const b = Array.isArray(batch) ? toBatch(batch) : batch;
+    this.checkIds(b.ids);
+    const wantLogits = opts.logits ?? true;
+    const heads = opts.heads ?? [];
+    for (const h of heads) if (!this.heads.includes(h)) throw new Error(`model has no ${h} head`);
+    const key = [this.graphKey, 'fwd', b.B, b.T, hookSpecKey(opts.hooks), !!opts.positions, !!opts.keyMask, wantLogits, heads.join('+')].join(':');
+    const session = await this.runtime.cached(key, () => {
+      const g = new Graph();
+      const P = paramInputs(g, this.params.specs);
+      const ids = g.input('ids', [b.B, b.T], 'int64');
+      const positions = opts.positions ? g.input('positions', [b.B, b.T], 'int64') : undefined;
+      const keyMask = opts.keyMask ? g.input('keyMask', [b.B, b.T]) : undefined;
+      const out = llamaForward(this.cfg, P, { ids, positions, keyMask }, opts.hooks);
+      if (wantLogits) g.output('logits', out.logits);
+      for (const c of out.cache) g.output(`cache:${c.name}`, c.tensor);
+      for (const h of heads) g.output(`head:${h}`, scalarHead(P, h, out.hidden, b.B, b.T));
+      return g;
+    });
+    const feeds: Record<string, HostArray> = { ...this.feeds(), ids: b.ids, ...(opts.edits ?? {}) };
+    if (opts.positions) feeds.positions = opts.positions;
+    if (opts.keyMask) feeds.keyMask = opts.keyMask;
+    const res = await session.run(feeds);
+    const result: ForwardResult = { cache: {}, heads: {} };
+    if (wantLogits) result.logits = res.logits as Float32Array;
+    for (const o of session.outputs) {
+      if (o.name.startsWith('cache:')) result.cache[o.name.slice(6)] = { data: res[o.name] as Float32Array, shape: [...o.shape] };
+      if (o.name.startsWith('head:')) result.heads[o.name.slice(5) as HeadKind] = res[o.name] as Float32Array;
+    }
+    return result;
+  }
+
+  /**
+   * Loss and gradient of every parameter for one language-modelling batch (weighted token
+   * cross-entropy, see engine/losses.ts). One compiled graph computes forward, loss and backward.
+   */
+  async lossAndGrads(batch: LmBatch): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+    this.checkIds(batch.ids);
+    const { B, T } = batch;
+    const session = await this.runtime.cached(`${this.graphKey}:train:${B}:${T}`, () => {
+      const g = new Graph();
+      const P = paramInputs(g, this.params.specs);
+      const ids = g.input('ids', [B, T], 'int64');
+      const targets = g.input('targets', [B * T], 'int64');
+      const weights = g.input('weights', [B * T]);
+      const { logits } = llamaForward(this.cfg, P, { ids });
+      const { loss } = tokenCrossEntropy(logits, targets, weights);
+      const lmSpecs = this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
+      const grads = grad(loss, lmSpecs.map((s) => P[s.name]));
+      g.output('loss', loss);
+      lmSpecs.forEach((s, i) => g.output(`grad:${s.name}`, grads[i]));
+      return g;
+    });
+    const res = await session.run({ ...this.feeds(), ids: batch.ids, targets: batch.targets, weights: batch.weights });
+    const grads: Record<string, Float32Array> = {};
+    for (const o of session.outputs) if (o.name.startsWith('grad:')) grads[o.name.slice(5)] = res[o.name] as Float32Array;
+    return { loss: (res.loss as Float32Array)[0], grads };
+  }
+}
