@@ -51,6 +51,7 @@ const cases: [string, (...x: Tensor[]) => Tensor, GradcheckInput[]][] = [
   ['Slice', (a) => ops.slice(a, [1, 0], [3, -1], [0, 1]), [f([4, 3])]],
   ['Pad', (a) => ops.pad(a, [1, 0], [0, 2]), [f([2, 2])]],
   ['Expand', (a) => ops.expand(a, [2, 3, 4]), [f([3, 1])]],
+  ['SoftmaxCrossEntropyLoss', (x, t) => ops.softmaxCrossEntropy(x, t).loss, [f([3, 5]), { shape: [3], dtype: 'int64', values: [4, 0, 4] }]],
   ['Gather (repeated rows)', (w, i) => ops.gather(w, i), [f([5, 3]), { shape: [2, 2], dtype: 'int64', values: [1, 3, 1, 4] }]],
 ];
 

@@ -510,3 +510,29 @@ defineGrad('Gather', (n, dy) => {
 export function fill(g: Graph, shape: readonly number[], value: number): Tensor {
   return expand(g.scalar(value), shape);
 }
+
+/**
+ * Per-row softmax cross-entropy: −log softmax(logits)[target] for logits (N, V) and int64
+ * targets (N). One ONNX SoftmaxCrossEntropyLoss node (reduction 'none'); its second output, the
+ * log-probabilities (N, V), makes the gradient cheap: ∂/∂logits = (softmax − onehot) · dy,
+ * written as exp(logp) · dy with −dy scatter-added at each target (ScatterElements, add).
+ */
+export function softmaxCrossEntropy(logits: Tensor, targets: Tensor): { loss: Tensor; logprobs: Tensor } {
+  requireFloat('SoftmaxCrossEntropyLoss', logits);
+  if (logits.rank !== 2) fail('SoftmaxCrossEntropyLoss', 'logits must be (N, V)', logits);
+  if (targets.dtype !== 'int64' || targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) fail('SoftmaxCrossEntropyLoss', `targets must be int64 (${logits.shape[0]})`, logits, targets);
+  const [N, V] = logits.shape;
+  const [loss, logprobs] = logits.graph.addNode('SoftmaxCrossEntropyLoss', [logits, targets], { reduction: 'none' }, [
+    { shape: [N], dtype: 'float32' },
+    { shape: [N, V], dtype: 'float32' },
+  ]);
+  return { loss, logprobs };
+}
+defineGrad('SoftmaxCrossEntropyLoss', (n, dy) => {
+  const [logits, targets] = n.inputs;
+  const N = logits.shape[0];
+  const col = reshape(dy, [N, 1]);
+  const soft = mul(exp(n.outputs[1]), col); // softmax · dy
+  const idx = reshape(targets, [N, 1]);
+  return [emit('ScatterElements', [soft, idx, neg(col)], { axis: 1, reduction: 'add' }, logits.shape, 'float32'), undefined];
+});
