@@ -7,8 +7,9 @@
 import { type Command, type CommandContext, UsageError } from './types.js';
 import modelCommands from './model.js';
 import benchCommands from './bench.js';
+import evalRefusalCommands from './eval-refusal.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
