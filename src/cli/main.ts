@@ -8,8 +8,9 @@ import { type Command, type CommandContext, UsageError } from './types.js';
 import modelCommands from './model.js';
 import benchCommands from './bench.js';
 import evalRefusalCommands from './eval-refusal.js';
+import tokenizerCommands from './tokenizer.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
