@@ -46,14 +46,12 @@ export function grad(y: Tensor, xs: Tensor[], dy?: Tensor): Tensor[] {
 
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
-    const dOut = grads.get(n.outputs[0]);
+    const dOuts = n.outputs.map((o) => grads.get(o));
+    const dOut = dOuts.find((d) => d !== undefined);
     if (!dOut || !n.inputs.some((t) => dependsOnX.has(t))) continue;
-    if (n.outputs.length > 1 && n.outputs.slice(1).some((o) => grads.has(o))) {
-      throw new ShapeError(`grad: ${n.op} has several outputs; only the first is differentiable`);
-    }
     const fn = gradientOf(n.op);
     if (!fn) throw new ShapeError(`grad: no gradient registered for operator ${n.op}`);
-    const dIns = fn(n, dOut);
+    const dIns = fn(n, dOut, dOuts);
     n.inputs.forEach((t, j) => {
       const d = dIns[j];
       if (d && dependsOnX.has(t) && t.dtype === 'float32') accumulate(t, d);

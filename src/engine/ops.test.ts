@@ -49,6 +49,8 @@ const cases: [string, (...x: Tensor[]) => Tensor, GradcheckInput[]][] = [
   ['Transpose', (a) => ops.mul(ops.transpose(a, [2, 0, 1]), a.graph.constant([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 3])), [f([2, 3, 2])]],
   ['Concat', (a, b) => ops.concat([a, ops.exp(b), a], 1), [f([2, 2]), f([2, 3])]],
   ['Slice', (a) => ops.slice(a, [1, 0], [3, -1], [0, 1]), [f([4, 3])]],
+  ['Split (all pieces used)', (a) => { const [p, q, r] = ops.split(a, [1, 3, 2], 1); return ops.concat([ops.exp(r), p, ops.mul(q, q)], 1); }, [f([2, 6])]],
+  ['Split (one piece unused)', (a) => ops.split(a, [2, 1], 0)[1], [f([3, 2])]],
   ['Pad', (a) => ops.pad(a, [1, 0], [0, 2]), [f([2, 2])]],
   ['Expand', (a) => ops.expand(a, [2, 3, 4]), [f([3, 1])]],
   ['SoftmaxCrossEntropyLoss', (x, t) => ops.softmaxCrossEntropy(x, t).loss, [f([3, 5]), { shape: [3], dtype: 'int64', values: [4, 0, 4] }]],

@@ -26,8 +26,12 @@ import { type DType, type Node, type Shape, type AttrValue, Graph, ShapeError, T
 // ---------------------------------------------------------------------------------------------
 // Gradient registry
 
-/** Given the node and the gradient flowing into its first output, the gradient of each input. */
-export type GradFn = (node: Node, dy: Tensor) => (Tensor | undefined)[];
+/**
+ * Given the node and the gradient flowing into its first output, the gradient of each input.
+ * Operators with several outputs (Split) also receive every output's gradient in `dys`
+ * (undefined where an output is unused); `dy` is then the first defined one.
+ */
+export type GradFn = (node: Node, dy: Tensor, dys: (Tensor | undefined)[]) => (Tensor | undefined)[];
 const gradients = new Map<string, GradFn>();
 
 export function defineGrad(op: string, fn: GradFn): void {
@@ -464,6 +468,23 @@ defineGrad('Slice', (n, dy) => {
     after[a] = x.shape[a] - st[i] - dy.shape[a];
   });
   return [pad(dy, before, after), undefined, undefined, undefined];
+});
+
+/**
+ * Splits `x` along `axis` into pieces of the given sizes (one ONNX Split node). The gradient
+ * is the Concat of the pieces' gradients (zeros for unused pieces) — one copy, where separate
+ * Slices would cost a zero-padded copy per piece.
+ */
+export function split(x: Tensor, sizes: number[], axis: number): Tensor[] {
+  const ax = normAxis('Split', axis, x.rank);
+  if (sizes.reduce((a, b) => a + b, 0) !== x.shape[ax]) fail('Split', `sizes [${sizes.join(', ')}] do not add up to dimension ${x.shape[ax]} of axis ${ax}`, x);
+  const outs = sizes.map((n) => ({ shape: x.shape.map((d, i) => (i === ax ? n : d)), dtype: x.dtype }));
+  return x.graph.addNode('Split', [x, x.graph.ints(sizes)], { axis: ax }, outs);
+}
+defineGrad('Split', (n, _dy, dys) => {
+  const ax = n.attrs.axis as number;
+  const parts = n.outputs.map((o, i) => dys[i] ?? fill(o.graph, o.shape, 0));
+  return [concat(parts, ax), undefined];
 });
 
 /** Zero padding: `before[i]` and `after[i]` zeros on each side of axis i. */

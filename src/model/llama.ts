@@ -11,7 +11,9 @@
  * nHeads/nKVHeads times. MLP: SwiGLU, down(silu(gate(x)) ⊙ up(x)).
  *
  * Activations are kept as (B·T, d) matrices so every projection is one Gemm with the weight in
- * its stored (out, in) layout (`x Wᵀ`); attention reshapes to (B, nh, T, hd).
+ * its stored (out, in) layout (`x Wᵀ`); attention reshapes to (B, nh, T, hd). The q/k/v and
+ * gate/up projections each run as one Gemm over concatenated weights (same math, fewer and
+ * larger matrix products); the parameters stay separate, with Hugging Face names.
  *
  *   const g = new Graph();
  *   const P = paramInputs(g, llamaParamSpecs(cfg));
@@ -142,9 +144,15 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     const n1 = rmsNorm(h, P[`${p}.input_layernorm.weight`], c.normEps);
     hooks.point(`${b}.ln1.hook_scale`, n1.scale, [B, T, 1]);
     const x = hooks.point(`${b}.ln1.hook_normalized`, n1.out, [B, T, d]);
-    let q = ops.reshape(linear(x, P[`${p}.self_attn.q_proj.weight`], P[`${p}.self_attn.q_proj.bias`]), [B, T, nh, hd]);
-    let k = ops.reshape(linear(x, P[`${p}.self_attn.k_proj.weight`], P[`${p}.self_attn.k_proj.bias`]), [B, T, nkv, hd]);
-    let v = ops.reshape(linear(x, P[`${p}.self_attn.v_proj.weight`], P[`${p}.self_attn.v_proj.bias`]), [B, T, nkv, hd]);
+    // q, k and v projections as one Gemm over the concatenated weights, then split.
+    const proj = (n: string) => P[`${p}.self_attn.${n}_proj.weight`];
+    const projBias = (n: string) => P[`${p}.self_attn.${n}_proj.bias`];
+    const wqkv = ops.concat([proj('q'), proj('k'), proj('v')], 0); // ((nh + 2·nkv)·hd, d)
+    const bqkv = c.attentionBias ? ops.concat([projBias('q'), projBias('k'), projBias('v')], 0) : undefined;
+    const [q2, k2, v2] = ops.split(linear(x, wqkv, bqkv), [nh * hd, nkv * hd, nkv * hd], 1);
+    let q = ops.reshape(q2, [B, T, nh, hd]);
+    let k = ops.reshape(k2, [B, T, nkv, hd]);
+    let v = ops.reshape(v2, [B, T, nkv, hd]);
     q = hooks.point(`${b}.attn.hook_q`, q, [B, T, nh, hd]);
     k = hooks.point(`${b}.attn.hook_k`, k, [B, T, nkv, hd]);
     v = hooks.point(`${b}.attn.hook_v`, v, [B, T, nkv, hd]);
@@ -173,8 +181,11 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     const n2 = rmsNorm(h, P[`${p}.post_attention_layernorm.weight`], c.normEps);
     hooks.point(`${b}.ln2.hook_scale`, n2.scale, [B, T, 1]);
     const y = hooks.point(`${b}.ln2.hook_normalized`, n2.out, [B, T, d]);
-    const gate = hooks.point(`${b}.mlp.hook_pre`, linear(y, P[`${p}.mlp.gate_proj.weight`]), [B, T, c.dFF]);
-    const up = hooks.point(`${b}.mlp.hook_pre_linear`, linear(y, P[`${p}.mlp.up_proj.weight`]), [B, T, c.dFF]);
+    // gate and up projections as one Gemm, then split.
+    const wGateUp = ops.concat([P[`${p}.mlp.gate_proj.weight`], P[`${p}.mlp.up_proj.weight`]], 0); // (2·dFF, d)
+    const [gatePre, upPre] = ops.split(linear(y, wGateUp), [c.dFF, c.dFF], 1);
+    const gate = hooks.point(`${b}.mlp.hook_pre`, gatePre, [B, T, c.dFF]);
+    const up = hooks.point(`${b}.mlp.hook_pre_linear`, upPre, [B, T, c.dFF]);
     const act = hooks.point(`${b}.mlp.hook_post`, ops.mul(ops.silu(gate), up), [B, T, c.dFF]);
     const mlpOut = hooks.point(`${b}.hook_mlp_out`, linear(act, P[`${p}.mlp.down_proj.weight`]), [B, T, d]);
     h = hooks.point(`${b}.hook_resid_post`, ops.add(h, mlpOut), [B, T, d]);
