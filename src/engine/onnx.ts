@@ -6,7 +6,7 @@
  * TensorProto.raw_data = 9, …). Constants are emitted as initializers with `raw_data`
  * (little-endian). Graph inputs and outputs carry their full static shapes.
  */
-import { type AttrValue, type ConstTensor, type Graph, type Shape, type Tensor } from './ir.js';
+import { type AttrValue, type ConstTensor, type Graph, type Node, type Shape, type Tensor } from './ir.js';
 import { onnxDTypeCode } from './ops.js';
 
 export const OPSET = 17;
@@ -141,17 +141,35 @@ function writeAttr(w: Writer, name: string, v: AttrValue): void {
   });
 }
 
-/** Serializes the graph as an ONNX model. Unused constants are dropped. */
+/**
+ * The nodes that contribute to some graph output, in order. Gradient functions build the
+ * gradient of every input of a node, including constants that need none (e.g. the rotary
+ * tables); those dead branches are dropped here rather than executed.
+ */
+export function liveNodes(g: Graph): Node[] {
+  const live = new Set<Tensor>(g.outputs.map((o) => o.tensor));
+  const keep: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (!n.outputs.some((t) => live.has(t))) continue;
+    keep.push(n);
+    for (const t of n.inputs) live.add(t);
+  }
+  return keep.reverse();
+}
+
+/** Serializes the graph as an ONNX model. Nodes and constants no output depends on are dropped. */
 export function toOnnx(g: Graph, graphName = 'alignlab'): Uint8Array {
+  const nodes = liveNodes(g);
   const used = new Set<Tensor>();
-  for (const n of g.nodes) for (const t of n.inputs) used.add(t);
+  for (const n of nodes) for (const t of n.inputs) used.add(t);
   for (const o of g.outputs) used.add(o.tensor);
 
   const w = new Writer();
   w.int(1, IR_VERSION);
   w.string(2, 'alignlab');
   w.message(7, (gw) => {
-    g.nodes.forEach((n, i) => {
+    nodes.forEach((n, i) => {
       gw.message(1, (nw) => {
         for (const t of n.inputs) nw.string(1, t.name);
         for (const t of n.outputs) nw.string(2, t.name);
