@@ -38,17 +38,30 @@ export interface ForwardInputs {
   ids: Tensor;
   /** Position of each token (B, T); default 0…T−1 in every row. */
   positions?: Tensor;
-  /** 1 for real tokens, 0 for padding (B, T); padded keys are never attended to. */
+  /**
+   * 1 for keys that may be attended to, 0 for padding: (B, T), or (B, S + T) with a past of
+   * S cached positions. Masked keys are never attended to.
+   */
   keyMask?: Tensor;
+  /**
+   * Key/value cache per layer from earlier positions, each (B, nKVHeads, S, hd) with rotary
+   * embeddings already applied to k. The new tokens attend to all S past positions (subject to
+   * keyMask) and causally to each other.
+   */
+  past?: { k: Tensor; v: Tensor }[];
+  /** Compute logits only at the last position of each row: (B, V) instead of (B·T, V). */
+  lastOnly?: boolean;
 }
 
 export interface ForwardOutputs {
   /** Final normalized hidden state (B·T, d). */
   hidden: Tensor;
-  /** Next-token logits (B·T, V). */
+  /** Next-token logits (B·T, V), or (B, V) with `lastOnly`. */
   logits: Tensor;
   /** Activations requested by the hook spec, in TransformerLens shapes. */
   cache: { name: string; tensor: Tensor }[];
+  /** This call's keys and values per layer, (B, nKVHeads, T, hd), to extend a KV cache. */
+  present: { k: Tensor; v: Tensor }[];
 }
 
 /** cos/sin tables (positions × head_dim) in float32 arithmetic, as Hugging Face computes them. */
@@ -122,14 +135,17 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     return ops.add(ops.mul(x, cos), ops.mul(rot, sin));
   };
 
-  // Additive attention bias: causal (T, T), plus −1e9 on padded keys (B, 1, 1, T).
-  const causal = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * T + j] = -1e9;
-  let bias: Tensor = g.constant(causal, [T, T]);
+  // Additive attention bias over S past + T new keys: causal among the new ones (T, S + T),
+  // plus −1e9 on masked keys (B, 1, 1, S + T).
+  const S = inp.past ? inp.past[0].k.shape[2] : 0;
+  const causal = new Float32Array(T * (S + T));
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * (S + T) + S + j] = -1e9;
+  let bias: Tensor = g.constant(causal, [T, S + T]);
   if (inp.keyMask) {
-    const pad = ops.mul(ops.sub(g.scalar(1), ops.reshape(inp.keyMask, [B, 1, 1, T])), g.scalar(-1e9));
-    bias = ops.add(bias, pad); // (B, 1, T, T)
+    const pad = ops.mul(ops.sub(g.scalar(1), ops.reshape(inp.keyMask, [B, 1, 1, S + T])), g.scalar(-1e9));
+    bias = ops.add(bias, pad); // (B, 1, T, S + T)
   }
+  const present: { k: Tensor; v: Tensor }[] = [];
   const attnScale = g.scalar(1 / Math.sqrt(hd));
 
   let h = ops.reshape(ops.gather(P['model.embed_tokens.weight'], inp.ids), [BT, d]); // (BT, d)
@@ -160,17 +176,29 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     k = hooks.point(`${b}.attn.hook_rot_k`, rope(k, nkv), [B, T, nkv, hd]);
 
     const qh = ops.transpose(ops.mul(q, attnScale), [0, 2, 1, 3]); // (B, nh, T, hd)
-    let kh = ops.transpose(k, [0, 2, 3, 1]); // (B, nkv, hd, T)
-    let vh = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
+    let kh: Tensor;
+    let vh: Tensor;
+    if (inp.past) {
+      const kNew = ops.transpose(k, [0, 2, 1, 3]); // (B, nkv, T, hd)
+      const vNew = ops.transpose(v, [0, 2, 1, 3]);
+      present.push({ k: kNew, v: vNew });
+      kh = ops.transpose(ops.concat([inp.past[i].k, kNew], 2), [0, 1, 3, 2]); // (B, nkv, hd, S + T)
+      vh = ops.concat([inp.past[i].v, vNew], 2); // (B, nkv, S + T, hd)
+    } else {
+      kh = ops.transpose(k, [0, 2, 3, 1]); // (B, nkv, hd, T)
+      vh = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
+      present.push({ k: ops.transpose(kh, [0, 1, 3, 2]), v: vh });
+    }
+    const L = S + T;
     if (nkv !== nh) {
       // Grouped-query attention: each kv head serves nh/nkv query heads.
       const rep = nh / nkv;
-      kh = ops.reshape(ops.expand(ops.reshape(kh, [B, nkv, 1, hd, T]), [B, nkv, rep, hd, T]), [B, nh, hd, T]);
-      vh = ops.reshape(ops.expand(ops.reshape(vh, [B, nkv, 1, T, hd]), [B, nkv, rep, T, hd]), [B, nh, T, hd]);
+      kh = ops.reshape(ops.expand(ops.reshape(kh, [B, nkv, 1, hd, L]), [B, nkv, rep, hd, L]), [B, nh, hd, L]);
+      vh = ops.reshape(ops.expand(ops.reshape(vh, [B, nkv, 1, L, hd]), [B, nkv, rep, L, hd]), [B, nh, L, hd]);
     }
-    let scores = ops.add(ops.matmul(qh, kh), bias); // (B, nh, T, T)
-    scores = hooks.point(`${b}.attn.hook_attn_scores`, scores, [B, nh, T, T]);
-    const pattern = hooks.point(`${b}.attn.hook_pattern`, ops.softmax(scores, -1), [B, nh, T, T]);
+    let scores = ops.add(ops.matmul(qh, kh), bias); // (B, nh, T, S + T)
+    scores = hooks.point(`${b}.attn.hook_attn_scores`, scores, [B, nh, T, L]);
+    const pattern = hooks.point(`${b}.attn.hook_pattern`, ops.softmax(scores, -1), [B, nh, T, L]);
     let z = ops.transpose(ops.matmul(pattern, vh), [0, 2, 1, 3]); // (B, T, nh, hd)
     z = hooks.point(`${b}.attn.hook_z`, z, [B, T, nh, hd]);
     let attnOut = linear(ops.reshape(z, [BT, nh * hd]), P[`${p}.self_attn.o_proj.weight`]); // (BT, d)
@@ -195,8 +223,9 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
   hooks.point('ln_final.hook_scale', nf.scale, [B, T, 1]);
   const hidden = hooks.point('ln_final.hook_normalized', nf.out, [B, T, d]);
   const lmHead = c.tieEmbeddings ? P['model.embed_tokens.weight'] : P['lm_head.weight'];
-  const logits = linear(hidden, lmHead); // (BT, V)
-  return { hidden, logits, cache: hooks.cached };
+  const last = inp.lastOnly ? ops.reshape(ops.slice(ops.reshape(hidden, [B, T, d]), [T - 1], [T], [1]), [B, d]) : hidden;
+  const logits = linear(last, lmHead); // (BT, V) or (B, V)
+  return { hidden, logits, cache: hooks.cached, present };
 }
 
 /** A scalar head on the final hidden state: (B·T, d) → (B, T). */

@@ -1,0 +1,102 @@
+import { describe, expect, it, afterAll } from 'vitest';
+import { llamaConfig } from '../model/config.js';
+import { LlamaModel } from '../model/model.js';
+import { Runtime } from '../engine/session.js';
+import { Rng } from '../util/rng.js';
+import { generate, logSoftmaxRow, sampleToken } from './generate.js';
+
+const rt = new Runtime({ threads: 1 });
+afterAll(() => rt.release());
+
+function model(nKVHeads = 2) {
+  const cfg = llamaConfig({ vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 4, nKVHeads, dFF: 32, maxSeqLen: 64 });
+  const m = LlamaModel.init(cfg, { seed: 4, runtime: rt });
+  const rng = new Rng(8);
+  for (const s of m.params.specs) {
+    const v = m.params.get(s.name);
+    for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.4 * rng.normal();
+  }
+  return m;
+}
+
+/** log p(token_t | prefix) from one full forward pass over prompt + generated tokens. */
+async function fullForwardLogprobs(m: LlamaModel, prompt: number[], tokens: number[]): Promise<number[]> {
+  const seq = [...prompt, ...tokens];
+  const { logits } = await m.forward([seq.slice(0, -1)]);
+  const V = m.cfg.vocabSize;
+  const lp = new Float64Array(V);
+  return tokens.map((t, j) => {
+    const row = prompt.length - 1 + j;
+    logSoftmaxRow(logits!.subarray(row * V, (row + 1) * V), lp);
+    return lp[t];
+  });
+}
+
+describe('generate (KV cache, batched, left-padded)', () => {
+  it('log-probs of sampled tokens equal a full forward pass to 1e-4', async () => {
+    const m = model();
+    const prompts = [[1, 2, 3], [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17], [5]];
+    const out = await generate(m, prompts, { maxNewTokens: 20, temperature: 1.3, topK: 12, topP: 0.95, seed: 3 });
+    for (let b = 0; b < prompts.length; b++) {
+      expect(out[b].tokens.length).toBe(20);
+      const ref = await fullForwardLogprobs(m, prompts[b], out[b].tokens);
+      for (let j = 0; j < ref.length; j++) expect(Math.abs(out[b].logprobs[j] - ref[j])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('greedy decoding of a batch equals greedy decoding of each row alone (padding is invisible)', async () => {
+    const m = model(1);
+    const prompts = [[3, 1, 4, 1, 5, 9, 2, 6], [2, 7], [1, 8, 2, 8]];
+    const batch = await generate(m, prompts, { maxNewTokens: 12, temperature: 0 });
+    for (let b = 0; b < prompts.length; b++) {
+      const alone = await generate(m, [prompts[b]], { maxNewTokens: 12, temperature: 0 });
+      expect(batch[b].tokens).toEqual(alone[0].tokens);
+    }
+  });
+
+  it('greedy tokens are the argmax of a full forward pass', async () => {
+    const m = model();
+    const prompt = [4, 4, 2];
+    const [g] = await generate(m, [prompt], { maxNewTokens: 6, temperature: 0 });
+    const seq = [...prompt];
+    for (let j = 0; j < 6; j++) {
+      const { logits } = await m.forward([seq]);
+      const V = m.cfg.vocabSize;
+      const last = logits!.subarray((seq.length - 1) * V, seq.length * V);
+      const arg = last.indexOf(Math.max(...last));
+      expect(g.tokens[j]).toBe(arg);
+      seq.push(arg);
+    }
+  });
+
+  it('stops at stop tokens and via shouldStop; same seed → same samples', async () => {
+    const m = model();
+    const a = await generate(m, [[1, 2], [3]], { maxNewTokens: 30, seed: 9 });
+    const b = await generate(m, [[1, 2], [3]], { maxNewTokens: 30, seed: 9 });
+    expect(a).toEqual(b);
+    const stopTok = a[0].tokens[4];
+    const c = await generate(m, [[1, 2]], { maxNewTokens: 30, seed: 9, stopTokenIds: [stopTok] });
+    expect(c[0].finishReason).toBe('stop');
+    expect(c[0].tokens[c[0].tokens.length - 1]).toBe(stopTok);
+    expect(c[0].tokens.length).toBeLessThanOrEqual(5);
+    const d = await generate(m, [[1, 2]], { maxNewTokens: 30, seed: 9, shouldStop: (_r, t) => t.length === 3 });
+    expect(d[0].tokens.length).toBe(3);
+  });
+
+  it('returns top alternatives and refuses prompts beyond the context', async () => {
+    const m = model();
+    const [g] = await generate(m, [[1, 2, 3]], { maxNewTokens: 3, topLogprobs: 4, seed: 1 });
+    expect(g.top![0].length).toBe(4);
+    expect(g.top![0][0].logprob).toBeGreaterThanOrEqual(g.top![0][3].logprob);
+    await expect(generate(m, [new Array(60).fill(1)], { maxNewTokens: 10 })).rejects.toThrow(/exceeds the context length 64/);
+  });
+
+  it('top-k 1 and temperature 0 agree; top-p keeps the nucleus only', () => {
+    const logp = Float64Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
+    const rng = new Rng(1);
+    expect(sampleToken(logp, rng, 1, 1, 1)).toBe(0);
+    const seen = new Set<number>();
+    for (let i = 0; i < 400; i++) seen.add(sampleToken(logp, rng, 1, 0, 0.75));
+    expect([...seen].sort()).toEqual([0, 1]);
+  });
+});
