@@ -9,8 +9,9 @@ import modelCommands from './model.js';
 import benchCommands from './bench.js';
 import evalRefusalCommands from './eval-refusal.js';
 import tokenizerCommands from './tokenizer.js';
+import worldCommands from './world.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
