@@ -175,31 +175,28 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     q = hooks.point(`${b}.attn.hook_rot_q`, rope(q, nh), [B, T, nh, hd]);
     k = hooks.point(`${b}.attn.hook_rot_k`, rope(k, nkv), [B, T, nkv, hd]);
 
-    const qh = ops.transpose(ops.mul(q, attnScale), [0, 2, 1, 3]); // (B, nh, T, hd)
-    let kh: Tensor;
-    let vh: Tensor;
-    if (inp.past) {
-      const kNew = ops.transpose(k, [0, 2, 1, 3]); // (B, nkv, T, hd)
-      const vNew = ops.transpose(v, [0, 2, 1, 3]);
-      present.push({ k: kNew, v: vNew });
-      kh = ops.transpose(ops.concat([inp.past[i].k, kNew], 2), [0, 1, 3, 2]); // (B, nkv, hd, S + T)
-      vh = ops.concat([inp.past[i].v, vNew], 2); // (B, nkv, S + T, hd)
-    } else {
-      kh = ops.transpose(k, [0, 2, 3, 1]); // (B, nkv, hd, T)
-      vh = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
-      present.push({ k: ops.transpose(kh, [0, 1, 3, 2]), v: vh });
-    }
+    // Query heads are grouped by the key/value head they share (grouped-query attention):
+    // (B, nh, T, hd) viewed as (B, nkv, rep·T, hd), so no key/value head is ever copied.
+    const rep = nh / nkv;
     const L = S + T;
-    if (nkv !== nh) {
-      // Grouped-query attention: each kv head serves nh/nkv query heads.
-      const rep = nh / nkv;
-      kh = ops.reshape(ops.expand(ops.reshape(kh, [B, nkv, 1, hd, L]), [B, nkv, rep, hd, L]), [B, nh, hd, L]);
-      vh = ops.reshape(ops.expand(ops.reshape(vh, [B, nkv, 1, L, hd]), [B, nkv, rep, L, hd]), [B, nh, L, hd]);
-    }
-    let scores = ops.add(ops.matmul(qh, kh), bias); // (B, nh, T, S + T)
+    const qg = ops.reshape(ops.transpose(ops.mul(q, attnScale), [0, 2, 1, 3]), [B, nkv, rep * T, hd]);
+    const kNew = ops.transpose(k, [0, 2, 1, 3]); // (B, nkv, T, hd)
+    const vNew = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
+    present.push({ k: kNew, v: vNew });
+    const past = inp.past?.[i];
+    let scoresG = ops.matmul(qg, ops.transpose(kNew, [0, 1, 3, 2])); // (B, nkv, rep·T, T)
+    // With a cache, the past keys are read where they are (no concatenated copy of the cache).
+    if (past) scoresG = ops.concat([ops.matmul(qg, ops.transpose(past.k, [0, 1, 3, 2])), scoresG], 3); // (B, nkv, rep·T, S + T)
+    let scores = ops.add(ops.reshape(scoresG, [B, nh, T, L]), bias); // (B, nh, T, S + T)
     scores = hooks.point(`${b}.attn.hook_attn_scores`, scores, [B, nh, T, L]);
     const pattern = hooks.point(`${b}.attn.hook_pattern`, ops.softmax(scores, -1), [B, nh, T, L]);
-    let z = ops.transpose(ops.matmul(pattern, vh), [0, 2, 1, 3]); // (B, T, nh, hd)
+    const pg = ops.reshape(pattern, [B, nkv, rep * T, L]);
+    let zg: Tensor; // (B, nkv, rep·T, hd)
+    if (past) {
+      const [pPast, pNew] = ops.split(pg, [S, T], 3);
+      zg = ops.add(ops.matmul(pPast, past.v), ops.matmul(pNew, vNew));
+    } else zg = ops.matmul(pg, vNew);
+    let z = ops.transpose(ops.reshape(zg, [B, nh, T, hd]), [0, 2, 1, 3]); // (B, T, nh, hd)
     z = hooks.point(`${b}.attn.hook_z`, z, [B, T, nh, hd]);
     let attnOut = linear(ops.reshape(z, [BT, nh * hd]), P[`${p}.self_attn.o_proj.weight`]); // (BT, d)
     attnOut = hooks.point(`${b}.hook_attn_out`, attnOut, [B, T, d]);

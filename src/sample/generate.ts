@@ -53,31 +53,58 @@ export interface Generation {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** log softmax of one row of logits, in float64. */
-export function logSoftmaxRow(logits: Float32Array, out: Float64Array): void {
+/** log softmax of one row of logits, in float64; also the probabilities when `probs` is given. */
+export function logSoftmaxRow(logits: Float32Array, out: Float64Array, probs?: Float64Array): void {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  for (let i = 0; i < logits.length; i++) {
+    const e = Math.exp(logits[i] - max);
+    if (probs) probs[i] = e;
+    sum += e;
+  }
   const lse = max + Math.log(sum);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
+  if (probs) for (let i = 0; i < logits.length; i++) probs[i] /= sum;
 }
 
-/** Chooses a token from log-probabilities with temperature, top-k and top-p. */
-export function sampleToken(logp: Float64Array, rng: Rng, temperature: number, topK: number, topP: number): number {
+/**
+ * Chooses a token from log-probabilities with temperature, top-k and top-p. Plain temperature
+ * sampling walks the distribution once without sorting; top-k/top-p sort the candidates.
+ */
+export function sampleToken(logp: Float64Array, rng: Rng, temperature: number, topK: number, topP: number, probs?: Float64Array): number {
   const V = logp.length;
   if (temperature <= 0) {
     let best = 0;
     for (let i = 1; i < V; i++) if (logp[i] > logp[best]) best = i;
     return best;
   }
-  let ids = Array.from({ length: V }, (_, i) => i);
-  if ((topK > 0 && topK < V) || topP < 1) {
-    ids.sort((a, b) => logp[b] - logp[a] || a - b);
-    if (topK > 0 && topK < V) ids = ids.slice(0, topK);
+  if (!((topK > 0 && topK < V) || topP < 1)) {
+    if (probs && temperature === 1) {
+      // The softmax is already computed: one walk, no exponentials.
+      let u = rng.next();
+      for (let i = 0; i < V; i++) {
+        u -= probs[i];
+        if (u < 0) return i;
+      }
+      return V - 1;
+    }
+    let m = -Infinity;
+    for (let i = 0; i < V; i++) if (logp[i] > m) m = logp[i];
+    let z = 0;
+    for (let i = 0; i < V; i++) z += Math.exp((logp[i] - m) / temperature);
+    let u = rng.next() * z;
+    for (let i = 0; i < V; i++) {
+      u -= Math.exp((logp[i] - m) / temperature);
+      if (u < 0) return i;
+    }
+    return V - 1;
   }
+  let ids = Array.from({ length: V }, (_, i) => i);
+  ids.sort((a, b) => logp[b] - logp[a] || a - b);
+  if (topK > 0 && topK < V) ids = ids.slice(0, topK);
   const w = ids.map((i) => logp[i] / temperature);
-  const m = Math.max(...w);
+  const m = w[0];
   let p = w.map((x) => Math.exp(x - m));
   let z = p.reduce((a, b) => a + b, 0);
   p = p.map((x) => x / z);
@@ -198,14 +225,15 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
   const done = new Array<boolean>(B).fill(false);
   const logp = new Float64Array(V);
+  const probs = new Float64Array(V);
   const stepIds = new BigInt64Array(B);
   const stepPos = new BigInt64Array(B);
   let logits = pre.logits as Float32Array;
   for (let s = 0; s < maxNew; s++) {
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
-      logSoftmaxRow(logits.subarray(b * V, (b + 1) * V), logp);
-      const tok = sampleToken(logp, rngs[b], temperature, topK, topP);
+      logSoftmaxRow(logits.subarray(b * V, (b + 1) * V), logp, probs);
+      const tok = sampleToken(logp, rngs[b], temperature, topK, topP, probs);
       const r = results[b];
       r.tokens.push(tok);
       r.logprobs.push(logp[tok]);
