@@ -36,17 +36,28 @@ export class AdamW {
   readonly cfg: AdamWConfig;
   state: AdamWState;
 
-  constructor(
-    size: number,
-    cfg: Partial<AdamWConfig> = {},
-    private readonly decayMask?: Uint8Array,
-  ) {
+  /** Contiguous runs of parameters with the same weight-decay flag (one tight loop each). */
+  private readonly runs: { start: number; end: number; decay: boolean }[] = [];
+
+  constructor(size: number, cfg: Partial<AdamWConfig> = {}, decayMask?: Uint8Array) {
     this.cfg = { ...ADAMW_DEFAULTS, ...cfg };
     this.state = { step: 0, m: new Float32Array(size), v: new Float32Array(size) };
+    let start = 0;
+    while (start < size) {
+      const flag = decayMask ? decayMask[start] === 1 : true;
+      let end = start + 1;
+      while (end < size && (decayMask ? decayMask[end] === 1 : true) === flag) end++;
+      this.runs.push({ start, end, decay: flag });
+      start = end;
+    }
   }
 
-  /** One update of `params` in place with gradient `grad` (already clipped/scaled) at learning rate `lr`. */
-  step(params: Float32Array, grad: Float32Array, lr: number): void {
+  /**
+   * One update of `params` in place with gradient `gradScale · grad` at learning rate `lr`.
+   * `grad` may be shorter than `params` (trailing parameters without a gradient are left
+   * alone); `gradScale` carries global-norm clipping without another pass over memory.
+   */
+  step(params: Float32Array, grad: Float32Array, lr: number, gradScale = 1): void {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this.cfg;
     const s = this.state;
     s.step++;
@@ -54,18 +65,22 @@ export class AdamW {
     const bc2 = 1 - b2 ** s.step;
     const stepSize = lr / bc1;
     const invSqrtBc2 = 1 / Math.sqrt(bc2);
-    const decay = 1 - lr * wd;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
     const { m, v } = s;
-    const mask = this.decayMask;
-    const n = params.length;
-    for (let i = 0; i < n; i++) {
-      const g = grad[i];
-      const mi = b1 * m[i] + (1 - b1) * g;
-      const vi = b2 * v[i] + (1 - b2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      const p = mask === undefined || mask[i] ? params[i] * decay : params[i];
-      params[i] = p - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+    const n = Math.min(params.length, grad.length);
+    for (const run of this.runs) {
+      if (run.start >= n) break;
+      const end = Math.min(run.end, n);
+      const decay = run.decay ? 1 - lr * wd : 1;
+      for (let i = run.start; i < end; i++) {
+        const g = grad[i] * gradScale;
+        const mi = b1 * m[i] + c1 * g;
+        const vi = b2 * v[i] + c2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        params[i] = params[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+      }
     }
   }
 }

@@ -11,6 +11,7 @@
  */
 import { Graph } from '../engine/ir.js';
 import { grad } from '../engine/autodiff.js';
+import * as ops from '../engine/ops.js';
 import { tokenCrossEntropy } from '../engine/losses.js';
 import { Runtime, type HostArray } from '../engine/session.js';
 import { type LlamaConfig } from './config.js';
@@ -131,12 +132,16 @@ export class LlamaModel {
   }
 
   /**
-   * Loss and gradient of every parameter for one language-modelling batch (weighted token
-   * cross-entropy, see engine/losses.ts). One compiled graph computes forward, loss and backward.
+   * Loss and gradient of every language-model parameter for one batch (weighted token
+   * cross-entropy, see engine/losses.ts). One compiled graph computes forward, loss and
+   * backward and returns all gradients as one flat buffer in parameter order (one output
+   * instead of one per tensor); `grads` holds named views into it. Scalar-head parameters,
+   * which come last, get no gradient from this loss and are not covered by `flat`.
    */
-  async lossAndGrads(batch: LmBatch): Promise<{ loss: number; grads: Record<string, Float32Array> }> {
+  async lossAndGrads(batch: LmBatch): Promise<{ loss: number; flat: Float32Array; grads: Record<string, Float32Array> }> {
     this.checkIds(batch.ids);
     const { B, T } = batch;
+    const lmSpecs = this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
     const session = await this.runtime.cached(`${this.graphKey}:train:${B}:${T}`, () => {
       const g = new Graph();
       const P = paramInputs(g, this.params.specs);
@@ -145,15 +150,18 @@ export class LlamaModel {
       const weights = g.input('weights', [B * T]);
       const { logits } = llamaForward(this.cfg, P, { ids });
       const { loss } = tokenCrossEntropy(logits, targets, weights);
-      const lmSpecs = this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
       const grads = grad(loss, lmSpecs.map((s) => P[s.name]));
       g.output('loss', loss);
-      lmSpecs.forEach((s, i) => g.output(`grad:${s.name}`, grads[i]));
+      g.output('grad', ops.concat(grads.map((d) => ops.reshape(d, [-1])), 0));
       return g;
     });
     const res = await session.run({ ...this.feeds(), ids: batch.ids, targets: batch.targets, weights: batch.weights });
+    const flat = res.grad as Float32Array;
     const grads: Record<string, Float32Array> = {};
-    for (const o of session.outputs) if (o.name.startsWith('grad:')) grads[o.name.slice(5)] = res[o.name] as Float32Array;
-    return { loss: (res.loss as Float32Array)[0], grads };
+    for (const s of lmSpecs) {
+      const off = this.params.offsets.get(s.name)!;
+      grads[s.name] = flat.subarray(off, off + this.params.get(s.name).length);
+    }
+    return { loss: (res.loss as Float32Array)[0], flat, grads };
   }
 }

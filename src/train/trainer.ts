@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { AdamW, clipGradNorm, learningRate } from '../engine/optim.js';
+import { AdamW, learningRate } from '../engine/optim.js';
 import { type LlamaModel, type LmBatch } from '../model/model.js';
 import { saveModel, loadModel } from '../model/checkpoint.js';
 import { readSafetensors, writeSafetensors, floatTensor } from '../model/safetensors.js';
@@ -76,35 +76,39 @@ export class Trainer {
   async step(micro: LmBatch[]): Promise<Record<string, number>> {
     if (micro.length !== this.cfg.gradAccum) throw new Error(`step: got ${micro.length} micro-batches, gradAccum is ${this.cfg.gradAccum}`);
     const step = this.stepCount + 1;
-    const params = this.model.params;
-    this.grad.fill(0);
     let lossSum = 0;
-    const inv = 1 / micro.length;
+    let grad: Float32Array | undefined;
     for (const batch of micro) {
-      const { loss, grads } = await this.model.lossAndGrads(batch);
-      if (!Number.isFinite(loss)) throw new DivergenceError(`step ${step}: loss is ${loss}`);
-      lossSum += loss;
-      for (const [name, g] of Object.entries(grads)) {
-        const off = params.offsets.get(name)!;
-        const dst = this.grad;
-        for (let i = 0; i < g.length; i++) dst[off + i] += g[i] * inv;
+      const r = await this.model.lossAndGrads(batch);
+      if (!Number.isFinite(r.loss)) throw new DivergenceError(`step ${step}: loss is ${r.loss}`);
+      lossSum += r.loss;
+      if (micro.length === 1) grad = r.flat; // no copy in the common case
+      else {
+        if (!grad) grad = this.grad.fill(0);
+        const inv = 1 / micro.length;
+        for (let i = 0; i < r.flat.length; i++) grad[i] += r.flat[i] * inv;
       }
     }
-    // Name the offending tensor before anything is updated.
+    const g = grad!;
     let sumsq = 0;
-    for (const s of params.specs) {
-      const off = params.offsets.get(s.name)!;
-      const n = params.get(s.name).length;
-      let t = 0;
-      for (let i = off; i < off + n; i++) t += this.grad[i] * this.grad[i];
-      if (!Number.isFinite(t)) throw new DivergenceError(`step ${step}: gradient of ${s.name} contains NaN or Inf`);
-      sumsq += t;
-    }
-    const norm = clipGradNorm(this.grad, this.cfg.gradClip, Math.sqrt(sumsq));
+    for (let i = 0; i < g.length; i++) sumsq += g[i] * g[i];
+    if (!Number.isFinite(sumsq)) throw new DivergenceError(`step ${step}: gradient of ${this.nonFiniteTensor(g)} contains NaN or Inf`);
+    const norm = Math.sqrt(sumsq);
+    const clip = this.cfg.gradClip > 0 && norm > this.cfg.gradClip ? this.cfg.gradClip / (norm + 1e-6) : 1;
     const lr = learningRate(this.cfg, this.stepCount);
-    this.optimizer.step(params.flat, this.grad, lr);
+    this.optimizer.step(this.model.params.flat, g, lr, clip);
     this.stepCount = step;
-    return { 'train/loss': lossSum * inv, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step };
+    return { 'train/loss': lossSum / micro.length, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step };
+  }
+
+  /** The first parameter whose gradient (in the flat buffer) is not finite. */
+  private nonFiniteTensor(g: Float32Array): string {
+    for (const s of this.model.params.specs) {
+      const off = this.model.params.offsets.get(s.name)!;
+      const n = this.model.params.get(s.name).length;
+      for (let i = off; i < Math.min(off + n, g.length); i++) if (!Number.isFinite(g[i])) return s.name;
+    }
+    return '(unknown)';
   }
 
   /**
