@@ -26,7 +26,7 @@ const train: Command = {
   options: {
     config: { type: 'string', required: true, describe: 'JSON config (model keys + seqLen + batchSize)' },
     steps: { type: 'number', default: 20, describe: 'timed training steps' },
-    warmup: { type: 'number', default: 3, describe: 'untimed warmup steps (includes graph compilation)' },
+    warmup: { type: 'number', default: 6, describe: 'untimed warmup steps (graph compilation, then ONNX Runtime\'s memory arena settles)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
     seed: { type: 'number', default: 0, describe: 'random seed (init and data)' },
   },
