@@ -10,8 +10,9 @@ import benchCommands from './bench.js';
 import evalRefusalCommands from './eval-refusal.js';
 import tokenizerCommands from './tokenizer.js';
 import worldCommands from './world.js';
+import serveCommands from './serve.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
