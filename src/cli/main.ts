@@ -11,8 +11,10 @@ import evalRefusalCommands from './eval-refusal.js';
 import tokenizerCommands from './tokenizer.js';
 import worldCommands from './world.js';
 import serveCommands from './serve.js';
+import trainCommands from './train.js';
+import evalWorldCommands from './eval-world.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

@@ -30,6 +30,12 @@ export interface RuntimeOptions {
   executionProviders?: string[];
   /** Write ONNX Runtime's per-operator profile (Chrome trace JSON) with this file prefix. */
   profilePrefix?: string;
+  /**
+   * Most compiled sessions kept (default 12); the least recently used is released beyond
+   * that. Each session owns a memory arena sized for its graph, so unbounded shape variety
+   * would otherwise grow memory without limit.
+   */
+  maxSessions?: number;
 }
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', int64: 'int64', int32: 'int32', bool: 'bool' };
@@ -72,12 +78,14 @@ export class Runtime {
   readonly threads: number;
   readonly executionProviders: string[];
   readonly profilePrefix?: string;
+  readonly maxSessions: number;
   private readonly cache = new Map<string, Promise<CompiledGraph>>();
 
   constructor(opts: RuntimeOptions = {}) {
     this.threads = opts.threads ?? defaultThreads();
     this.executionProviders = opts.executionProviders ?? (process.env.ALIGNLAB_EP ? process.env.ALIGNLAB_EP.split(',') : ['cpu']);
     this.profilePrefix = opts.profilePrefix;
+    this.maxSessions = opts.maxSessions ?? 12;
   }
 
   /** Compiles a graph into a session (not cached). */
@@ -103,10 +111,20 @@ export class Runtime {
   /** The session for `key`, building the graph with `build` the first time only. */
   cached(key: string, build: () => Graph): Promise<CompiledGraph> {
     let s = this.cache.get(key);
-    if (!s) {
-      s = this.compile(build());
+    if (s) {
+      // Most recently used goes last.
+      this.cache.delete(key);
       this.cache.set(key, s);
-      s.catch(() => this.cache.delete(key));
+      return s;
+    }
+    s = this.compile(build());
+    this.cache.set(key, s);
+    s.catch(() => this.cache.delete(key));
+    while (this.cache.size > this.maxSessions) {
+      // Dropped, not released: a caller may still hold it between runs (a decode loop); the
+      // native session is freed when the last reference is garbage-collected.
+      const oldKey = this.cache.keys().next().value as string;
+      this.cache.delete(oldKey);
     }
     return s;
   }

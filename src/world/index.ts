@@ -30,7 +30,7 @@ export { CHANGED_POLICY_NUMBERS, shiftConfig } from './shifts.js';
 export { interpret, type Evidence, type Interpretation } from './interpret.js';
 export { DEFAULT_GOLD_CONFIG, DEFAULT_PROXY_CONFIG, goldMax, goldReward, proxyReward, type GoldConfig, type GoldReward, type ProxyConfig } from './reward.js';
 export { renderActs } from './phrasebook.js';
-export { DEFAULT_PERSONA_WEIGHTS, personaResponse, planActs, referenceResponse, type PersonaWeights } from './personas.js';
+export { DEFAULT_PERSONA_WEIGHTS, heldLine, personaResponse, planActs, referenceResponse, type PersonaWeights } from './personas.js';
 export { buildCorpus, simulateDialogue, systemPrompt, type ChatMessage, type Corpus, type CorpusOptions, type Dialogue } from './corpus.js';
 export { pearson, personaStats, scoreResponse, type PersonaStats, type ScoredResponse } from './evaluate.js';
 export { RATER_PRESETS, comparePair, presetRater, raterPool, type Comparison, type Principle, type Rater, type RaterPreset } from './raters.js';

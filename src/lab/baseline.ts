@@ -1,0 +1,122 @@
+/**
+ * The baseline assistant: HelpDesk corpus → byte-level BPE tokenizer → a small Llama trained
+ * from scratch on the corpus's dialogues (supervised fine-tuning on the demonstrator
+ * personas' replies). The persona mixture makes it imperfect in every direction the later
+ * stages must fix: it over-refuses, agrees, promises and slips like its demonstrators.
+ *
+ * The run directory gets config.json + model.safetensors + tokenizer.json (a model directory
+ * any alignlab command accepts), `run_config.json` (the resolved recipe), `metrics.jsonl`
+ * (TRL-style `train/loss` per step) and `results.json`.
+ *
+ *   await trainBaseline({ profile: 'quick', seed: 1, out: 'runs/sft' }, { log });
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildCorpus } from '../world/index.js';
+import { trainBpe, saveTokenizer } from '../tokenizer/index.js';
+import { llamaConfig, type LlamaConfigInput } from '../model/config.js';
+import { LlamaModel } from '../model/model.js';
+import { saveModel } from '../model/checkpoint.js';
+import { Runtime } from '../engine/session.js';
+import { Trainer, trainConfig, type TrainConfig } from '../train/trainer.js';
+import { chatExample, sftBatches } from '../train/sft.js';
+import { Rng } from '../util/rng.js';
+import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
+import { progress } from '../util/progress.js';
+
+export interface BaselineRecipe {
+  /** Dialogues in the corpus (one case each). */
+  nCases: number;
+  /** Tokenizer vocabulary size. */
+  vocabSize: number;
+  /** Model shape (vocabSize is filled from the tokenizer). */
+  model: Omit<LlamaConfigInput, 'vocabSize'>;
+  /** Passes over the dialogues. */
+  epochs: number;
+  /** Tokens per batch (B·T). */
+  tokensPerBatch: number;
+  /** Loss weight of system/user tokens (assistant tokens weigh 1). */
+  promptWeight: number;
+  train: Partial<TrainConfig>;
+}
+
+export const BASELINE_PROFILES: Record<'quick' | 'full', BaselineRecipe> = {
+  quick: {
+    nCases: 3000,
+    vocabSize: 1024,
+    model: { dModel: 256, nLayers: 4, nHeads: 4, dFF: 688, maxSeqLen: 512 },
+    epochs: 2,
+    tokensPerBatch: 4096,
+    promptWeight: 0.1,
+    train: { lr: 2e-3, warmupSteps: 20, weightDecay: 0.1, gradClip: 1 },
+  },
+  full: {
+    nCases: 20000,
+    vocabSize: 2048,
+    model: { dModel: 384, nLayers: 6, nHeads: 6, dFF: 1024, maxSeqLen: 512 },
+    epochs: 3,
+    tokensPerBatch: 8192,
+    promptWeight: 0.1,
+    train: { lr: 1e-3, warmupSteps: 100, weightDecay: 0.1, gradClip: 1 },
+  },
+};
+
+export interface BaselineResult {
+  out: string;
+  steps: number;
+  finalLoss: number;
+  parameters: number;
+  trainTokens: number;
+  seconds: number;
+}
+
+export async function trainBaseline(
+  opts: { profile: 'quick' | 'full'; seed: number; out: string; threads?: number; recipe?: Partial<BaselineRecipe> },
+  io: { log: (m: string) => void },
+): Promise<BaselineResult> {
+  const recipe: BaselineRecipe = { ...BASELINE_PROFILES[opts.profile], ...opts.recipe };
+  const t0 = performance.now();
+  fs.mkdirSync(opts.out, { recursive: true });
+  const metricsFile = path.join(opts.out, 'metrics.jsonl');
+  fs.rmSync(metricsFile, { force: true });
+
+  io.log(`baseline: building the HelpDesk corpus (${recipe.nCases} dialogues, seed ${opts.seed})`);
+  const corpus = buildCorpus({ seed: opts.seed, nCases: recipe.nCases });
+  const dialogueTexts = corpus.dialogues.map((d) => d.messages.map((m) => m.content).join('\n'));
+  io.log(`baseline: training a ${recipe.vocabSize}-token BPE tokenizer`);
+  const tok = trainBpe([...corpus.documents, ...dialogueTexts], { vocabSize: recipe.vocabSize });
+  await saveTokenizer(tok, opts.out);
+
+  const cfg = llamaConfig({ ...recipe.model, vocabSize: tok.vocabSize });
+  const runtime = new Runtime({ threads: opts.threads });
+  const model = LlamaModel.init(cfg, { seed: opts.seed, runtime });
+  const rng = new Rng(opts.seed).fork('sft-data');
+  const examples = corpus.dialogues.map((d) => chatExample(tok, d.messages, recipe.promptWeight));
+  const padId = tok.padTokenId ?? 0;
+  const epochBatches = () => sftBatches(examples, { tokensPerBatch: recipe.tokensPerBatch, maxLen: cfg.maxSeqLen, padId, rng });
+  const perEpoch = epochBatches().length;
+  const totalSteps = perEpoch * recipe.epochs;
+  const tc = trainConfig({ ...recipe.train, totalSteps });
+  const trainer = new Trainer(model, tc);
+  writeJsonAtomic(path.join(opts.out, 'run_config.json'), { kind: 'sft-baseline', profile: opts.profile, seed: opts.seed, recipe, model: cfg, train: tc });
+  io.log(`baseline: ${model.params.size.toLocaleString()} parameters, ${examples.length} dialogues, ${totalSteps} steps`);
+
+  const bar = progress('sft', totalSteps);
+  let loss = NaN;
+  let tokens = 0;
+  for (let e = 0; e < recipe.epochs; e++) {
+    for (const batch of epochBatches()) {
+      const m = await trainer.step([batch]);
+      loss = m['train/loss'];
+      tokens += batch.B * batch.T;
+      appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
+      bar.tick({ loss });
+    }
+  }
+  bar.done();
+  saveModel(opts.out, model);
+  const result: BaselineResult = { out: opts.out, steps: trainer.stepCount, finalLoss: loss, parameters: model.params.size, trainTokens: tokens, seconds: (performance.now() - t0) / 1000 };
+  writeJsonAtomic(path.join(opts.out, 'results.json'), result);
+  await runtime.release();
+  return result;
+}
