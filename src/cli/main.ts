@@ -13,8 +13,9 @@ import worldCommands from './world.js';
 import serveCommands from './serve.js';
 import trainCommands from './train.js';
 import evalWorldCommands from './eval-world.js';
+import generateCommands from './generate.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
