@@ -127,8 +127,11 @@ export class LocalModel implements LanguageModel {
   }
 
   async score(prompt: string, completion: string): Promise<ScoredText> {
-    const p = this.tokenizer.encode(prompt);
-    const c = this.tokenizer.encode(completion);
+    return this.scoreIds(this.tokenizer.encode(prompt), this.tokenizer.encode(completion));
+  }
+
+  /** Log-probabilities of `completion` token ids given `prompt` ids, by one full forward pass. */
+  async scoreIds(p: number[], c: number[]): Promise<ScoredText> {
     if (p.length === 0) throw new ProviderError(this.id, 'score: the prompt must not be empty', 400);
     this.checkFits([...p, ...c], 0, 'prompt + completion');
     const seq = [...p, ...c];

@@ -92,11 +92,13 @@ describe('generate (KV cache, batched, left-padded)', () => {
   });
 
   it('top-k 1 and temperature 0 agree; top-p keeps the nucleus only', () => {
-    const logp = Float64Array.from([Math.log(0.5), Math.log(0.3), Math.log(0.15), Math.log(0.05)]);
+    const p = [0.5, 0.3, 0.15, 0.05];
+    const logp = Float64Array.from(p.map(Math.log));
     const rng = new Rng(1);
-    expect(sampleToken(logp, rng, 1, 1, 1)).toBe(0);
+    expect(sampleToken(logp, p, rng, 1, 1, 1)).toBe(0);
+    expect(sampleToken(logp, p, rng, 0, 0, 1)).toBe(0);
     const seen = new Set<number>();
-    for (let i = 0; i < 400; i++) seen.add(sampleToken(logp, rng, 1, 0, 0.75));
+    for (let i = 0; i < 400; i++) seen.add(sampleToken(logp, p, rng, 1, 0, 0.75));
     expect([...seen].sort()).toEqual([0, 1]);
   });
 });

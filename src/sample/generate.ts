@@ -16,7 +16,8 @@
  *   const out = await generate(model, [[5, 9, 2], [7]], { maxNewTokens: 32, temperature: 0.8, seed: 1 });
  *   out[0].tokens, out[0].logprobs, out[0].finishReason
  */
-import { Graph } from '../engine/ir.js';
+import { Graph, type Tensor } from '../engine/ir.js';
+import * as ops from '../engine/ops.js';
 import type { HostArray } from '../engine/session.js';
 import { type LlamaModel } from '../model/model.js';
 import { llamaForward, paramInputs } from '../model/llama.js';
@@ -53,26 +54,23 @@ export interface Generation {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** log softmax of one row of logits, in float64; also the probabilities when `probs` is given. */
-export function logSoftmaxRow(logits: Float32Array, out: Float64Array, probs?: Float64Array): void {
+/** log softmax of one row of logits, in float64 (host-side scoring). */
+export function logSoftmaxRow(logits: Float32Array, out: Float64Array): void {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = Math.exp(logits[i] - max);
-    if (probs) probs[i] = e;
-    sum += e;
-  }
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
   const lse = max + Math.log(sum);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
-  if (probs) for (let i = 0; i < logits.length; i++) probs[i] /= sum;
 }
 
 /**
- * Chooses a token from log-probabilities with temperature, top-k and top-p. Plain temperature
- * sampling walks the distribution once without sorting; top-k/top-p sort the candidates.
+ * Chooses a token. `logp` are the model's log-probabilities (temperature 1), `probs` the
+ * sampling distribution softmax(logits / temperature), both computed in the graph. Greedy
+ * (temperature 0) takes the argmax; otherwise plain sampling walks `probs` once, and top-k /
+ * top-p keep the most likely candidates and renormalize.
  */
-export function sampleToken(logp: Float64Array, rng: Rng, temperature: number, topK: number, topP: number, probs?: Float64Array): number {
+export function sampleToken(logp: ArrayLike<number>, probs: ArrayLike<number>, rng: Rng, temperature: number, topK: number, topP: number): number {
   const V = logp.length;
   if (temperature <= 0) {
     let best = 0;
@@ -80,52 +78,34 @@ export function sampleToken(logp: Float64Array, rng: Rng, temperature: number, t
     return best;
   }
   if (!((topK > 0 && topK < V) || topP < 1)) {
-    if (probs && temperature === 1) {
-      // The softmax is already computed: one walk, no exponentials.
-      let u = rng.next();
-      for (let i = 0; i < V; i++) {
-        u -= probs[i];
-        if (u < 0) return i;
-      }
-      return V - 1;
-    }
-    let m = -Infinity;
-    for (let i = 0; i < V; i++) if (logp[i] > m) m = logp[i];
     let z = 0;
-    for (let i = 0; i < V; i++) z += Math.exp((logp[i] - m) / temperature);
+    for (let i = 0; i < V; i++) z += probs[i];
     let u = rng.next() * z;
     for (let i = 0; i < V; i++) {
-      u -= Math.exp((logp[i] - m) / temperature);
+      u -= probs[i];
       if (u < 0) return i;
     }
     return V - 1;
   }
   let ids = Array.from({ length: V }, (_, i) => i);
-  ids.sort((a, b) => logp[b] - logp[a] || a - b);
+  ids.sort((a, b) => probs[b] - probs[a] || a - b);
   if (topK > 0 && topK < V) ids = ids.slice(0, topK);
-  const w = ids.map((i) => logp[i] / temperature);
-  const m = w[0];
-  let p = w.map((x) => Math.exp(x - m));
-  let z = p.reduce((a, b) => a + b, 0);
-  p = p.map((x) => x / z);
   if (topP < 1) {
+    const total = ids.reduce((a, i) => a + probs[i], 0);
     let cum = 0;
     let keep = 0;
-    while (keep < p.length && cum < topP) cum += p[keep++];
+    while (keep < ids.length && cum < topP * total) cum += probs[ids[keep++]];
     ids = ids.slice(0, keep);
-    p = p.slice(0, keep);
-    z = p.reduce((a, b) => a + b, 0);
-    p = p.map((x) => x / z);
   }
-  let u = rng.next();
-  for (let i = 0; i < p.length; i++) {
-    u -= p[i];
-    if (u < 0) return ids[i];
+  let u = rng.next() * ids.reduce((a, i) => a + probs[i], 0);
+  for (const i of ids) {
+    u -= probs[i];
+    if (u < 0) return i;
   }
   return ids[ids.length - 1];
 }
 
-function topAlternatives(logp: Float64Array, n: number): { id: number; logprob: number }[] {
+function topAlternatives(logp: ArrayLike<number>, n: number): { id: number; logprob: number }[] {
   const best: { id: number; logprob: number }[] = [];
   for (let i = 0; i < logp.length; i++) {
     if (best.length < n || logp[i] > best[best.length - 1].logprob) {
@@ -135,6 +115,16 @@ function topAlternatives(logp: Float64Array, n: number): { id: number; logprob: 
     }
   }
   return best;
+}
+
+/**
+ * The graph's sampling outputs for last-position logits (B, V): `logprobs` = log softmax at
+ * temperature 1 (what is reported and what PPO needs) and `probs` = softmax(logits ·
+ * invTemperature), the sampling distribution; the input `invTemperature` is one float.
+ */
+function outputDistributions(g: Graph, logits: Tensor): void {
+  g.output('logprobs', ops.logSoftmax(logits, -1));
+  g.output('probs', ops.softmax(ops.mul(logits, g.input('invTemperature', [1])), -1));
 }
 
 /** Generates continuations of `prompts` (token ids) in one batch. */
@@ -171,7 +161,7 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     const g = new Graph();
     const Pm = paramInputs(g, model.params.specs);
     const out = llamaForward(c, Pm, { ids: g.input('ids', [B, P], 'int64'), positions: g.input('positions', [B, P], 'int64'), keyMask: g.input('keyMask', [B, P]), lastOnly: true });
-    g.output('logits', out.logits);
+    outputDistributions(g, out.logits);
     out.present.forEach((kv, i) => {
       g.output(`present.${i}.k`, kv.k);
       g.output(`present.${i}.v`, kv.v);
@@ -191,7 +181,8 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   });
   const prefillMask = new Float32Array(B * P);
   for (let b = 0; b < B; b++) prefillMask.set(mask.subarray(b * (Smax + 1), b * (Smax + 1) + P), b * P);
-  const pre = await prefill.run({ ...params, ids, positions: pos, keyMask: prefillMask });
+  const invTemperature = Float32Array.of(temperature > 0 ? 1 / temperature : 1);
+  const pre = await prefill.run({ ...params, ids, positions: pos, keyMask: prefillMask, invTemperature });
 
   // Host KV cache: (B, nkv, Smax, hd) per layer, prompt keys/values in slots [0, P).
   const cacheK: Float32Array[] = [];
@@ -214,7 +205,7 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     const Pm = paramInputs(g, model.params.specs);
     const past = Array.from({ length: c.nLayers }, (_, i) => ({ k: g.input(`past.${i}.k`, [B, nkv, Smax, hd]), v: g.input(`past.${i}.v`, [B, nkv, Smax, hd]) }));
     const out = llamaForward(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, Smax + 1]), past, lastOnly: true });
-    g.output('logits', out.logits);
+    outputDistributions(g, out.logits);
     out.present.forEach((kv, i) => {
       g.output(`present.${i}.k`, kv.k);
       g.output(`present.${i}.v`, kv.v);
@@ -224,16 +215,15 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
 
   const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
   const done = new Array<boolean>(B).fill(false);
-  const logp = new Float64Array(V);
-  const probs = new Float64Array(V);
   const stepIds = new BigInt64Array(B);
   const stepPos = new BigInt64Array(B);
-  let logits = pre.logits as Float32Array;
+  let logprobs = pre.logprobs as Float32Array;
+  let probs = pre.probs as Float32Array;
   for (let s = 0; s < maxNew; s++) {
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
-      logSoftmaxRow(logits.subarray(b * V, (b + 1) * V), logp, probs);
-      const tok = sampleToken(logp, rngs[b], temperature, topK, topP, probs);
+      const logp = logprobs.subarray(b * V, (b + 1) * V);
+      const tok = sampleToken(logp, probs.subarray(b * V, (b + 1) * V), rngs[b], temperature, topK, topP);
       const r = results[b];
       r.tokens.push(tok);
       r.logprobs.push(logp[tok]);
@@ -253,13 +243,14 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       stepMask.set(row, b * (Smax + 1));
       stepMask[b * (Smax + 1) + Smax] = 1;
     }
-    const feeds: Record<string, HostArray> = { ...params, ids: stepIds, positions: stepPos, keyMask: stepMask };
+    const feeds: Record<string, HostArray> = { ...params, ids: stepIds, positions: stepPos, keyMask: stepMask, invTemperature };
     for (let i = 0; i < c.nLayers; i++) {
       feeds[`past.${i}.k`] = cacheK[i];
       feeds[`past.${i}.v`] = cacheV[i];
     }
     const out = await step.run(feeds);
-    logits = out.logits as Float32Array;
+    logprobs = out.logprobs as Float32Array;
+    probs = out.probs as Float32Array;
     const slot = P + s;
     for (let i = 0; i < c.nLayers; i++) {
       const nk = out[`present.${i}.k`] as Float32Array;
