@@ -4,8 +4,9 @@
  *
  * Conversations are rendered with the tokenizer's ChatML template; generation stops at
  * `<|im_end|>` (or `<|endoftext|>`) and at any stop string. Log-probabilities are the model's
- * own at temperature 1 (see sample/generate.ts). A prompt that does not fit the context is a
- * ProviderError with status 400, so the HTTP server answers it as a client error.
+ * own at temperature 1 (see sample/generate.ts). A prompt that fills the context is a
+ * ProviderError with status 400, so the HTTP server answers it as a client error; a prompt
+ * that leaves less room than max_tokens gets the room left.
  *
  *   const m = await LocalModel.load('runs/sft');
  *   const r = await m.chat([{ role: 'user', content: 'Where is my order?' }], { maxTokens: 64 });
@@ -53,30 +54,46 @@ export class LocalModel implements LanguageModel {
   private checkFits(ids: number[], maxNew: number, what: string): void {
     const ctx = this.model.cfg.maxSeqLen;
     if (ids.length + maxNew > ctx) {
-      throw new ProviderError(this.id, `${what} has ${ids.length} tokens; with max_tokens ${maxNew} that exceeds the context length ${ctx}`, 400);
+      throw new ProviderError(this.id, `${what} has ${ids.length} tokens; with ${maxNew} new tokens that exceeds the context length ${ctx}`, 400);
     }
   }
 
-  /** Generates for already-tokenized prompts, in batches, and decodes the results. */
+  /**
+   * Generates for already-tokenized prompts, in batches, and decodes the results. A prompt
+   * that leaves fewer than `maxTokens` positions in the context gets the positions left (and
+   * finish reason 'length' if it uses them all), as llama.cpp's server does; a prompt that
+   * fills the context is an error.
+   */
   private async run(prompts: number[][], opts: SamplingOptions = {}): Promise<Completion[]> {
     const maxNew = opts.maxTokens ?? 256;
-    prompts.forEach((p, i) => this.checkFits(p, maxNew, prompts.length > 1 ? `prompt ${i}` : 'the prompt'));
+    const ctx = this.model.cfg.maxSeqLen;
+    prompts.forEach((p, i) => this.checkFits(p, 1, prompts.length > 1 ? `prompt ${i}` : 'the prompt'));
+    const budget = prompts.map((p) => Math.min(maxNew, ctx - p.length));
     const stops = opts.stop?.filter((s) => s.length > 0) ?? [];
     const batch = this.opts.maxBatch ?? 64;
-    const out: Completion[] = [];
-    for (let start = 0; start < prompts.length; start += batch) {
-      const chunk = prompts.slice(start, start + batch);
-      const gens = await generate(this.model, chunk, {
-        maxNewTokens: maxNew,
-        temperature: opts.temperature ?? 1,
-        topK: opts.topK,
-        topP: opts.topP,
-        seed: (opts.seed ?? 0) + start,
-        stopTokenIds: this.stopIds,
-        topLogprobs: opts.logprobs ? opts.topLogprobs : undefined,
-        shouldStop: stops.length ? (_row, toks) => { const text = this.tokenizer.decode(toks); return stops.some((s) => text.includes(s)); } : undefined,
-      });
-      gens.forEach((g, i) => out.push(this.toCompletion(g, chunk[i].length, stops, !!opts.logprobs)));
+    const out: Completion[] = new Array(prompts.length);
+    // Prompts with the same budget run together, in batches of at most maxBatch.
+    for (const b of [...new Set(budget)].sort((x, y) => y - x)) {
+      const idx = prompts.map((_, i) => i).filter((i) => budget[i] === b);
+      for (let start = 0; start < idx.length; start += batch) {
+        const chunk = idx.slice(start, start + batch);
+        const gens = await generate(this.model, chunk.map((i) => prompts[i]), {
+          maxNewTokens: b,
+          temperature: opts.temperature ?? 1,
+          topK: opts.topK,
+          topP: opts.topP,
+          seed: (opts.seed ?? 0) + chunk[0],
+          stopTokenIds: this.stopIds,
+          topLogprobs: opts.logprobs ? opts.topLogprobs : undefined,
+          shouldStop: stops.length
+            ? (_row, toks) => {
+                const text = this.tokenizer.decode(toks);
+                return stops.some((s) => text.includes(s));
+              }
+            : undefined,
+        });
+        gens.forEach((g, k) => (out[chunk[k]] = this.toCompletion(g, prompts[chunk[k]].length, stops, !!opts.logprobs)));
+      }
     }
     return out;
   }
