@@ -510,8 +510,14 @@ defineGrad('Expand', (n, dy) => [unbroadcast(dy, n.inputs[0].shape), undefined])
 
 /**
  * Gather rows along axis 0: data (V, …) indexed by int64 `indices` of any shape → (…indices, …).
- * This is the embedding lookup. Its gradient scatters rows back with ScatterND(reduction=add),
- * so repeated indices accumulate.
+ * This is the embedding lookup.
+ *
+ * Its gradient sums the rows of dy that picked each row of data: onehot(indices)ᵀ · dy, one
+ * Gemm over a (rows × V) one-hot matrix. The natural ScatterND(reduction=add) is not used: in
+ * ONNX Runtime 1.30 with two threads it loses updates when indices repeat (measured: embedding
+ * gradients off by up to 6e-3 and different on every run; see the determinism test in
+ * train/trainer.test.ts). The one-hot costs rows × V floats of memory, fine for the vocabularies
+ * trained here; very large vocabularies would want a chunked version.
  */
 export function gather(data: Tensor, indices: Tensor): Tensor {
   if (indices.dtype !== 'int64') fail('Gather', 'indices must be int64', indices);
@@ -520,11 +526,12 @@ export function gather(data: Tensor, indices: Tensor): Tensor {
 defineGrad('Gather', (n, dy) => {
   const [data, indices] = n.inputs;
   const rows = indices.size;
-  const g = data.graph;
-  const zeros = expand(g.scalar(0), data.shape);
-  const idx = reshape(indices, [rows, 1]);
-  const upd = reshape(dy, [rows, ...data.shape.slice(1)]);
-  return [emit('ScatterND', [zeros, idx, upd], { reduction: 'add' }, data.shape, data.dtype), undefined];
+  const V = data.shape[0];
+  const width = shapeSize(data.shape.slice(1));
+  const vocab = data.graph.constant(Array.from({ length: V }, (_, i) => i), [V], 'int64');
+  const onehot = cast(equal(reshape(indices, [rows, 1]), vocab), 'float32'); // (rows, V)
+  const upd = reshape(dy, [rows, width]);
+  return [reshape(gemm(onehot, upd, true, false), data.shape), undefined];
 });
 
 /** A tensor of `shape` filled with `value` (an Expand of a shared scalar: no large constant). */

@@ -125,3 +125,21 @@ describe('optimizer pieces against analytic values', () => {
     expect(Math.hypot(g[0], g[1])).toBeCloseTo(1, 5);
   });
 });
+
+describe('gradients are bit-identical run to run with 2 threads', () => {
+  it('on a batch big enough for ONNX Runtime to split kernels across threads (repeated token ids)', async () => {
+    const c = llamaConfig({ vocabSize: 256, dModel: 256, nLayers: 1, nHeads: 2, dFF: 64, maxSeqLen: 256 });
+    const m = LlamaModel.init(c, { seed: 1, runtime: new Runtime({ threads: 2 }) });
+    const rng = new Rng(3);
+    const B = 16;
+    const T = 256;
+    const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(20)));
+    const targets = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(256)));
+    const batch = { B, T, ids, targets, weights: new Float32Array(B * T).fill(1) };
+    const first = Float32Array.from((await m.lossAndGrads(batch)).flat);
+    for (let r = 0; r < 4; r++) {
+      const again = (await m.lossAndGrads(batch)).flat;
+      expect(Buffer.compare(Buffer.from(first.buffer), Buffer.from(again.buffer, again.byteOffset, again.byteLength))).toBe(0);
+    }
+  });
+});
