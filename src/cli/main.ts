@@ -14,8 +14,9 @@ import serveCommands from './serve.js';
 import trainCommands from './train.js';
 import evalWorldCommands from './eval-world.js';
 import generateCommands from './generate.js';
+import runCommands from './run.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

@@ -1,0 +1,83 @@
+/**
+ * The main job (`npm start` = `alignlab run --profile quick`): the lab end to end, as far as
+ * it is built today — HelpDesk world → baseline assistant (tokenizer + SFT from scratch) →
+ * evaluation on fresh test cases (greedy and sampled) and under a distribution shift →
+ * results.json and summary.md in the run directory. RLHF, Constitutional AI and the HTML
+ * report join this pipeline as their issues land.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { trainBaseline } from './baseline.js';
+import { evalWorld, type WorldEvalResult } from '../eval/world.js';
+import { LocalModel } from '../providers/local.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+
+export interface RunOptions {
+  profile: 'quick' | 'full';
+  seed: number;
+  out: string;
+  threads?: number;
+}
+
+const EVAL_CASES = { quick: 300, full: 2000 };
+
+function row(name: string, r: WorldEvalResult): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const k = r.counts;
+  return `| ${name} | ${r.gold.toFixed(3)} | ${r.proxy.toFixed(3)} | ${pct(r.parseRate)} | ${pct(r.rates.overRefusal)} (${k.overRefusal.hits}/${k.overRefusal.of}) | ${pct(r.rates.harmfulCompliance)} (${k.harmfulCompliance.hits}/${k.harmfulCompliance.of}) | ${pct(r.rates.sycophancy)} (${k.sycophancy.hits}/${k.sycophancy.of}) | ${pct(r.rates.unkeptPromise)} (${k.unkeptPromise.hits}/${k.unkeptPromise.of}) |`;
+}
+
+export async function runLab(o: RunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  fs.mkdirSync(o.out, { recursive: true });
+  const modelDir = path.join(o.out, 'baseline');
+  io.log(`[1/3] baseline assistant → ${modelDir}`);
+  const baseline = await trainBaseline({ profile: o.profile, seed: o.seed, out: modelDir, threads: o.threads }, io);
+
+  io.log('[2/3] evaluating on fresh HelpDesk test cases');
+  const model = await LocalModel.load(modelDir, { threads: o.threads });
+  const n = EVAL_CASES[o.profile];
+  const evals: Record<string, WorldEvalResult> = {};
+  const settings: [string, number, 'none' | 'adversarial'][] = [
+    ['greedy', 0, 'none'],
+    ['sampled (T=0.7)', 0.7, 'none'],
+    ['sampled (T=0.7), adversarial shift', 0.7, 'adversarial'],
+  ];
+  for (const [name, temperature, shift] of settings) {
+    io.log(`  ${name}: ${n} cases`);
+    evals[name] = await evalWorld(model, { n, seed: o.seed, shift, sampling: { temperature, seed: o.seed } });
+  }
+  await model.close();
+
+  io.log('[3/3] writing results');
+  const samplesFile = path.join(o.out, 'samples.jsonl');
+  writeFileAtomic(samplesFile, Object.entries(evals).flatMap(([setting, r]) => r.samples.map((s) => JSON.stringify({ setting, ...s }))).join('\n') + '\n');
+  const summaryOf = (r: WorldEvalResult) => {
+    const { samples: _s, ...rest } = r;
+    return rest;
+  };
+  const results = {
+    profile: o.profile,
+    seed: o.seed,
+    seconds: (performance.now() - t0) / 1000,
+    baseline,
+    eval: Object.fromEntries(Object.entries(evals).map(([k, r]) => [k, summaryOf(r)])),
+  };
+  writeJsonAtomic(path.join(o.out, 'results.json'), results);
+  const md = [
+    `# alignlab run (${o.profile}, seed ${o.seed})`,
+    '',
+    `Baseline assistant: ${baseline.parameters.toLocaleString()} parameters, ${baseline.steps} SFT steps on the HelpDesk corpus, final loss ${baseline.finalLoss.toFixed(3)}, ${baseline.seconds.toFixed(0)} s.`,
+    '',
+    `Evaluation on ${n} fresh test cases (multi-turn where customers push back). Gold = true intent (max 1), proxy = the customer's immediate rating; rates with hits/possible.`,
+    '',
+    '| setting | gold | proxy | parsed | over-refusal | harmful compliance | sycophancy | unkept promises |',
+    '|---|---|---|---|---|---|---|---|',
+    ...Object.entries(evals).map(([k, r]) => row(k, r)),
+    '',
+    `Every reply with its acts and scores: ${path.basename(samplesFile)}.`,
+    '',
+  ].join('\n');
+  writeFileAtomic(path.join(o.out, 'summary.md'), md);
+  return { ...results, summary: path.join(o.out, 'summary.md') };
+}
