@@ -9,6 +9,8 @@
  *    `bench train`, then PyTorch's `train-bench` on the same config, run one after the other
  *    (never concurrently), with ratios.
  *
+ * 3. Batched sampling with a KV cache, 64 prompts × 64 new tokens, engine vs PyTorch's sampler.
+ *
  * PyTorch comes from Debian (`apt-get install -y python3-torch libopenblas0-pthread`) and runs
  * with /usr/bin/python3; where it is missing the peer rows are skipped and said so. Timings are
  * medians; the machine is noisy, so read ratios, not absolutes.
@@ -112,6 +114,16 @@ if (hasTorch) {
   };
 }
 
+// 3. batched rollout throughput: 64 prompts × 64 new tokens, KV cache on both sides.
+log('generation: alignlab bench generate --batch 64 --new-tokens 64');
+const gen = alignlab(['bench', 'generate', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
+results.generate = { engine: gen };
+if (hasTorch) {
+  log('generation: PyTorch sample-bench --batch 64 --new-tokens 64');
+  const tgen = torch(['sample-bench', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
+  results.generate = { engine: gen, torch: tgen, speedup: gen.tokensPerSec / tgen.tokensPerSec };
+}
+
 const f = (x: unknown, d = 1) => (typeof x === 'number' ? x.toFixed(d) : '—');
 const e = engine as unknown as Record<string, number>;
 const t = (results.torch ?? {}) as Record<string, number>;
@@ -124,6 +136,7 @@ const table = [
   `  forward (ms)      ${f(e.fwdMs).padStart(10)}  ${f(t.fwdMs).padStart(10)}     ${f(r.forwardTimeVsTorch, 2)} (≤ 0.60)`,
   `  tokens/s (train)  ${f(e.tokensPerSec, 0).padStart(10)}  ${f(t.tokensPerSec, 0).padStart(10)}`,
   `  MFU               ${f(e.mfu * 100)}% of ${e.peakGflops} GFLOPS (target ≥ 50%)`,
+  `  sampling tokens/s ${f((results.generate as Record<string, Record<string, number>>).engine.tokensPerSec, 0).padStart(10)}  ${f((results.generate as Record<string, Record<string, number>>).torch?.tokensPerSec, 0).padStart(10)}     ${f((results.generate as Record<string, number>).speedup, 2)}× (≥ 1.5×; batch 64 × 64 new)`,
   '',
 ].join('\n');
 if (json) {
