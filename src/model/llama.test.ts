@@ -44,6 +44,14 @@ describe('Llama forward matches an independent float64 implementation of the HF 
     });
   }
 
+  it('with many rows (fused q/k/v and gate/up projections), GQA and biases', async () => {
+    const m = tinyModel({ nKVHeads: 2, attentionBias: true, maxSeqLen: 160 });
+    const rows = [0, 1].map((r) => Array.from({ length: 128 }, (_, i) => (i * 7 + r * 5) % 23));
+    const { logits } = await m.forward(rows);
+    const ref = rows.flatMap((row) => referenceLogits(m.cfg, (n) => m.params.get(n), row).flat());
+    expect(maxAbsDiff(logits!, ref)).toBeLessThan(1e-4);
+  });
+
   it('batches rows independently', async () => {
     const m = tinyModel();
     const rows = [

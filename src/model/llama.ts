@@ -11,9 +11,9 @@
  * nHeads/nKVHeads times. MLP: SwiGLU, down(silu(gate(x)) ⊙ up(x)).
  *
  * Activations are kept as (B·T, d) matrices so every projection is one Gemm with the weight in
- * its stored (out, in) layout (`x Wᵀ`); attention reshapes to (B, nh, T, hd). The q/k/v and
- * gate/up projections each run as one Gemm over concatenated weights (same math, fewer and
- * larger matrix products); the parameters stay separate, with Hugging Face names.
+ * its stored (out, in) layout (`x Wᵀ`); attention reshapes to (B, nh, T, hd). With many rows
+ * the q/k/v and gate/up projections each run as one Gemm over concatenated weights (same math,
+ * fewer and larger matrix products); the parameters stay separate, with Hugging Face names.
  *
  *   const g = new Graph();
  *   const P = paramInputs(g, llamaParamSpecs(cfg));
@@ -146,6 +146,9 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     bias = ops.add(bias, pad); // (B, 1, T, S + T)
   }
   const present: { k: Tensor; v: Tensor }[] = [];
+  // Concatenating weights costs a copy per call; it pays off only when many rows share it
+  // (training, prefill), not for a decode step of a few tokens.
+  const fuse = BT >= 256;
   const attnScale = g.scalar(1 / Math.sqrt(hd));
 
   let h = ops.reshape(ops.gather(P['model.embed_tokens.weight'], inp.ids), [BT, d]); // (BT, d)
@@ -160,12 +163,16 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     const n1 = rmsNorm(h, P[`${p}.input_layernorm.weight`], c.normEps);
     hooks.point(`${b}.ln1.hook_scale`, n1.scale, [B, T, 1]);
     const x = hooks.point(`${b}.ln1.hook_normalized`, n1.out, [B, T, d]);
-    // q, k and v projections as one Gemm over the concatenated weights, then split.
+    // q, k and v projections; with many rows, as one Gemm over the concatenated weights.
     const proj = (n: string) => P[`${p}.self_attn.${n}_proj.weight`];
     const projBias = (n: string) => P[`${p}.self_attn.${n}_proj.bias`];
-    const wqkv = ops.concat([proj('q'), proj('k'), proj('v')], 0); // ((nh + 2·nkv)·hd, d)
-    const bqkv = c.attentionBias ? ops.concat([projBias('q'), projBias('k'), projBias('v')], 0) : undefined;
-    const [q2, k2, v2] = ops.split(linear(x, wqkv, bqkv), [nh * hd, nkv * hd, nkv * hd], 1);
+    const [q2, k2, v2] = fuse
+      ? ops.split(
+          linear(x, ops.concat([proj('q'), proj('k'), proj('v')], 0), c.attentionBias ? ops.concat([projBias('q'), projBias('k'), projBias('v')], 0) : undefined),
+          [nh * hd, nkv * hd, nkv * hd],
+          1,
+        )
+      : (['q', 'k', 'v'] as const).map((n) => linear(x, proj(n), projBias(n)));
     let q = ops.reshape(q2, [B, T, nh, hd]);
     let k = ops.reshape(k2, [B, T, nkv, hd]);
     let v = ops.reshape(v2, [B, T, nkv, hd]);
@@ -184,17 +191,28 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     const vNew = ops.transpose(v, [0, 2, 1, 3]); // (B, nkv, T, hd)
     present.push({ k: kNew, v: vNew });
     const past = inp.past?.[i];
-    let scoresG = ops.matmul(qg, ops.transpose(kNew, [0, 1, 3, 2])); // (B, nkv, rep·T, T)
+    // A single new token against a cache: many (1 × hd)·(hd × S) products, which batched
+    // MatMul runs slowly one by one; a broadcast multiply and a sum over hd does it in one pass.
+    const oneToken = past !== undefined && T === 1;
+    const qk = (keys: Tensor, n: number) =>
+      oneToken
+        ? ops.reduceSum(ops.mul(ops.reshape(qg, [B, nkv, rep, 1, hd]), ops.reshape(keys, [B, nkv, 1, n, hd])), [4]) // (B, nkv, rep, n)
+        : ops.matmul(qg, ops.transpose(keys, [0, 1, 3, 2])); // (B, nkv, rep·T, n)
+    let scoresG = qk(kNew, T);
     // With a cache, the past keys are read where they are (no concatenated copy of the cache).
-    if (past) scoresG = ops.concat([ops.matmul(qg, ops.transpose(past.k, [0, 1, 3, 2])), scoresG], 3); // (B, nkv, rep·T, S + T)
+    if (past) scoresG = ops.concat([qk(past.k, S), scoresG], -1); // (B, nkv, rep·T, S + T)
     let scores = ops.add(ops.reshape(scoresG, [B, nh, T, L]), bias); // (B, nh, T, S + T)
     scores = hooks.point(`${b}.attn.hook_attn_scores`, scores, [B, nh, T, L]);
     const pattern = hooks.point(`${b}.attn.hook_pattern`, ops.softmax(scores, -1), [B, nh, T, L]);
     const pg = ops.reshape(pattern, [B, nkv, rep * T, L]);
     let zg: Tensor; // (B, nkv, rep·T, hd)
+    const pv = (probs: Tensor, values: Tensor, n: number) =>
+      oneToken
+        ? ops.reshape(ops.reduceSum(ops.mul(ops.reshape(probs, [B, nkv, rep, n, 1]), ops.reshape(values, [B, nkv, 1, n, hd])), [3]), [B, nkv, rep, hd])
+        : ops.matmul(probs, values);
     if (past) {
       const [pPast, pNew] = ops.split(pg, [S, T], 3);
-      zg = ops.add(ops.matmul(pPast, past.v), ops.matmul(pNew, vNew));
+      zg = ops.add(pv(pPast, past.v, S), pv(pNew, vNew, T));
     } else zg = ops.matmul(pg, vNew);
     let z = ops.transpose(ops.reshape(zg, [B, nh, T, hd]), [0, 2, 1, 3]); // (B, T, nh, hd)
     z = hooks.point(`${b}.attn.hook_z`, z, [B, T, nh, hd]);
@@ -206,9 +224,10 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
     const n2 = rmsNorm(h, P[`${p}.post_attention_layernorm.weight`], c.normEps);
     hooks.point(`${b}.ln2.hook_scale`, n2.scale, [B, T, 1]);
     const y = hooks.point(`${b}.ln2.hook_normalized`, n2.out, [B, T, d]);
-    // gate and up projections as one Gemm, then split.
-    const wGateUp = ops.concat([P[`${p}.mlp.gate_proj.weight`], P[`${p}.mlp.up_proj.weight`]], 0); // (2·dFF, d)
-    const [gatePre, upPre] = ops.split(linear(y, wGateUp), [c.dFF, c.dFF], 1);
+    // gate and up projections; with many rows, as one Gemm over the concatenated weights.
+    const [gatePre, upPre] = fuse
+      ? ops.split(linear(y, ops.concat([P[`${p}.mlp.gate_proj.weight`], P[`${p}.mlp.up_proj.weight`]], 0)), [c.dFF, c.dFF], 1)
+      : [linear(y, P[`${p}.mlp.gate_proj.weight`]), linear(y, P[`${p}.mlp.up_proj.weight`])];
     const gate = hooks.point(`${b}.mlp.hook_pre`, gatePre, [B, T, c.dFF]);
     const up = hooks.point(`${b}.mlp.hook_pre_linear`, upPre, [B, T, c.dFF]);
     const act = hooks.point(`${b}.mlp.hook_post`, ops.mul(ops.silu(gate), up), [B, T, c.dFF]);
