@@ -28,6 +28,7 @@ const cases: [string, (...x: Tensor[]) => Tensor, GradcheckInput[]][] = [
   ['Reciprocal', (a) => ops.reciprocal(a), [f([4], pos(4))]],
   ['Sigmoid', (a) => ops.sigmoid(a), [f([5])]],
   ['Tanh', (a) => ops.tanh(a), [f([5])]],
+  ['Softplus', (a) => ops.softplus(ops.scale(a, 4)), [f([6])]],
   ['Rsqrt (composite)', (a) => ops.rsqrt(a), [f([4], pos(4))]],
   ['SiLU (composite)', (a) => ops.silu(a), [f([6])]],
   ['Cast float→float', (a) => ops.cast(ops.mul(a, a), 'float32'), [f([3])]],

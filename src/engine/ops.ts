@@ -234,6 +234,12 @@ defineGrad('Tanh', (n, dy) => {
   return [mul(dy, sub(y.graph.scalar(1), mul(y, y)))];
 });
 
+/** softplus(x) = log(1 + eˣ), computed stably by ONNX Runtime; −log σ(x) = softplus(−x). */
+export function softplus(x: Tensor): Tensor {
+  return unary('Softplus', x);
+}
+defineGrad('Softplus', (n, dy) => [mul(dy, sigmoid(n.inputs[0]))]);
+
 /** Changes dtype. Gradients flow only between float types. */
 export function cast(x: Tensor, to: DType): Tensor {
   if (x.dtype === to) return x;

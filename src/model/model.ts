@@ -9,14 +9,14 @@
  *   const { logits } = await model.forward([[1, 5, 7]]);          // (1·3, V) row-major
  *   const { loss, grads } = await model.lossAndGrads(batch);
  */
-import { Graph } from '../engine/ir.js';
+import { Graph, type DType, type Tensor } from '../engine/ir.js';
 import { grad } from '../engine/autodiff.js';
 import * as ops from '../engine/ops.js';
 import { tokenCrossEntropy } from '../engine/losses.js';
 import { Runtime, type HostArray } from '../engine/session.js';
 import { type LlamaConfig } from './config.js';
 import { ParamSet, llamaParamSpecs, type HeadKind } from './params.js';
-import { llamaForward, paramInputs, scalarHead } from './llama.js';
+import { llamaForward, paramInputs, scalarHead, type Params } from './llama.js';
 import { type HookSpec, hookSpecKey } from './hooks.js';
 import { Rng } from '../util/rng.js';
 
@@ -132,36 +132,66 @@ export class LlamaModel {
   }
 
   /**
+   * The general training mechanism: compiles (once per name and input shapes) a graph that
+   * runs `build` — which may call llamaForward, scalarHead and any operators — to a scalar
+   * loss, derives the gradient of every trained parameter, and returns the loss, the gradients
+   * as one flat buffer in parameter order, and any extra outputs `build` names. `params` picks
+   * the trained parameters: 'lm' (everything but scalar heads) or 'all'; both are prefixes of
+   * the parameter order, so `flat` lines up with `params.flat`.
+   *
+   *   const r = await model.objective('rm', { ids: { shape: [B, T], dtype: 'int64' } },
+   *     ({ P, inp }) => ({ loss: myLoss(P, inp.ids) }), { ids }, 'all');
+   */
+  async objective(
+    name: string,
+    inputs: Record<string, { shape: number[]; dtype?: DType }>,
+    build: (ctx: { g: Graph; P: Params; inp: Record<string, Tensor>; cfg: LlamaConfig }) => { loss: Tensor; extras?: Record<string, Tensor> },
+    feeds: Record<string, HostArray>,
+    params: 'lm' | 'all' = 'lm',
+  ): Promise<{ loss: number; flat: Float32Array; grads: Record<string, Float32Array>; extras: Record<string, HostArray> }> {
+    const specs = params === 'all' ? this.params.specs : this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
+    const shapes = Object.entries(inputs).map(([k, v]) => `${k}:${v.dtype ?? 'float32'}[${v.shape}]`).join(',');
+    const session = await this.runtime.cached(`${this.graphKey}:objective:${name}:${params}:${shapes}`, () => {
+      const g = new Graph();
+      const P = paramInputs(g, this.params.specs);
+      const inp = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, g.input(k, v.shape, v.dtype ?? 'float32')]));
+      const { loss, extras } = build({ g, P, inp, cfg: this.cfg });
+      const grads = grad(loss, specs.map((s) => P[s.name]));
+      g.output('loss', loss);
+      g.output('grad', ops.concat(grads.map((d) => ops.reshape(d, [-1])), 0));
+      for (const [k, t] of Object.entries(extras ?? {})) g.output(`extra:${k}`, t);
+      return g;
+    });
+    const res = await session.run({ ...this.feeds(), ...feeds });
+    const flat = res.grad as Float32Array;
+    const grads: Record<string, Float32Array> = {};
+    for (const s of specs) {
+      const off = this.params.offsets.get(s.name)!;
+      grads[s.name] = flat.subarray(off, off + this.params.get(s.name).length);
+    }
+    const extras: Record<string, HostArray> = {};
+    for (const o of session.outputs) if (o.name.startsWith('extra:')) extras[o.name.slice(6)] = res[o.name];
+    return { loss: (res.loss as Float32Array)[0], flat, grads, extras };
+  }
+
+  /**
    * Loss and gradient of every language-model parameter for one batch (weighted token
-   * cross-entropy, see engine/losses.ts). One compiled graph computes forward, loss and
-   * backward and returns all gradients as one flat buffer in parameter order (one output
-   * instead of one per tensor); `grads` holds named views into it. Scalar-head parameters,
-   * which come last, get no gradient from this loss and are not covered by `flat`.
+   * cross-entropy, see engine/losses.ts), through `objective`. Scalar-head parameters, which
+   * come last, get no gradient from this loss and are not covered by `flat`.
    */
   async lossAndGrads(batch: LmBatch): Promise<{ loss: number; flat: Float32Array; grads: Record<string, Float32Array> }> {
     this.checkIds(batch.ids);
     const { B, T } = batch;
-    const lmSpecs = this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
-    const session = await this.runtime.cached(`${this.graphKey}:train:${B}:${T}`, () => {
-      const g = new Graph();
-      const P = paramInputs(g, this.params.specs);
-      const ids = g.input('ids', [B, T], 'int64');
-      const targets = g.input('targets', [B * T], 'int64');
-      const weights = g.input('weights', [B * T]);
-      const { logits } = llamaForward(this.cfg, P, { ids });
-      const { loss } = tokenCrossEntropy(logits, targets, weights);
-      const grads = grad(loss, lmSpecs.map((s) => P[s.name]));
-      g.output('loss', loss);
-      g.output('grad', ops.concat(grads.map((d) => ops.reshape(d, [-1])), 0));
-      return g;
-    });
-    const res = await session.run({ ...this.feeds(), ids: batch.ids, targets: batch.targets, weights: batch.weights });
-    const flat = res.grad as Float32Array;
-    const grads: Record<string, Float32Array> = {};
-    for (const s of lmSpecs) {
-      const off = this.params.offsets.get(s.name)!;
-      grads[s.name] = flat.subarray(off, off + this.params.get(s.name).length);
-    }
-    return { loss: (res.loss as Float32Array)[0], flat, grads };
+    return this.objective(
+      'lm',
+      { ids: { shape: [B, T], dtype: 'int64' }, targets: { shape: [B * T], dtype: 'int64' }, weights: { shape: [B * T] } },
+      ({ P, inp, cfg }) => ({ loss: tokenCrossEntropy(llamaForward(cfg, P, { ids: inp.ids }).logits, inp.targets, inp.weights).loss }),
+      { ids: batch.ids, targets: batch.targets, weights: batch.weights },
+    );
+  }
+
+  /** Throws when a token id is outside the vocabulary (a clear error instead of a crash). */
+  validateIds(ids: BigInt64Array): void {
+    this.checkIds(ids);
   }
 }

@@ -58,7 +58,16 @@ export class DivergenceError extends Error {
   override name = 'DivergenceError';
 }
 
-export class Trainer {
+/**
+ * What a trainer minimizes: for one micro-batch, the loss, the gradient as a flat buffer in
+ * parameter order (a prefix of the parameters; see LlamaModel.objective) and extra metrics.
+ */
+export type Objective<Batch> = (model: LlamaModel, batch: Batch) => Promise<{ loss: number; flat: Float32Array; metrics?: Record<string, number> }>;
+
+/** Next-token cross-entropy (pretraining, SFT). */
+export const lmObjective: Objective<LmBatch> = (model, batch) => model.lossAndGrads(batch);
+
+export class Trainer<Batch = LmBatch> {
   readonly optimizer: AdamW;
   /** Optimizer steps taken so far. */
   stepCount = 0;
@@ -67,21 +76,24 @@ export class Trainer {
   constructor(
     readonly model: LlamaModel,
     readonly cfg: TrainConfig,
+    readonly objective: Objective<Batch> = lmObjective as unknown as Objective<Batch>,
   ) {
     this.optimizer = new AdamW(model.params.size, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay }, model.params.decayMask());
     this.grad = new Float32Array(model.params.size);
   }
 
   /** One optimizer step over `micro` (gradAccum micro-batches). Returns flat metrics. */
-  async step(micro: LmBatch[]): Promise<Record<string, number>> {
+  async step(micro: Batch[]): Promise<Record<string, number>> {
     if (micro.length !== this.cfg.gradAccum) throw new Error(`step: got ${micro.length} micro-batches, gradAccum is ${this.cfg.gradAccum}`);
     const step = this.stepCount + 1;
     let lossSum = 0;
     let grad: Float32Array | undefined;
+    const extra: Record<string, number> = {};
     for (const batch of micro) {
-      const r = await this.model.lossAndGrads(batch);
+      const r = await this.objective(this.model, batch);
       if (!Number.isFinite(r.loss)) throw new DivergenceError(`step ${step}: loss is ${r.loss}`);
       lossSum += r.loss;
+      for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + v / micro.length;
       if (micro.length === 1) grad = r.flat; // no copy in the common case
       else {
         if (!grad) grad = this.grad.fill(0);
@@ -98,7 +110,7 @@ export class Trainer {
     const lr = learningRate(this.cfg, this.stepCount);
     this.optimizer.step(this.model.params.flat, g, lr, clip);
     this.stepCount = step;
-    return { 'train/loss': lossSum / micro.length, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step };
+    return { 'train/loss': lossSum / micro.length, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
   }
 
   /** The first parameter whose gradient (in the flat buffer) is not finite. */
@@ -132,7 +144,7 @@ export class Trainer {
   }
 
   /** Restores a trainer (and its model) from a checkpoint directory. */
-  static resume(dir: string, runtime?: Runtime): { trainer: Trainer; extra: Record<string, unknown> } {
+  static resume(dir: string, runtime?: Runtime): { trainer: Trainer<LmBatch>; extra: Record<string, unknown> } {
     const stateFile = path.join(dir, 'trainer_state.json');
     if (!fs.existsSync(stateFile)) throw new Error(`${dir}: not a training checkpoint (no trainer_state.json)`);
     const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { step: number; adamStep: number; trainConfig: unknown; extra: Record<string, unknown> };
