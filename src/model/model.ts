@@ -190,6 +190,25 @@ export class LlamaModel {
     );
   }
 
+  /**
+   * log p(target | prefix) for every position of a batch (B·T), computed in the graph (PPO's
+   * reference and old-policy log-probabilities, DPO, scoring).
+   */
+  async tokenLogprobs(batch: TokenBatch & { targets: BigInt64Array }): Promise<Float32Array> {
+    this.checkIds(batch.ids);
+    const { B, T } = batch;
+    const session = await this.runtime.cached(`${this.graphKey}:logprobs:${B}:${T}`, () => {
+      const g = new Graph();
+      const P = paramInputs(g, this.params.specs);
+      const ids = g.input('ids', [B, T], 'int64');
+      const targets = g.input('targets', [B * T], 'int64');
+      const { logits } = llamaForward(this.cfg, P, { ids });
+      g.output('logprobs', ops.neg(ops.softmaxCrossEntropy(logits, targets).loss));
+      return g;
+    });
+    return (await session.run({ ...this.feeds(), ids: batch.ids, targets: batch.targets })).logprobs as Float32Array;
+  }
+
   /** Throws when a token id is outside the vocabulary (a clear error instead of a crash). */
   validateIds(ids: BigInt64Array): void {
     this.checkIds(ids);

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { llamaConfig } from '../model/config.js';
+import { LlamaModel } from '../model/model.js';
+import { Runtime } from '../engine/session.js';
+import { Rng } from '../util/rng.js';
+import { Trainer, trainConfig } from './trainer.js';
+import { policyObjective, rlooAdvantages, type RolloutBatch } from './policy.js';
+import { rlooStep } from './rloo.js';
+
+const cfg = llamaConfig({ vocabSize: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
+
+describe('RLOO advantages', () => {
+  it('equal k/(k−1) · (R − group mean), groups independent', () => {
+    const R = [1, 2, 3, 6, 0, 0, 4, 4];
+    const A = rlooAdvantages(R, 4);
+    for (let g = 0; g < 2; g++) {
+      const grp = R.slice(4 * g, 4 * g + 4);
+      const mean = grp.reduce((a, x) => a + x, 0) / 4;
+      grp.forEach((r, i) => expect(A[4 * g + i]).toBeCloseTo((4 / 3) * (r - mean), 12));
+    }
+    expect(() => rlooAdvantages([1, 2, 3], 2)).toThrow(/multiple of k/);
+  });
+});
+
+describe('clipped policy objective', () => {
+  it('its gradient matches finite differences, with some tokens clipped', async () => {
+    const m = LlamaModel.init(cfg, { seed: 3, runtime: new Runtime({ threads: 1 }) });
+    const rng = new Rng(2);
+    for (const s of m.params.specs) {
+      const v = m.params.get(s.name);
+      for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.4 * rng.normal();
+    }
+    const B = 2;
+    const T = 8;
+    const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
+    const targets = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
+    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= 3 ? 1 : 0));
+    const cur = await m.tokenLogprobs({ B, T, ids, targets });
+    // Old log-probs differ from the current ones by ±0.4, so some ratios fall outside 1 ± 0.2.
+    const oldLogprobs = Float32Array.from(cur, (x, i) => (mask[i] ? x + 0.4 * Math.sin(3 * i) : 0));
+    const advantages = Float32Array.from({ length: B * T }, (_, i) => (mask[i] ? Math.cos(i) : 0));
+    const batch: RolloutBatch = { B, T, ids, targets, mask, oldLogprobs, advantages };
+    const obj = policyObjective({ clip: 0.2 });
+    const r = await obj(m, batch);
+    expect(r.metrics!['policy/clipfrac_avg']).toBeGreaterThan(0);
+    const eps = 1e-2;
+    let worst = 0;
+    for (const name of ['model.layers.0.self_attn.q_proj.weight', 'lm_head.weight', 'model.norm.weight']) {
+      const v = m.params.get(name);
+      const off = m.params.offsets.get(name)!;
+      for (let k = 0; k < 4; k++) {
+        const i = (k * 29 + 3) % v.length;
+        const orig = v[i];
+        v[i] = orig + eps;
+        const lp = (await obj(m, batch)).loss;
+        v[i] = orig - eps;
+        const lm = (await obj(m, batch)).loss;
+        v[i] = orig;
+        const numeric = (lp - lm) / (2 * eps);
+        worst = Math.max(worst, Math.abs(numeric - r.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
+      }
+    }
+    expect(worst).toBeLessThan(3e-2);
+  });
+});
+
+describe('rlooStep', () => {
+  it('raises a simple reward (share of token 5 in the response) with a KL leash', async () => {
+    const rt = new Runtime({ threads: 1 });
+    const policy = LlamaModel.init(cfg, { seed: 1, runtime: rt });
+    const reference = new LlamaModel(policy.cfg, policy.params.clone(), rt);
+    const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, totalSteps: 40, weightDecay: 0, minLrRatio: 1 }), policyObjective());
+    const rng = new Rng(7);
+    const reward = async (_p: number[][], rs: number[][]) => rs.map((r) => (r.length ? r.filter((t) => t === 5).length / r.length : 0));
+    const scores: number[] = [];
+    let kl = 0;
+    for (let s = 0; s < 40; s++) {
+      const prompts = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => 1 + rng.int(14)));
+      const { metrics } = await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: { k: 4, klCoef: 0.01, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0 } });
+      scores.push(metrics['objective/scores']);
+      kl = metrics['objective/kl'];
+    }
+    const early = scores.slice(0, 5).reduce((a, x) => a + x, 0) / 5;
+    const late = scores.slice(-5).reduce((a, x) => a + x, 0) / 5;
+    expect(early).toBeLessThan(0.2);
+    expect(late).toBeGreaterThan(early + 0.3);
+    expect(Number.isFinite(kl)).toBe(true);
+    expect(kl).toBeGreaterThan(0);
+  });
+});
