@@ -15,8 +15,9 @@ import trainCommands from './train.js';
 import evalWorldCommands from './eval-world.js';
 import generateCommands from './generate.js';
 import runCommands from './run.js';
+import prefsCommands from './prefs.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 
