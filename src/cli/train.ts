@@ -2,6 +2,7 @@
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { trainBaseline } from '../lab/baseline.js';
+import { runRl } from '../lab/rl.js';
 
 const sft: Command = {
   path: ['train', 'sft'],
@@ -21,4 +22,44 @@ const sft: Command = {
   },
 };
 
-export default [sft];
+const rloo: Command = {
+  path: ['train', 'rloo'],
+  summary: 'RLOO on a model directory against the world gold, the world proxy, or a reward model',
+  options: {
+    model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
+    reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
+    steps: { type: 'number', default: 50, describe: 'RLOO steps (one rollout + one update each)' },
+    prompts: { type: 'number', default: 8, describe: 'prompts per step' },
+    k: { type: 'number', default: 4, describe: 'samples per prompt' },
+    'kl-coef': { type: 'number', default: 0.05, describe: 'β of the KL penalty to the reference' },
+    lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
+    'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
+    seed: { type: 'number', default: 1, describe: 'random seed' },
+    out: { type: 'string', required: true, describe: 'output run directory' },
+    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+  },
+  async run(o, _p, ctx) {
+    const r = await runRl(
+      {
+        model: String(o.model),
+        reward: String(o.reward),
+        steps: Number(o.steps),
+        prompts: Number(o.prompts),
+        k: Number(o.k),
+        klCoef: Number(o['kl-coef']),
+        lr: Number(o.lr),
+        maxNewTokens: Number(o['max-new']),
+        seed: Number(o.seed),
+        out: String(o.out),
+        threads: Number(o.threads),
+      },
+      { log: ctx.log },
+    );
+    const s = r.start as Record<string, number>;
+    const e = r.end as Record<string, number>;
+    ctx.print(`rloo (${o.reward}): gold ${s.gold.toFixed(3)} → ${e.gold.toFixed(3)}, proxy ${s.proxy.toFixed(3)} → ${e.proxy.toFixed(3)}, KL ${e.kl.toFixed(2)}`);
+    return r;
+  },
+};
+
+export default [sft, rloo];

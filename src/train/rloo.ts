@@ -56,7 +56,8 @@ export async function rlooStep(a: RlooStepArgs): Promise<{ metrics: Record<strin
   // Rollout rows: prompt + response, right-padded; targets are the next tokens.
   const B = rep.length;
   const longest = Math.max(...rep.map((r, j) => r.p.length + responses[j].length));
-  const T = Math.ceil((longest - 1) / 32) * 32;
+  // Coarse buckets keep the number of compiled graph shapes small across steps.
+  const T = Math.ceil((longest - 1) / 64) * 64;
   const ids = new BigInt64Array(B * T).fill(BigInt(cfg.padId));
   const targets = new BigInt64Array(B * T).fill(BigInt(cfg.padId));
   const mask = new Float32Array(B * T);
