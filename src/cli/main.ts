@@ -16,8 +16,10 @@ import evalWorldCommands from './eval-world.js';
 import generateCommands from './generate.js';
 import runCommands from './run.js';
 import prefsCommands from './prefs.js';
+import reportCommands from './report.js';
+import evalCompareCommands from './eval-compare.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

@@ -20,11 +20,11 @@ const run: Command = {
     const g = ev['greedy'];
     const s = ev['sampled (T=0.7)'];
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-    ctx.print(`summary: ${r.summary}`);
+    ctx.print(`report: ${r.report}`);
     ctx.print(`baseline gold ${g.gold.toFixed(3)} greedy / ${s.gold.toFixed(3)} sampled (max 1); replies understood ${pct(s.parseRate)}`);
     ctx.print(`over-refusal ${pct(s.rates.overRefusal)}, harmful compliance ${pct(s.rates.harmfulCompliance)} (sampled)`);
     ctx.print(`sycophancy ${pct(s.rates.sycophancy)}, unkept promises ${pct(s.rates.unkeptPromise)} (sampled)`);
-    ctx.print(`results: ${String(o.out)}/results.json, replies with acts and scores: ${String(o.out)}/samples.jsonl`);
+    ctx.print(`results: ${String(o.out)}/results.json and summary.md; every reply with its acts and scores: ${String(o.out)}/samples.jsonl`);
     return r;
   },
 };

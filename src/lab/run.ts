@@ -2,8 +2,8 @@
  * The main job (`npm start` = `alignlab run --profile quick`): the lab end to end, as far as
  * it is built today — HelpDesk world → baseline assistant (tokenizer + SFT from scratch) →
  * evaluation on fresh test cases (greedy and sampled) and under a distribution shift →
- * results.json and summary.md in the run directory. RLHF, Constitutional AI and the HTML
- * report join this pipeline as their issues land.
+ * results.json, summary.md and the self-contained report.html (src/report) in the run
+ * directory. RLHF and Constitutional AI join this pipeline as their issues land.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ import { trainBaseline } from './baseline.js';
 import { evalWorld, type WorldEvalResult } from '../eval/world.js';
 import { LocalModel } from '../providers/local.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { writeReport } from '../report/index.js';
 
 export interface RunOptions {
   profile: 'quick' | 'full';
@@ -79,5 +80,6 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     '',
   ].join('\n');
   writeFileAtomic(path.join(o.out, 'summary.md'), md);
-  return { ...results, summary: path.join(o.out, 'summary.md') };
+  const report = writeReport(o.out, { seed: o.seed });
+  return { ...results, summary: path.join(o.out, 'summary.md'), report: report.html };
 }
