@@ -3,6 +3,7 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { trainBaseline } from '../lab/baseline.js';
 import { runRl } from '../lab/rl.js';
+import { trainRewardModel } from '../lab/rm.js';
 
 const sft: Command = {
   path: ['train', 'sft'],
@@ -62,4 +63,29 @@ const rloo: Command = {
   },
 };
 
-export default [sft, rloo];
+const rm: Command = {
+  path: ['train', 'rm'],
+  summary: 'Train a reward model (Bradley–Terry) on preference JSONL, starting from a policy',
+  options: {
+    model: { type: 'string', required: true, describe: 'policy directory the backbone starts from' },
+    prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
+    out: { type: 'string', required: true, describe: 'output reward-model directory' },
+    epochs: { type: 'number', default: 2, describe: 'passes over the training pairs' },
+    'batch-pairs': { type: 'number', default: 16, describe: 'pairs per step' },
+    lr: { type: 'number', default: 3e-5, describe: 'learning rate' },
+    'center-coef': { type: 'number', default: 0.01, describe: 'reward-centering weight' },
+    seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
+    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+  },
+  async run(o, _p, ctx) {
+    const r = await trainRewardModel(
+      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), seed: Number(o.seed), threads: Number(o.threads) },
+      { log: ctx.log },
+    );
+    const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };
+    ctx.print(`reward model: held-out accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold)`);
+    return r;
+  },
+};
+
+export default [sft, rloo, rm];
