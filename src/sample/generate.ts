@@ -2,8 +2,8 @@
  * Batched generation with a key/value cache, and exact per-token log-probabilities.
  *
  * Prompts of different lengths are left-padded to a common length P (rounded up to a multiple
- * of 32 so few prefill graphs are compiled). One prefill run computes the prompt's keys and
- * values for every layer; then each decode step feeds one token per row plus the whole cache
+ * of 8, or of 32 past 64 tokens, so few prefill graphs are compiled). One prefill run
+ * computes the prompt's keys and values for every layer; then each decode step feeds one token per row plus the whole cache
  * (B, nKVHeads, Smax, hd) and returns that token's keys/values, which the host writes into the
  * next cache slot. The cache has a fixed capacity Smax = P + maxNewTokens and a key mask marks
  * the filled slots, so one compiled decode graph serves every step.
@@ -148,7 +148,7 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   if (longest + maxNew > c.maxSeqLen) {
     throw new Error(`generate: prompt of ${longest} tokens + ${maxNew} new tokens exceeds the context length ${c.maxSeqLen}`);
   }
-  const P = Math.min(roundUp(longest, 32), c.maxSeqLen - maxNew);
+  const P = Math.min(roundUp(longest, longest <= 64 ? 8 : 32), c.maxSeqLen - maxNew);
   const Smax = P + maxNew;
   const nkv = c.nKVHeads;
   const hd = headDim(c);
