@@ -69,8 +69,12 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void }): 
     return scoreSequences(rm!, prompts.map((p, j) => [...p, ...responses[j]]), { padId });
   };
 
-  const cfg = { ...RLOO_DEFAULTS, k: o.k ?? RLOO_DEFAULTS.k, klCoef: o.klCoef ?? RLOO_DEFAULTS.klCoef, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId };
-  const trainer = new Trainer(policy, trainConfig({ lr: o.lr ?? 1e-5, totalSteps: o.steps, warmupSteps: 0, weightDecay: 0, minLrRatio: 1 }), policyObjective());
+  const k = o.k ?? RLOO_DEFAULTS.k;
+  // Updates run in micro-batches of 8 rollouts (when they divide evenly) to bound memory.
+  const rows = perStep * k;
+  const microRows = rows % 8 === 0 ? 8 : rows;
+  const cfg = { ...RLOO_DEFAULTS, k, klCoef: o.klCoef ?? RLOO_DEFAULTS.klCoef, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId, microRows };
+  const trainer = new Trainer(policy, trainConfig({ lr: o.lr ?? 1e-5, totalSteps: o.steps, warmupSteps: 0, weightDecay: 0, minLrRatio: 1, gradAccum: rows / microRows }), policyObjective());
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'rloo', ...o, rloo: cfg, train: trainer.cfg });
   io.log(`rloo: ${o.steps} steps × ${perStep} prompts × k=${cfg.k}, reward ${o.reward}, β=${cfg.klCoef}`);
 

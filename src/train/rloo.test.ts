@@ -65,18 +65,18 @@ describe('clipped policy objective', () => {
 });
 
 describe('rlooStep', () => {
-  it('raises a simple reward (share of token 5 in the response) with a KL leash', async () => {
+  it('raises a simple reward (share of token 5 in the response) with a KL leash, updating in micro-batches', async () => {
     const rt = new Runtime({ threads: 1 });
     const policy = LlamaModel.init(cfg, { seed: 1, runtime: rt });
     const reference = new LlamaModel(policy.cfg, policy.params.clone(), rt);
-    const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, totalSteps: 40, weightDecay: 0, minLrRatio: 1 }), policyObjective());
+    const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, totalSteps: 40, weightDecay: 0, minLrRatio: 1, gradAccum: 4 }), policyObjective());
     const rng = new Rng(7);
     const reward = async (_p: number[][], rs: number[][]) => rs.map((r) => (r.length ? r.filter((t) => t === 5).length / r.length : 0));
     const scores: number[] = [];
     let kl = 0;
     for (let s = 0; s < 40; s++) {
       const prompts = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => 1 + rng.int(14)));
-      const { metrics } = await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: { k: 4, klCoef: 0.01, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0 } });
+      const { metrics } = await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: { k: 4, klCoef: 0.01, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0, microRows: 8 } });
       scores.push(metrics['objective/scores']);
       kl = metrics['objective/kl'];
     }

@@ -29,6 +29,12 @@ export interface RlooConfig {
   stopTokenIds: number[];
   /** Padding id for rollout rows. */
   padId: number;
+  /**
+   * Rows per micro-batch of the update (default: all rows in one). Smaller micro-batches bound
+   * the memory of the compiled training graph; the trainer's gradAccum must equal
+   * rows / microRows.
+   */
+  microRows?: number;
 }
 
 export const RLOO_DEFAULTS: Omit<RlooConfig, 'stopTokenIds' | 'padId'> = { k: 4, klCoef: 0.05, maxNewTokens: 48, temperature: 1 };
@@ -94,7 +100,13 @@ export async function rlooStep(a: RlooStepArgs): Promise<{ metrics: Record<strin
   const advantages = new Float32Array(B * T);
   for (let i = 0; i < B * T; i++) if (mask[i]) advantages[i] = adv[Math.floor(i / T)];
 
-  const stepMetrics = await a.trainer.step([{ B, T, ids, targets, mask, oldLogprobs, advantages }]);
+  const micro = cfg.microRows && B % cfg.microRows === 0 ? cfg.microRows : B;
+  const batches: RolloutBatch[] = [];
+  for (let r = 0; r < B; r += micro) {
+    const sl = <A extends Float32Array | BigInt64Array>(x: A) => x.slice(r * T, (r + micro) * T) as A;
+    batches.push({ B: micro, T, ids: sl(ids), targets: sl(targets), mask: sl(mask), oldLogprobs: sl(oldLogprobs), advantages: sl(advantages) });
+  }
+  const stepMetrics = await a.trainer.step(batches);
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   return {
     metrics: {
