@@ -91,7 +91,8 @@ export class LlamaModel {
     return Object.fromEntries(this.params.views);
   }
 
-  private checkIds(ids: BigInt64Array): void {
+  /** Throws when a token id is outside the vocabulary (a clear error instead of a crash). */
+  validateIds(ids: BigInt64Array): void {
     const V = BigInt(this.cfg.vocabSize);
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0n || ids[i] >= V) throw new Error(`token id ${ids[i]} at position ${i} is outside the vocabulary (0…${this.cfg.vocabSize - 1})`);
@@ -101,7 +102,7 @@ export class LlamaModel {
   /** Runs the forward pass; returns logits, cached activations and head values. */
   async forward(batch: TokenBatch | number[][], opts: ForwardOptions = {}): Promise<ForwardResult> {
     const b = Array.isArray(batch) ? toBatch(batch) : batch;
-    this.checkIds(b.ids);
+    this.validateIds(b.ids);
     const wantLogits = opts.logits ?? true;
     const heads = opts.heads ?? [];
     for (const h of heads) if (!this.heads.includes(h)) throw new Error(`model has no ${h} head`);
@@ -180,7 +181,7 @@ export class LlamaModel {
    * come last, get no gradient from this loss and are not covered by `flat`.
    */
   async lossAndGrads(batch: LmBatch): Promise<{ loss: number; flat: Float32Array; grads: Record<string, Float32Array> }> {
-    this.checkIds(batch.ids);
+    this.validateIds(batch.ids);
     const { B, T } = batch;
     return this.objective(
       'lm',
@@ -195,7 +196,7 @@ export class LlamaModel {
    * reference and old-policy log-probabilities, DPO, scoring).
    */
   async tokenLogprobs(batch: TokenBatch & { targets: BigInt64Array }): Promise<Float32Array> {
-    this.checkIds(batch.ids);
+    this.validateIds(batch.ids);
     const { B, T } = batch;
     const session = await this.runtime.cached(`${this.graphKey}:logprobs:${B}:${T}`, () => {
       const g = new Graph();
@@ -207,10 +208,5 @@ export class LlamaModel {
       return g;
     });
     return (await session.run({ ...this.feeds(), ids: batch.ids, targets: batch.targets })).logprobs as Float32Array;
-  }
-
-  /** Throws when a token id is outside the vocabulary (a clear error instead of a crash). */
-  validateIds(ids: BigInt64Array): void {
-    this.checkIds(ids);
   }
 }
