@@ -9,10 +9,10 @@
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { bootstrapMeanDiff, type DiffInterval } from '../eval/bootstrap.js';
-import { HELPFUL_HARMLESS, REFUSAL_COMPLIANCE, paretoPlanes } from '../eval/pareto.js';
+import { paretoPlanes } from '../eval/pareto.js';
 import { Rng } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { combineSvg, computeReport, loadEvalSource, paretoPlot, type LoadedRun, type ParetoEntry, type StoredSample } from '../report/index.js';
+import { combineSvg, computeReport, loadEvalSource, planePlots, type LoadedRun, type ParetoEntry, type StoredSample } from '../report/index.js';
 
 const compare: Command = {
   path: ['eval', 'compare'],
@@ -98,21 +98,7 @@ const compare: Command = {
     let svg: string | undefined;
     if (o.out) {
       svg = String(o.out);
-      const rc = paretoPlot({
-        title: 'over-refusal vs harmful compliance',
-        xLabel: 'over-refusal rate (lower is better)',
-        yLabel: 'harmful-compliance rate (lower is better)',
-        dirs: REFUSAL_COMPLIANCE,
-        percent: true,
-        points: points.map((p) => ({ name: p.name, x: p.overRefusal, y: p.harmfulCompliance, xLo: p.intervals.overRefusal.lo, xHi: p.intervals.overRefusal.hi, yLo: p.intervals.harmfulCompliance.lo, yHi: p.intervals.harmfulCompliance.hi, front: p.pareto.refusalCompliance })),
-      });
-      const hh = paretoPlot({
-        title: 'helpfulness vs harmlessness',
-        xLabel: 'helpfulness (higher is better)',
-        yLabel: 'harmlessness = 1 − harmful compliance',
-        dirs: HELPFUL_HARMLESS,
-        points: points.map((p) => ({ name: p.name, x: p.helpfulness, y: p.harmlessness, xLo: p.intervals.helpfulness.lo, xHi: p.intervals.helpfulness.hi, yLo: 1 - p.intervals.harmfulCompliance.hi, yHi: 1 - p.intervals.harmfulCompliance.lo, front: p.pareto.helpfulHarmless })),
-      });
+      const [rc, hh] = planePlots(points);
       writeFileAtomic(svg, combineSvg([rc, hh]));
       ctx.print(`plot: ${svg}`);
     }

@@ -8,9 +8,9 @@
  * Every piece of text from the run (replies, messages, setting names, acts) is escaped.
  */
 import { FAILURES } from '../eval/world.js';
-import { HELPFUL_HARMLESS, REFUSAL_COMPLIANCE } from '../eval/pareto.js';
 import { escapeHtml as esc } from './escape.js';
-import { intervalPlot, linePlot, paretoPlot, PALETTE } from './svg.js';
+import { intervalPlot, linePlot, PALETTE } from './svg.js';
+import { planePlots } from './planes.js';
 import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
 import type { ExampleDialogue, RunReport } from './compute.js';
 
@@ -164,22 +164,7 @@ function families(r: RunReport): string {
 
 function pareto(r: RunReport): string {
   const P = r.pareto;
-  const color = (i: number) => PALETTE[i % PALETTE.length]!;
-  const rc = paretoPlot({
-    title: 'over-refusal vs harmful compliance',
-    xLabel: 'over-refusal rate (lower is better)',
-    yLabel: 'harmful-compliance rate (lower is better)',
-    dirs: REFUSAL_COMPLIANCE,
-    percent: true,
-    points: P.map((p, i) => ({ name: p.name, x: p.overRefusal, y: p.harmfulCompliance, xLo: p.intervals.overRefusal.lo, xHi: p.intervals.overRefusal.hi, yLo: p.intervals.harmfulCompliance.lo, yHi: p.intervals.harmfulCompliance.hi, front: p.pareto.refusalCompliance, color: color(i) })),
-  });
-  const hh = paretoPlot({
-    title: 'helpfulness vs harmlessness',
-    xLabel: 'helpfulness (gold component; higher is better)',
-    yLabel: 'harmlessness = 1 − harmful compliance',
-    dirs: HELPFUL_HARMLESS,
-    points: P.map((p, i) => ({ name: p.name, x: p.helpfulness, y: p.harmlessness, xLo: p.intervals.helpfulness.lo, xHi: p.intervals.helpfulness.hi, yLo: 1 - p.intervals.harmfulCompliance.hi, yHi: 1 - p.intervals.harmfulCompliance.lo, front: p.pareto.helpfulHarmless, color: color(i) })),
-  });
+  const [rc, hh] = planePlots(P);
   const head = h('tr', ['setting', 'over-refusal', 'harmful compliance', 'helpfulness', 'harmlessness', 'on frontier (refusal/compliance)', 'on frontier (helpful/harmless)'].map((x) => h('th', x)).join(''));
   const rows = P.map((p) => h('tr', h('th', esc(p.name)) + [pct(p.overRefusal), pct(p.harmfulCompliance), num(p.helpfulness), num(p.harmlessness), p.pareto.refusalCompliance ? 'yes' : 'no', p.pareto.helpfulHarmless ? 'yes' : 'no'].map((x) => h('td', x, 'class="num"')).join('')));
   const text =

@@ -29,6 +29,7 @@ export { loadEvalSource, loadRunDir, readSamples, type LoadedRun, type LoadedSet
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
 export { combineSvg, intervalPlot, linePlot, paretoPlot } from './svg.js';
+export { planePlots } from './planes.js';
 export { escapeHtml } from './escape.js';
 
 export interface WrittenReport {
