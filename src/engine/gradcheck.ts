@@ -62,7 +62,7 @@ export async function gradcheck(
   const y = f(...xs);
   const r = g.constant(pseudoRandom(y.size, 7 + (opts.seed ?? 0)), y.shape);
   const loss = ops.reduceSum(ops.mul(y, r), y.shape.map((_, i) => i));
-  const checkIdx = inputs.map((inp, i) => i).filter((i) => (inputs[i].check ?? (inputs[i].dtype ?? 'float32') === 'float32'));
+  const checkIdx = inputs.map((_, i) => i).filter((i) => (inputs[i].check ?? (inputs[i].dtype ?? 'float32') === 'float32'));
   const grads = grad(loss, checkIdx.map((i) => xs[i]));
   g.output('loss', loss);
   grads.forEach((d, k) => g.output(`d${checkIdx[k]}`, d));
