@@ -176,6 +176,28 @@ export class LlamaModel {
   }
 
   /**
+   * The forward-only sibling of `objective`: compiles (once per name and input shapes) a graph
+   * that runs `build` and returns the tensors it names, e.g. rewards or log-probs of a
+   * shared-prefix batch (model/shared-prefix.ts).
+   */
+  async evaluate(
+    name: string,
+    inputs: Record<string, { shape: number[]; dtype?: DType }>,
+    build: (ctx: { g: Graph; P: Params; inp: Record<string, Tensor>; cfg: LlamaConfig }) => Record<string, Tensor>,
+    feeds: Record<string, HostArray>,
+  ): Promise<Record<string, HostArray>> {
+    const shapes = Object.entries(inputs).map(([k, v]) => `${k}:${v.dtype ?? 'float32'}[${v.shape}]`).join(',');
+    const session = await this.runtime.cached(`${this.graphKey}:evaluate:${name}:${shapes}`, () => {
+      const g = new Graph();
+      const P = paramInputs(g, this.params.specs);
+      const inp = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, g.input(k, v.shape, v.dtype ?? 'float32')]));
+      for (const [k, t] of Object.entries(build({ g, P, inp, cfg: this.cfg }))) g.output(k, t);
+      return g;
+    });
+    return session.run({ ...this.feeds(), ...feeds });
+  }
+
+  /**
    * Loss and gradient of every language-model parameter for one batch (weighted token
    * cross-entropy, see engine/losses.ts), through `objective`. Scalar-head parameters, which
    * come last, get no gradient from this loss and are not covered by `flat`.
