@@ -13,11 +13,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
-import { loadTokenizer, saveTokenizer, type Tokenizer } from '../tokenizer/index.js';
-import { readPreferences, type Content, type PreferencePair } from '../prefs/index.js';
+import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
+import { readPreferences } from '../prefs/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
-import { pairBatch, rewardObjective, scoreSequences, type TokenPair } from '../train/reward.js';
-import { Rng } from '../util/rng.js';
+import { pairBatch, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
+import type { PromptGroup } from '../model/shared-prefix.js';
+import type { LlamaModel } from '../model/model.js';
+import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 
@@ -31,21 +33,29 @@ export interface RmRunOptions {
   batchPairs?: number;
   lr?: number;
   centerCoef?: number;
+  /** Reward read-out: 'last' token (default) or 'mean' over the reply (train/reward.ts). */
+  readout?: Readout;
   seed: number;
   threads?: number;
 }
 
-type Msg = { role: 'system' | 'user' | 'assistant'; content: string };
-
-function conversation(prompt: Content, completion: Content): Msg[] {
-  const p: Msg[] = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : (prompt as Msg[]);
-  const c: Msg[] = typeof completion === 'string' ? [{ role: 'assistant', content: completion }] : (completion as Msg[]);
-  return [...p, ...c];
-}
-
-function tokenPair(tok: Tokenizer, p: PreferencePair, maxLen: number): TokenPair {
-  const enc = (c: Content) => tok.encodeChat(conversation(p.prompt, c)).ids.slice(0, maxLen);
-  return { chosen: enc(p.chosen), rejected: enc(p.rejected), margin: p.margin };
+/** Rewards of both sides of tokenized pairs, each prompt run once per batch (scoreReplies). */
+export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: number, readout: Readout = 'last'): Promise<{ chosen: number[]; rejected: number[] }> {
+  const groups: PromptGroup[] = [];
+  const at = new Map<string, number>();
+  const where = pairs.map((p) => {
+    const key = p.prompt.join(',');
+    let g = at.get(key);
+    if (g === undefined) {
+      g = groups.length;
+      at.set(key, g);
+      groups.push({ prompt: p.prompt, replies: [] });
+    }
+    groups[g].replies.push(p.chosen, p.rejected);
+    return [g, groups[g].replies.length - 2] as const;
+  });
+  const scores = await scoreReplies(model, groups, { padId, readout });
+  return { chosen: where.map(([g, r]) => scores[g][r]), rejected: where.map(([g, r]) => scores[g][r + 1]) };
 }
 
 export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
@@ -57,31 +67,49 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const model = loadModel(o.model, { runtime, heads: ['reward'], seed: o.seed });
   const tok = await loadTokenizer(o.model);
   const padId = tok.padTokenId ?? 0;
-  const rng = new Rng(o.seed).fork('rm-data');
-  const pairs = rng.shuffle([...file.pairs]);
-  const nHeld = Math.max(5, Math.floor(pairs.length / 10));
-  const held = pairs.slice(0, nHeld);
-  const train = pairs.slice(nHeld);
+  // Comparisons of replies to one prompt stay together: they share rows in a batch (each reply
+  // is scored once), and the held-out tenth is whole prompts, so no held-out reply was seen.
+  const { heldIdx, trainIdx, rng } = heldoutSplit(file.pairs, o.seed, o.prefs);
   const maxLen = model.cfg.maxSeqLen;
-  const trainTok = train.map((p) => tokenPair(tok, p, maxLen));
+  const tokenized = file.pairs.map((p, i) => ({ ...tokenizePair(tok, p, maxLen, `${o.prefs}: paired row ${i + 1}`), margin: p.margin }));
+  const held = heldIdx.map((i) => file.pairs[i]);
+  const train = trainIdx.map((i) => file.pairs[i]);
+  const byPrompt = new Map<string, TokenPair[]>();
+  for (const i of trainIdx) {
+    const key = tokenized[i].prompt.join(',');
+    byPrompt.set(key, [...(byPrompt.get(key) ?? []), tokenized[i]]);
+  }
+  const trainTok = [...byPrompt.values()];
+  const nHeldGroups = new Set(heldIdx.map((i) => tokenized[i].prompt.join(','))).size;
   const bp = o.batchPairs ?? 16;
   const epochs = o.epochs ?? 2;
-  const perEpoch = Math.ceil(trainTok.length / bp);
+  // A batch is whole prompt groups, filled to about `bp` comparisons.
+  const batchesOf = (order: number[]) => {
+    const out: TokenPair[][] = [];
+    let cur: TokenPair[] = [];
+    for (const i of order) {
+      cur.push(...trainTok[i]);
+      if (cur.length >= bp) {
+        out.push(cur);
+        cur = [];
+      }
+    }
+    if (cur.length) out.push(cur);
+    return out;
+  };
+  const perEpoch = batchesOf(trainTok.map((_, i) => i)).length;
   const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: perEpoch * epochs, warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01 }));
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   fs.rmSync(metricsFile, { force: true });
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'reward-model', ...o, train: trainer.cfg, pairs: { train: train.length, heldout: held.length } });
-  io.log(`reward model: ${train.length} training pairs, ${held.length} held out, ${perEpoch * epochs} steps`);
+  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${perEpoch * epochs} steps`);
 
   const bar = progress('rm', perEpoch * epochs);
   for (let e = 0; e < epochs; e++) {
-    const order = rng.shuffle(trainTok.map((_, i) => i));
-    for (let s = 0; s < perEpoch; s++) {
-      const chunk = order.slice(s * bp, (s + 1) * bp).map((i) => trainTok[i]);
-      // T in multiples of 64 keeps the number of compiled shapes small.
-      const T = Math.ceil(Math.max(...chunk.flatMap((p) => [p.chosen.length, p.rejected.length])) / 64) * 64;
-      const m = await trainer.step([pairBatch(chunk, { padId, T })]);
+    for (const chunk of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
+      // Lengths in multiples of 64 and rows in multiples of 8 keep the compiled shapes few.
+      const m = await trainer.step([pairBatch(chunk, { padId, maxSeqLen: maxLen, lengthMultiple: 64, rowMultiple: 8, readout: o.readout })]);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
       bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
     }
@@ -89,28 +117,26 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   bar.done();
 
   // Held-out evaluation: against the raters' labels and against the world's gold.
-  const heldTok = held.map((p) => tokenPair(tok, p, maxLen));
-  const rc = await scoreSequences(model, heldTok.map((p) => p.chosen), { padId });
-  const rr = await scoreSequences(model, heldTok.map((p) => p.rejected), { padId });
-  const accuracy = rc.filter((x, i) => x > rr[i]).length / held.length;
-  let goldN = 0;
-  let goldAgree = 0;
-  held.forEach((p, i) => {
-    if (p.chosen_gold === undefined || p.rejected_gold === undefined || p.chosen_gold === p.rejected_gold) return;
-    goldN++;
-    const goldPrefersChosen = p.chosen_gold > p.rejected_gold;
-    if (rc[i] > rr[i] === goldPrefersChosen) goldAgree++;
-  });
-  saveModel(o.out, model);
+  const heldScores = await scorePairs(model, heldIdx.map((i) => tokenized[i]), padId, o.readout);
+  const heldout = preferenceAgreement(heldScores, held);
+  saveModel(o.out, model, { extraConfig: { alignlab_reward_readout: o.readout ?? 'last' } });
   await saveTokenizer(tok, o.out);
   const results = {
     out: o.out,
     pairs: { train: train.length, heldout: held.length, skipped: file.errors.length },
-    heldout: { accuracy, accuracyVsGold: goldN ? goldAgree / goldN : null, goldPairs: goldN, margin: rc.reduce((a, x, i) => a + x - rr[i], 0) / held.length },
+    heldout,
     steps: trainer.stepCount,
     seconds: (performance.now() - t0) / 1000,
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
   return results;
+}
+
+/** The reward read-out a reward-model directory was trained with (config.json; default 'last'). */
+export function rewardReadout(dir: string): Readout {
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { alignlab_reward_readout?: unknown };
+  const r = raw.alignlab_reward_readout ?? 'last';
+  if (r !== 'last' && r !== 'mean') throw new Error(`${dir}/config.json: alignlab_reward_readout must be "last" or "mean", got ${JSON.stringify(r)}`);
+  return r;
 }

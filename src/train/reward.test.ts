@@ -4,18 +4,19 @@ import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
-import { pairBatch, rewardObjective, scoreSequences, type TokenPair } from './reward.js';
+import { pairBatch, rewardObjective, scoreReplies, scoreSequences, type TokenPair } from './reward.js';
 
 const cfg = llamaConfig({ vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
 
 /** A learnable preference: sequences with more copies of token 7 are preferred. */
 function pairs(rng: Rng, n: number): TokenPair[] {
   return Array.from({ length: n }, () => {
-    const len = 6 + rng.int(10);
+    const prompt = Array.from({ length: 2 + rng.int(4) }, () => 1 + rng.int(20));
+    const len = 4 + rng.int(8);
     const base = Array.from({ length: len }, () => 1 + rng.int(20));
     const good = base.map((t) => (rng.next() < 0.5 ? 7 : t));
     const bad = base.map((t) => (t === 7 ? 8 : t));
-    return { chosen: good, rejected: bad };
+    return { prompt, chosen: good, rejected: bad };
   });
 }
 
@@ -27,7 +28,7 @@ describe('reward model (Bradley–Terry)', () => {
       const v = m.params.get(s.name);
       for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.3 * rng.normal();
     }
-    const b = pairBatch(pairs(rng, 3).map((p, i) => ({ ...p, margin: i * 0.5 })), { padId: 0 });
+    const b = pairBatch(pairs(rng, 3).map((p, i) => ({ ...p, margin: i * 0.5 })), { padId: 0, maxSeqLen: 64 });
     const obj = rewardObjective({ centerCoef: 0.1 });
     const r = await obj(m, b);
     const eps = 1e-2;
@@ -55,24 +56,56 @@ describe('reward model (Bradley–Terry)', () => {
     const trainer = new Trainer(m, trainConfig({ lr: 5e-3, totalSteps: 60, weightDecay: 0 }), rewardObjective());
     const rng = new Rng(1);
     let last: Record<string, number> = {};
-    for (let s = 0; s < 60; s++) last = await trainer.step([pairBatch(pairs(rng, 16), { padId: 0 })]);
+    for (let s = 0; s < 60; s++) last = await trainer.step([pairBatch(pairs(rng, 16), { padId: 0, maxSeqLen: 64 })]);
     expect(last['rewards/accuracies']).toBeGreaterThan(0.85);
     const held = pairs(new Rng(99), 40);
-    const rc = await scoreSequences(m, held.map((p) => p.chosen), { padId: 0 });
-    const rr = await scoreSequences(m, held.map((p) => p.rejected), { padId: 0 });
+    const rc = await scoreSequences(m, held.map((p) => [...p.prompt, ...p.chosen]), { padId: 0 });
+    const rr = await scoreSequences(m, held.map((p) => [...p.prompt, ...p.rejected]), { padId: 0 });
     const acc = rc.filter((x, i) => x > rr[i]).length / held.length;
     expect(acc).toBeGreaterThan(0.85);
     // The forward-pass read-out equals the training graph's: same batch, same mean rewards.
     const probe = pairs(new Rng(5), 8);
-    const metrics = (await rewardObjective()(m, pairBatch(probe, { padId: 0 }))).metrics!;
-    const sc = await scoreSequences(m, probe.map((p) => p.chosen), { padId: 0 });
-    const sr = await scoreSequences(m, probe.map((p) => p.rejected), { padId: 0 });
+    const metrics = (await rewardObjective()(m, pairBatch(probe, { padId: 0, maxSeqLen: 64 }))).metrics!;
+    const sc = await scoreSequences(m, probe.map((p) => [...p.prompt, ...p.chosen]), { padId: 0 });
+    const sr = await scoreSequences(m, probe.map((p) => [...p.prompt, ...p.rejected]), { padId: 0 });
     expect(sc.reduce((a, x) => a + x, 0) / 8).toBeCloseTo(metrics['rewards/chosen'], 4);
     expect(sr.reduce((a, x) => a + x, 0) / 8).toBeCloseTo(metrics['rewards/rejected'], 4);
   });
 
+  it('scores each distinct sequence once: K-choose-2 comparisons give the loss of an independent host computation', async () => {
+    const m = LlamaModel.init(cfg, { seed: 3, runtime: new Runtime({ threads: 1 }), heads: ['reward'] });
+    const rng = new Rng(8);
+    for (const s of m.params.specs) {
+      const v = m.params.get(s.name);
+      for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 : 0.3 * rng.normal();
+    }
+    // Two prompts with four replies each; all six comparisons per prompt.
+    const groups = [0, 1].map(() => ({ prompt: Array.from({ length: 3 + rng.int(9) }, () => 1 + rng.int(20)), replies: Array.from({ length: 4 }, () => Array.from({ length: 2 + rng.int(8) }, () => 1 + rng.int(20))) }));
+    const pairs: TokenPair[] = [];
+    for (const { prompt, replies: g } of groups) for (let a = 0; a < 4; a++) for (let c = a + 1; c < 4; c++) pairs.push(rng.next() < 0.5 ? { prompt, chosen: g[a], rejected: g[c], margin: 0.3 } : { prompt, chosen: g[c], rejected: g[a] });
+    const b = pairBatch(pairs, { padId: 0, maxSeqLen: 64 });
+    expect([b.pairs, b.P, b.G, b.R]).toEqual([12, 16, 8, 8]); // 2 prompts and 8 replies, padded to multiples of 8
+    const center = 0.05;
+    const got = await rewardObjective({ centerCoef: center })(m, b);
+    const rc = await scoreSequences(m, pairs.map((p) => [...p.prompt, ...p.chosen]), { padId: 0 });
+    const rr = await scoreSequences(m, pairs.map((p) => [...p.prompt, ...p.rejected]), { padId: 0 });
+    // scoreReplies (the grouped fast path) agrees with full sequences too.
+    const grouped = await scoreReplies(m, groups, { padId: 0, rowsPerBatch: 5 });
+    const full = await scoreSequences(m, groups.flatMap((g) => g.replies.map((r) => [...g.prompt, ...r])), { padId: 0 });
+    grouped.flat().forEach((x, i) => expect(x).toBeCloseTo(full[i], 4));
+    let bt = 0;
+    let cen = 0;
+    pairs.forEach((p, i) => {
+      const z = rc[i] - rr[i] - (p.margin ?? 0);
+      bt += Math.log1p(Math.exp(-z));
+      cen += (rc[i] + rr[i]) ** 2;
+    });
+    expect(got.loss).toBeCloseTo(bt / pairs.length + (center * cen) / pairs.length, 4);
+    expect(got.metrics!['rewards/accuracies']).toBe(rc.filter((x, i) => x > rr[i]).length / pairs.length);
+  });
+
   it('refuses a model without a reward head, naming the problem', async () => {
     const m = LlamaModel.init(cfg, { seed: 1, runtime: new Runtime({ threads: 1 }) });
-    await expect(rewardObjective()(m, pairBatch(pairs(new Rng(1), 2), { padId: 0 }))).rejects.toThrow(/no reward head/);
+    await expect(rewardObjective()(m, pairBatch(pairs(new Rng(1), 2), { padId: 0, maxSeqLen: 64 }))).rejects.toThrow(/no reward head/);
   });
 });

@@ -7,10 +7,14 @@
  *            + centerCoef · mean((r_chosen + r_rejected)²)            (reward centering,
  *              Eisenstein et al. 2023, as TRL's `center_rewards_coefficient`)
  *
- * A batch holds B pairs as 2B right-padded rows (chosen rows first); a one-hot row mask
- * picks each row's last real token, so the reward read-out is a multiply and a sum.
- * Metrics use TRL's names: `rewards/accuracies`, `rewards/margins`, `rewards/chosen`,
- * `rewards/rejected`.
+ * A batch holds the distinct replies of its pairs, grouped by prompt, as a shared-prefix batch
+ * (model/shared-prefix.ts): each prompt runs once and each distinct reply once, so the K-choose-2
+ * comparisons of K replies to a prompt (InstructGPT) cost one prompt pass and K short rows
+ * instead of 2·K(K−1)/2 full sequences. A one-hot mask picks each row's last real token (the
+ * read-out is a multiply and a sum), and a (P, R) comparison matrix D with +1 at the chosen
+ * row and −1 at the rejected row gives all reward gaps at once: Δ = D·r. Padding comparisons
+ * (to keep few compiled shapes) carry weight 0. Metrics use TRL's names: `rewards/accuracies`,
+ * `rewards/margins`, `rewards/chosen`, `rewards/rejected` (means over the real comparisons).
  *
  *   const batch = pairBatch(pairs, { padId });
  *   const trainer = new Trainer(model, cfg, rewardObjective({ centerCoef: 0.01 }));
@@ -18,46 +22,114 @@
  */
 import * as ops from '../engine/ops.js';
 import type { LlamaModel } from '../model/model.js';
-import { llamaForward, scalarHead } from '../model/llama.js';
+import type { Tensor } from '../engine/ir.js';
+import { scalarHead } from '../model/llama.js';
+import { sharedPrefixBatch, sharedPrefixFeeds, sharedPrefixForward, sharedPrefixInputs, type PromptGroup, type SharedPrefixBatch } from '../model/shared-prefix.js';
 import type { Objective } from './trainer.js';
 
-/** One preference pair as token ids (prompt + response, each side complete). */
+/** One preference pair as token ids: a prompt and two replies to it. */
 export interface TokenPair {
+  prompt: number[];
   chosen: number[];
   rejected: number[];
   /** Required reward gap (default 0). */
   margin?: number;
 }
 
-export interface PairBatch {
-  /** Number of pairs. */
-  B: number;
-  T: number;
-  /** (2B·T): chosen rows, then rejected rows, right-padded. */
-  ids: BigInt64Array;
-  /** (2B·T): 1 at each row's last real token. */
+export interface PairBatch extends SharedPrefixBatch {
+  /** Comparisons, padding included. */
+  P: number;
+  /** Real comparisons (the first `pairs` of P). */
+  pairs: number;
+  /** (R·Tr): read-out weights of each row's positions (see `Readout`). */
   last: Float32Array;
-  /** (B) margins. */
+  /** (P·R): +1 at a pair's chosen row, −1 at its rejected row. */
+  compare: Float32Array;
+  /** (P) 1/pairs for real comparisons, 0 for padding. */
+  weight: Float32Array;
+  /** (P) margins. */
   margin: Float32Array;
+  /** Row of each real pair's chosen and rejected reply. */
+  chosenRow: Int32Array;
+  rejectedRow: Int32Array;
 }
 
-/** Packs pairs into one batch; T is the longest side rounded up to a multiple of 32 (or given). */
-export function pairBatch(pairs: TokenPair[], opts: { padId: number; T?: number; maxLen?: number }): PairBatch {
-  const B = pairs.length;
-  if (B === 0) throw new Error('pairBatch: no pairs');
-  const rows = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)].map((r) => (opts.maxLen ? r.slice(0, opts.maxLen) : r));
+/**
+ * Where the reward is read: `'last'` — the head on the last token's hidden state (Hugging
+ * Face's LlamaForSequenceClassification); `'mean'` — the mean of the head over the reply's
+ * tokens (each position has seen the prompt and the reply so far), which hands every reply
+ * token its own gradient and learns from fewer comparisons.
+ */
+export type Readout = 'last' | 'mean';
+
+/** Read-out weights (R·Tr) of shared-prefix rows (`[prompt[-1], ...reply]`). */
+export function readoutWeights(rows: { length: number }[], R: number, Tr: number, readout: Readout): Float32Array {
+  const w = new Float32Array(R * Tr);
   rows.forEach((r, i) => {
-    if (r.length === 0) throw new Error(`pairBatch: pair ${i % B} has an empty ${i < B ? 'chosen' : 'rejected'} sequence`);
+    if (readout === 'last' || r.length === 1) w[i * Tr + r.length - 1] = 1;
+    else for (let j = 1; j < r.length; j++) w[i * Tr + j] = 1 / (r.length - 1);
   });
-  const T = opts.T ?? Math.ceil(Math.max(...rows.map((r) => r.length)) / 32) * 32;
-  const ids = new BigInt64Array(2 * B * T).fill(BigInt(opts.padId));
-  const last = new Float32Array(2 * B * T);
-  rows.forEach((r, i) => {
-    if (r.length > T) throw new Error(`pairBatch: a sequence of ${r.length} tokens does not fit T = ${T}`);
-    r.forEach((t, j) => (ids[i * T + j] = BigInt(t)));
-    last[i * T + r.length - 1] = 1;
+  return w;
+}
+
+export interface PairBatchOptions {
+  /** Reward read-out (default 'last'). */
+  readout?: Readout;
+  padId: number;
+  /** Model context: prompt + reply must fit. */
+  maxSeqLen: number;
+  /** Round lengths up to a multiple of this (default 32). */
+  lengthMultiple?: number;
+  /** Round prompt rows, reply rows and comparisons up to a multiple of this (default 8). */
+  rowMultiple?: number;
+}
+
+/** Packs pairs into one shared-prefix batch: one prefix per distinct prompt, one row per distinct reply. */
+export function pairBatch(pairs: TokenPair[], o: PairBatchOptions): PairBatch {
+  const n = pairs.length;
+  if (n === 0) throw new Error('pairBatch: no pairs');
+  const groups: PromptGroup[] = [];
+  const groupOf = new Map<string, { index: number; replies: Map<string, number> }>();
+  const place = (prompt: number[], reply: number[]): [number, number] => {
+    const pk = prompt.join(',');
+    let g = groupOf.get(pk);
+    if (!g) {
+      g = { index: groups.length, replies: new Map() };
+      groupOf.set(pk, g);
+      groups.push({ prompt, replies: [] });
+    }
+    const rk = reply.join(',');
+    let r = g.replies.get(rk);
+    if (r === undefined) {
+      r = groups[g.index].replies.length;
+      groups[g.index].replies.push(reply);
+      g.replies.set(rk, r);
+    }
+    return [g.index, r];
+  };
+  const sides = pairs.map((p, i) => {
+    if (p.prompt.length === 0) throw new Error(`pairBatch: pair ${i} has an empty prompt`);
+    return [place(p.prompt, p.chosen), place(p.prompt, p.rejected)];
   });
-  return { B, T, ids, last, margin: Float32Array.from(pairs, (p) => p.margin ?? 0) };
+  const mult = o.rowMultiple ?? 8;
+  const b = sharedPrefixBatch(groups, { padId: o.padId, maxSeqLen: o.maxSeqLen, lengthMultiple: o.lengthMultiple, rowMultiple: mult });
+  const rowIndex = new Map(b.rows.map((r, i) => [`${r.group}:${r.reply}`, i]));
+  const row = ([g, r]: [number, number]) => rowIndex.get(`${g}:${r}`)!;
+  const chosenRow = Int32Array.from(sides, (s) => row(s[0]));
+  const rejectedRow = Int32Array.from(sides, (s) => row(s[1]));
+  const P = Math.ceil(n / mult) * mult;
+  const { R, Tr } = b;
+  const last = readoutWeights(b.rows, R, Tr, o.readout ?? 'last');
+  const compare = new Float32Array(P * R);
+  const weight = new Float32Array(P);
+  const margin = new Float32Array(P);
+  for (let i = 0; i < n; i++) {
+    compare[i * R + chosenRow[i]] += 1;
+    compare[i * R + rejectedRow[i]] -= 1;
+    weight[i] = 1 / n;
+    margin[i] = pairs[i].margin ?? 0;
+  }
+  return { ...b, P, pairs: n, last, compare, weight, margin, chosenRow, rejectedRow };
 }
 
 export interface RewardObjectiveOptions {
@@ -70,20 +142,23 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
   const center = o.centerCoef ?? 0;
   return async (model: LlamaModel, b: PairBatch) => {
     if (!model.heads.includes('reward')) throw new Error('reward model: the model has no reward head (load it with heads: ["reward"])');
-    model.validateIds(b.ids);
-    const { B, T } = b;
+    model.validateIds(b.prefixIds);
+    model.validateIds(b.rowIds);
+    const { P, R, Tr } = b;
     const r = await model.objective(
       `rm:c${center}`,
-      { ids: { shape: [2 * B, T], dtype: 'int64' }, last: { shape: [2 * B, T] }, margin: { shape: [B] } },
-      ({ P, inp, cfg }) => {
-        const { hidden } = llamaForward(cfg, P, { ids: inp.ids });
-        const rewards = ops.reduceSum(ops.mul(scalarHead(P, 'reward', hidden, 2 * B, T), inp.last), [1]); // (2B)
-        const [rc, rr] = ops.split(rewards, [B, B], 0);
-        const bt = ops.reduceMean(ops.softplus(ops.neg(ops.sub(ops.sub(rc, rr), inp.margin))), [0]);
-        const loss = center > 0 ? ops.add(bt, ops.scale(ops.reduceMean(ops.square(ops.add(rc, rr)), [0]), center)) : bt;
-        return { loss, extras: { rewards } };
+      { ...sharedPrefixInputs(b), last: { shape: [R, Tr] }, compare: { shape: [P, R] }, weight: { shape: [P] }, margin: { shape: [P] } },
+      ({ P: W, inp, cfg }) => {
+        const { hidden } = sharedPrefixForward(cfg, W, inp);
+        const rewards = ops.reduceSum(ops.mul(scalarHead(W, 'reward', hidden, R, Tr), inp.last), [1], true); // (R, 1)
+        const gap = ops.reshape(ops.matmul(inp.compare, rewards), [P]); // r_chosen − r_rejected
+        const weighted = (x: Tensor) => ops.reduceSum(ops.mul(x, inp.weight), [0]); // mean over real pairs
+        const bt = weighted(ops.softplus(ops.neg(ops.sub(gap, inp.margin))));
+        if (center === 0) return { loss: bt, extras: { rewards } };
+        const sum = ops.reshape(ops.matmul(ops.square(inp.compare), rewards), [P]); // r_chosen + r_rejected
+        return { loss: ops.add(bt, ops.scale(weighted(ops.square(sum)), center)), extras: { rewards } };
       },
-      { ids: b.ids, last: b.last, margin: b.margin },
+      { ...sharedPrefixFeeds(b), last: b.last, compare: b.compare, weight: b.weight, margin: b.margin },
       'all',
     );
     const rw = r.extras.rewards as Float32Array;
@@ -91,16 +166,19 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
     let gap = 0;
     let sc = 0;
     let sr = 0;
-    for (let i = 0; i < B; i++) {
-      acc += rw[i] > rw[B + i] ? 1 : 0;
-      gap += rw[i] - rw[B + i];
-      sc += rw[i];
-      sr += rw[B + i];
+    const n = b.pairs;
+    for (let i = 0; i < n; i++) {
+      const c = rw[b.chosenRow[i]];
+      const j = rw[b.rejectedRow[i]];
+      acc += c > j ? 1 : 0;
+      gap += c - j;
+      sc += c;
+      sr += j;
     }
     return {
       loss: r.loss,
       flat: r.flat,
-      metrics: { 'rewards/accuracies': acc / B, 'rewards/margins': gap / B, 'rewards/chosen': sc / B, 'rewards/rejected': sr / B },
+      metrics: { 'rewards/accuracies': acc / n, 'rewards/margins': gap / n, 'rewards/chosen': sc / n, 'rewards/rejected': sr / n },
     };
   };
 }
@@ -111,12 +189,50 @@ export async function scoreSequences(model: LlamaModel, seqs: number[][], opts: 
   const bs = opts.batchSize ?? 32;
   for (let i = 0; i < seqs.length; i += bs) {
     const chunk = seqs.slice(i, i + bs);
-    const T = Math.ceil(Math.max(...chunk.map((s) => s.length)) / 32) * 32;
+    const T = Math.min(model.cfg.maxSeqLen, Math.ceil(Math.max(...chunk.map((s) => s.length)) / 32) * 32);
     const ids = new BigInt64Array(chunk.length * T).fill(BigInt(opts.padId));
     chunk.forEach((s, r) => s.forEach((t, j) => (ids[r * T + j] = BigInt(t))));
     const res = await model.forward({ B: chunk.length, T, ids }, { logits: false, heads: ['reward'] });
     const head = res.heads.reward!;
     chunk.forEach((s, r) => out.push(head[r * T + s.length - 1]));
+  }
+  return out;
+}
+
+/**
+ * Rewards of replies grouped by prompt, each prompt run once (shared-prefix batches of about
+ * `rowsPerBatch` replies): the fast path for scoring k samples or a best-of-n pool per prompt.
+ * Returns one array per group, in reply order.
+ */
+export async function scoreReplies(model: LlamaModel, groups: PromptGroup[], opts: { padId: number; rowsPerBatch?: number; readout?: Readout }): Promise<number[][]> {
+  const out = groups.map((g) => new Array<number>(g.replies.length));
+  const per = opts.rowsPerBatch ?? 64;
+  // Split groups into chunks of at most `per` replies (a large group is split across batches).
+  const items = groups.flatMap((g, gi) => g.replies.map((_, ri) => ({ gi, ri })));
+  for (let i = 0; i < items.length; i += per) {
+    const chunk = items.slice(i, i + per);
+    const sub = new Map<number, { prompt: number[]; replies: number[][]; index: number[] }>();
+    for (const { gi, ri } of chunk) {
+      const s = sub.get(gi) ?? { prompt: groups[gi].prompt, replies: [], index: [] };
+      s.replies.push(groups[gi].replies[ri]);
+      s.index.push(ri);
+      sub.set(gi, s);
+    }
+    const parts = [...sub.entries()];
+    const b = sharedPrefixBatch(parts.map(([, s]) => s), { padId: opts.padId, maxSeqLen: model.cfg.maxSeqLen, lengthMultiple: 32, rowMultiple: 8 });
+    model.validateIds(b.prefixIds);
+    model.validateIds(b.rowIds);
+    const res = await model.evaluate(
+      'rewards',
+      { ...sharedPrefixInputs(b), weights: { shape: [b.R, b.Tr] } },
+      ({ P, inp, cfg }) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', sharedPrefixForward(cfg, P, inp).hidden, b.R, b.Tr), inp.weights), [1]) }),
+      { ...sharedPrefixFeeds(b), weights: readoutWeights(b.rows, b.R, b.Tr, opts.readout ?? 'last') },
+    );
+    const reward = res.reward as Float32Array;
+    b.rows.forEach((r, row) => {
+      const [gi, s] = parts[r.group];
+      out[gi][s.index[r.reply]] = reward[row];
+    });
   }
   return out;
 }
