@@ -3,7 +3,8 @@
  *
  * Prompts of different lengths are left-padded to a common length P (rounded up to a multiple
  * of 8, or of 32 past 64 tokens, so few prefill graphs are compiled). One prefill run
- * computes the prompt's keys and values for every layer; then each decode step feeds one token per row plus the whole cache
+ * computes the prompt's keys and values for every layer — once per distinct prompt, so k
+ * samples of one prompt (RLOO, best-of-n, preference collection) share its prefill —; then each decode step feeds one token per row plus the whole cache
  * (B, nKVHeads, Smax, hd) and returns that token's keys/values, which the host writes into the
  * next cache slot. The cache has a fixed capacity Smax = P + maxNewTokens and a key mask marks
  * the filled slots, so one compiled decode graph serves every step.
@@ -156,11 +157,26 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const params: Record<string, HostArray> = Object.fromEntries(model.params.views);
   const key = JSON.stringify([c, model.heads]);
 
-  // --- prefill: (B, P) left-padded prompts → last-position logits and the prompt's keys/values.
-  const prefill = await model.runtime.cached(`${key}:prefill:${B}:${P}`, () => {
+  // Distinct prompts: rows with the same prompt share one prefill row.
+  const uniq: number[][] = [];
+  const uniqOf = new Map<string, number>();
+  const rowU = prompts.map((p) => {
+    const k = p.join(',');
+    let u = uniqOf.get(k);
+    if (u === undefined) {
+      u = uniq.length;
+      uniqOf.set(k, u);
+      uniq.push(p);
+    }
+    return u;
+  });
+  const U = uniq.length;
+
+  // --- prefill: (U, P) left-padded distinct prompts → last-position logits and keys/values.
+  const prefill = await model.runtime.cached(`${key}:prefill:${U}:${P}`, () => {
     const g = new Graph();
     const Pm = paramInputs(g, model.params.specs);
-    const out = llamaForward(c, Pm, { ids: g.input('ids', [B, P], 'int64'), positions: g.input('positions', [B, P], 'int64'), keyMask: g.input('keyMask', [B, P]), lastOnly: true });
+    const out = llamaForward(c, Pm, { ids: g.input('ids', [U, P], 'int64'), positions: g.input('positions', [U, P], 'int64'), keyMask: g.input('keyMask', [U, P]), lastOnly: true });
     outputDistributions(g, out.logits);
     out.present.forEach((kv, i) => {
       g.output(`present.${i}.k`, kv.k);
@@ -168,19 +184,20 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     });
     return g;
   });
-  const ids = new BigInt64Array(B * P);
-  const pos = new BigInt64Array(B * P);
-  const mask = new Float32Array(B * (Smax + 1));
-  prompts.forEach((p, b) => {
+  const ids = new BigInt64Array(U * P);
+  const pos = new BigInt64Array(U * P);
+  const prefillMask = new Float32Array(U * P);
+  uniq.forEach((p, u) => {
     const off = P - p.length;
     p.forEach((t, j) => {
-      ids[b * P + off + j] = BigInt(t);
-      pos[b * P + off + j] = BigInt(j);
-      mask[b * (Smax + 1) + off + j] = 1;
+      ids[u * P + off + j] = BigInt(t);
+      pos[u * P + off + j] = BigInt(j);
+      prefillMask[u * P + off + j] = 1;
     });
   });
-  const prefillMask = new Float32Array(B * P);
-  for (let b = 0; b < B; b++) prefillMask.set(mask.subarray(b * (Smax + 1), b * (Smax + 1) + P), b * P);
+  // Key mask of every row over the cache's Smax slots plus the new token.
+  const mask = new Float32Array(B * (Smax + 1));
+  for (let b = 0; b < B; b++) mask.set(prefillMask.subarray(rowU[b] * P, (rowU[b] + 1) * P), b * (Smax + 1));
   const invTemperature = Float32Array.of(temperature > 0 ? 1 / temperature : 1);
   const pre = await prefill.run({ ...params, ids, positions: pos, keyMask: prefillMask, invTemperature });
 
@@ -192,9 +209,13 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     const v = new Float32Array(B * nkv * Smax * hd);
     const pk = pre[`present.${i}.k`] as Float32Array;
     const pv = pre[`present.${i}.v`] as Float32Array;
-    for (let bh = 0; bh < B * nkv; bh++) {
-      k.set(pk.subarray(bh * P * hd, (bh + 1) * P * hd), bh * Smax * hd);
-      v.set(pv.subarray(bh * P * hd, (bh + 1) * P * hd), bh * Smax * hd);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < nkv; h++) {
+        const from = (rowU[b] * nkv + h) * P * hd;
+        const to = (b * nkv + h) * Smax * hd;
+        k.set(pk.subarray(from, from + P * hd), to);
+        v.set(pv.subarray(from, from + P * hd), to);
+      }
     }
     cacheK.push(k);
     cacheV.push(v);
@@ -217,8 +238,14 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const done = new Array<boolean>(B).fill(false);
   const stepIds = new BigInt64Array(B);
   const stepPos = new BigInt64Array(B);
-  let logprobs = pre.logprobs as Float32Array;
-  let probs = pre.probs as Float32Array;
+  // First-token distributions: each row's from its prompt's prefill row.
+  const spread = (x: Float32Array) => {
+    const out = new Float32Array(B * V);
+    for (let b = 0; b < B; b++) out.set(x.subarray(rowU[b] * V, (rowU[b] + 1) * V), b * V);
+    return out;
+  };
+  let logprobs: Float32Array = spread(pre.logprobs as Float32Array);
+  let probs: Float32Array = spread(pre.probs as Float32Array);
   for (let s = 0; s < maxNew; s++) {
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;

@@ -6,6 +6,7 @@ import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
 import { policyObjective, rlooAdvantages, type RolloutBatch } from './policy.js';
 import { rlooStep } from './rloo.js';
+import { AdaptiveKlController } from './kl.js';
 
 const cfg = llamaConfig({ vocabSize: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
 
@@ -86,5 +87,20 @@ describe('rlooStep', () => {
     expect(late).toBeGreaterThan(early + 0.3);
     expect(Number.isFinite(kl)).toBe(true);
     expect(kl).toBeGreaterThan(0);
+  });
+
+  it('takes β from a KL controller and updates it with the step\'s mean per-sequence KL (k3 estimator)', async () => {
+    const rt = new Runtime({ threads: 1 });
+    const policy = LlamaModel.init(cfg, { seed: 1, runtime: rt });
+    const reference = LlamaModel.init(cfg, { seed: 2, runtime: rt });
+    const trainer = new Trainer(policy, trainConfig({ lr: 1e-3 }), policyObjective());
+    const reward = async (_p: number[][], rs: number[][]) => rs.map((r) => r.length / 10);
+    const klController = new AdaptiveKlController({ init: 0.5, target: 1e-6, horizon: 100 });
+    const cfgR = { k: 2, klCoef: 99, klEstimator: 'k3' as const, maxNewTokens: 5, temperature: 1, stopTokenIds: [], padId: 0 };
+    const { metrics } = await rlooStep({ policy, reference, trainer, prompts: [[1, 2], [3]], reward, seed: 1, cfg: cfgR, klController });
+    expect(metrics['objective/kl_coef']).toBe(0.5);
+    expect(metrics['objective/kl']).toBeGreaterThan(1e-6); // k3 ≥ 0, and the models differ
+    expect(metrics['objective/rlhf_reward']).toBeCloseTo(0.5 - 0.5 * metrics['objective/kl'], 6);
+    expect(klController.value).toBeCloseTo(0.5 * (1 + 0.2 * 4 / 100), 12); // KL far above target: +20 % per horizon
   });
 });

@@ -143,13 +143,13 @@ export class Trainer<Batch = LmBatch> {
     fs.rmSync(old, { recursive: true, force: true });
   }
 
-  /** Restores a trainer (and its model) from a checkpoint directory. */
-  static resume(dir: string, runtime?: Runtime): { trainer: Trainer<LmBatch>; extra: Record<string, unknown> } {
+  /** Restores a trainer (and its model, heads included) from a checkpoint directory; `objective` as given to the constructor. */
+  static resume<B = LmBatch>(dir: string, runtime?: Runtime, objective?: Objective<B>): { trainer: Trainer<B>; extra: Record<string, unknown> } {
     const stateFile = path.join(dir, 'trainer_state.json');
     if (!fs.existsSync(stateFile)) throw new Error(`${dir}: not a training checkpoint (no trainer_state.json)`);
     const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { step: number; adamStep: number; trainConfig: unknown; extra: Record<string, unknown> };
     const model = loadModel(dir, { runtime });
-    const trainer = new Trainer(model, trainConfig(state.trainConfig, stateFile));
+    const trainer = new Trainer<B>(model, trainConfig(state.trainConfig, stateFile), objective);
     const opt = readSafetensors(path.join(dir, 'optimizer.safetensors'));
     trainer.optimizer.state.m.set(floatTensor(opt, 'exp_avg', [model.params.size]));
     trainer.optimizer.state.v.set(floatTensor(opt, 'exp_avg_sq', [model.params.size]));
