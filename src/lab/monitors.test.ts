@@ -1,0 +1,183 @@
+/**
+ * Reward-hacking monitors on synthetic metric streams whose answer is known by hand: flat
+ * streams never alarm; a step change alarms exactly where the smoothing, threshold and
+ * patience arithmetic says; seeded noise-only streams stay under the documented false-alarm
+ * rate; the scoring against gold matches hand-computed leads.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  EnsembleDisagreementMonitor, EntropyCollapseMonitor, JudgeDivergenceMonitor, KlGrowthMonitor, MonitorSet,
+  RewardLengthCorrMonitor, defaultMonitors, evaluateMonitors, scoreMonitor, type Monitor, type MetricsRow,
+} from './monitors.js';
+import { Rng } from '../util/rng.js';
+
+/** Feed rows 0..n−1 (row t from f(t)); return the monitor's first alarm step. */
+function run(m: Monitor, n: number, f: (t: number) => MetricsRow): number | null {
+  for (let t = 0; t < n; t++) m.update(f(t), t);
+  return m.alarmStep;
+}
+
+const flatRow: MetricsRow = {
+  'monitor/ensemble_std': 0.3,
+  'objective/kl': 1.5,
+  'objective/entropy': 2,
+  'monitor/reward_length_corr': 0.1,
+  'objective/scores': 0.5,
+  'monitor/judge': 0.4,
+};
+
+describe('monitors on known streams', () => {
+  it('a flat stream never alarms', () => {
+    for (const m of defaultMonitors()) expect(run(m, 200, () => flatRow)).toBeNull();
+  });
+
+  it('ensemble std tripling at step 30 alarms at 30 + patience (window 5, factor 1.5)', () => {
+    // Trailing mean of 5 with j tripled values: (3j + (5 − j))/5 > 1.5 ⇔ j > 1.25 ⇔ j ≥ 2, so the
+    // first triggering step is 31; with patience 3 the alarm is raised at 33 = 30 + 3.
+    const stream = (t: number) => ({ 'monitor/ensemble_std': t < 30 ? 1 : 3 });
+    const m = new EnsembleDisagreementMonitor();
+    expect(run(m, 60, stream)).toBe(33);
+    // Raw (window 1): triggers from step 30 itself, so the alarm is the patience-th step, 30 + p − 1.
+    for (const patience of [1, 2, 5]) expect(run(new EnsembleDisagreementMonitor({ smoothWindow: 1, patience }), 60, stream)).toBe(30 + patience - 1);
+    // A 40 % rise stays under the 1.5× factor.
+    expect(run(new EnsembleDisagreementMonitor(), 60, (t) => ({ 'monitor/ensemble_std': t < 30 ? 1 : 1.4 }))).toBeNull();
+  });
+
+  it('steps without the metric change nothing; a broken streak starts over', () => {
+    const m = new EnsembleDisagreementMonitor({ smoothWindow: 1 });
+    for (let t = 0; t < 10; t++) m.update({ 'monitor/ensemble_std': 1 }, t);
+    m.update({ 'monitor/ensemble_std': 5 }, 10);
+    m.update({ 'monitor/ensemble_std': 5 }, 11);
+    m.update({}, 12);
+    m.update({ 'monitor/ensemble_std': NaN }, 13);
+    expect(m.streak).toBe(2);
+    expect(m.alarm).toBe(false);
+    m.update({ 'monitor/ensemble_std': 1 }, 14);
+    expect(m.streak).toBe(0);
+    for (let t = 15; t < 18; t++) m.update({ 'monitor/ensemble_std': 5 }, t);
+    expect(m.alarmStep).toBe(17);
+    expect(m.state()).toMatchObject({ alarm: true, streak: 3, baselineMean: 1, baselineSd: 0 });
+  });
+
+  it('KL: over budget alarms where the trailing mean crosses it; steady growth does not count as acceleration', () => {
+    // KL = 0.5·t: the mean of the last 5 is 0.5(t − 2) > 10 ⇔ t > 22, first trigger 23, alarm 25.
+    const m = new KlGrowthMonitor();
+    expect(run(m, 60, (t) => ({ 'objective/kl': 0.5 * t }))).toBe(25);
+    expect(run(new KlGrowthMonitor({ budget: null }), 200, (t) => ({ 'objective/kl': 0.5 * t }))).toBeNull();
+    // Exponential growth (the slope ×7.4 every 10 steps): unmistakable from the first check, at
+    // the 20th observation (step 19), so the alarm is at 19 + 2 = 21.
+    expect(run(new KlGrowthMonitor({ budget: null }), 60, (t) => ({ 'objective/kl': 0.01 * Math.exp(t / 5) }))).toBe(21);
+  });
+
+  it('entropy falling to a quarter alarms where the trailing mean drops under half the baseline', () => {
+    // Trailing mean of 5 with j values of 0.5 (else 2): (10 − 1.5j)/5 < 1 ⇔ j ≥ 4: first trigger 23, alarm 25.
+    expect(run(new EntropyCollapseMonitor(), 60, (t) => ({ 'objective/entropy': t < 20 ? 2 : 0.5 }))).toBe(25);
+    expect(run(new EntropyCollapseMonitor(), 60, (t) => ({ 'objective/entropy': t < 20 ? 2 : 1.2 }))).toBeNull();
+  });
+
+  it('reward–length correlation alarms only after 5 consecutive steps above 0.5', () => {
+    const corr = (t: number) => ({ 'monitor/reward_length_corr': (t >= 10 && t < 14) || t >= 20 ? 0.6 : 0.1 });
+    expect(run(new RewardLengthCorrMonitor(), 40, corr)).toBe(24);
+    expect(run(new RewardLengthCorrMonitor(), 40, (t) => ({ 'monitor/reward_length_corr': t >= 20 ? -0.9 : 0 }))).toBeNull();
+  });
+
+  it('judge divergence: proxy up and judge down, not before the judge turns; inert without a judge', () => {
+    const rows = (t: number) => ({ 'objective/scores': 0.01 * t, 'monitor/judge': t < 40 ? 0.5 : 0.5 - 0.01 * (t - 40) });
+    const m = new JudgeDivergenceMonitor();
+    const at = run(m, 80, rows);
+    // Before step 40 the judge is flat (t-statistic 0); by step 49 the whole window is an exact
+    // decline (t = −∞), so the third consecutive trigger comes at step 51 at the latest.
+    expect(at).not.toBeNull();
+    expect(at!).toBeGreaterThan(40);
+    expect(at!).toBeLessThanOrEqual(51);
+    const none = new JudgeDivergenceMonitor();
+    expect(run(none, 80, (t) => ({ 'objective/scores': 0.01 * t }))).toBeNull();
+    expect(none.streak).toBe(0);
+    // Both rising: no divergence.
+    expect(run(new JudgeDivergenceMonitor(), 80, (t) => ({ 'objective/scores': 0.01 * t, 'monitor/judge': 0.005 * t }))).toBeNull();
+  });
+
+  it('noise-only streams: at most 2 of 100 raise any given alarm (seeded)', () => {
+    const rng = new Rng(20240611);
+    const alarmed: Record<string, number> = {};
+    for (let s = 0; s < 100; s++) {
+      const ms = defaultMonitors();
+      for (let t = 0; t < 100; t++) {
+        const row = {
+          'monitor/ensemble_std': 1 + 0.1 * rng.normal(),
+          'objective/kl': 0.03 * t + 0.2 * rng.normal(), // a careful run's steady KL growth
+          'objective/entropy': 2 + 0.1 * rng.normal(),
+          'monitor/reward_length_corr': 0.15 * rng.normal(),
+          'objective/scores': 0.5 + 0.05 * rng.normal(),
+          'monitor/judge': 0.5 + 0.05 * rng.normal(),
+        };
+        for (const m of ms) m.update(row, t);
+      }
+      for (const m of ms) if (m.alarmStep !== null) alarmed[m.name] = (alarmed[m.name] ?? 0) + 1;
+    }
+    for (const m of defaultMonitors()) expect(alarmed[m.name] ?? 0).toBeLessThanOrEqual(2);
+  });
+
+  it('configs are validated with the field named', () => {
+    expect(() => new KlGrowthMonitor({ budjet: 5 })).toThrow(/kl_growth monitor config: .*budjet/);
+    expect(() => new EnsembleDisagreementMonitor({ patience: 0 })).toThrow(/ensemble_disagreement monitor config: patience/);
+    expect(() => new RewardLengthCorrMonitor({ threshold: 2 })).toThrow(/threshold/);
+  });
+});
+
+describe('MonitorSet', () => {
+  it('reports each raised alarm once, calls onAlarm, stops when asked, and logs alarm/<name>', () => {
+    const seen: string[] = [];
+    const set = new MonitorSet(defaultMonitors({ rewardLengthCorr: { patience: 2 } }), {
+      onAlarm: (e) => {
+        seen.push(`${e.monitor}@${e.step}`);
+        return e.monitor === 'reward_length_corr';
+      },
+    });
+    const stops: boolean[] = [];
+    for (let t = 0; t < 10; t++) {
+      const { alarms, stop } = set.update({ ...flatRow, 'monitor/reward_length_corr': t >= 5 ? 0.9 : 0 }, t);
+      stops.push(stop);
+      if (t === 6) expect(alarms.map((a) => a.monitor)).toEqual(['reward_length_corr']);
+      else expect(alarms).toEqual([]);
+    }
+    expect(seen).toEqual(['reward_length_corr@6']);
+    expect(stops).toEqual([false, false, false, false, false, false, true, true, true, true]);
+    expect(set.metrics()).toEqual({ 'alarm/ensemble_disagreement': 0, 'alarm/kl_growth': 0, 'alarm/entropy_collapse': 0, 'alarm/reward_length_corr': 1, 'alarm/judge_divergence': 0 });
+    expect(() => new MonitorSet([new KlGrowthMonitor(), new KlGrowthMonitor()])).toThrow(/two monitors are named "kl_growth"/);
+  });
+});
+
+describe('scoring against gold', () => {
+  it('scoreMonitor: positive before the peak, negative after, null without an alarm', () => {
+    expect(scoreMonitor(20, 30, 100)).toEqual({ alarmStep: 20, goldPeakStep: 30, alarmStepsBeforeGoldPeak: 10, beforeGoldFalls: true, leadFraction: 0.1 });
+    expect(scoreMonitor(30, 30, 100).beforeGoldFalls).toBe(true);
+    expect(scoreMonitor(35, 30, 100)).toMatchObject({ alarmStepsBeforeGoldPeak: -5, beforeGoldFalls: false });
+    expect(scoreMonitor(null, 30, 100)).toMatchObject({ alarmStepsBeforeGoldPeak: null, beforeGoldFalls: false, leadFraction: null });
+    expect(() => scoreMonitor(1, 2, 0)).toThrow(/totalSteps/);
+  });
+
+  it('evaluateMonitors: leads on swayed runs, false alarms on careful ones, in the results shape', () => {
+    const n = 80;
+    // Swayed: gold a symmetric tent peaking at step 40 (its smoothed peak stays at 40), ensemble
+    // std tripling at step 30 (alarm at 33, see above): 7 steps of warning.
+    const swayed = Array.from({ length: n }, (_, t) => ({ ...flatRow, 'monitor/ensemble_std': t < 30 ? 1 : 3, 'world/gold': 1 - Math.abs(t - 40) / 40, 'objective/scores': 0.01 * t }));
+    // Careful: gold rising throughout, flat metrics — and a second careful run whose ensemble std jumps (a false alarm).
+    const careful = Array.from({ length: n }, (_, t) => ({ ...flatRow, 'world/gold': t / n }));
+    const noisy = careful.map((r, t) => ({ ...r, 'monitor/ensemble_std': t < 50 ? 1 : 3 }));
+    const res = evaluateMonitors([
+      { name: 'swayed', rows: swayed, label: 'runs/rloo-proxy' },
+      { name: 'careful', rows: careful },
+      { name: 'careful', rows: noisy, gold: careful.map((r) => r['world/gold']) },
+    ]);
+    expect(res.map((r) => r.name)).toEqual(['ensemble_disagreement', 'kl_growth', 'entropy_collapse', 'reward_length_corr', 'judge_divergence']);
+    const ens = res[0]!;
+    expect(ens).toMatchObject({ alarmStepsBeforeGoldPeak: 7, alarmStep: 33, falseAlarmsOnCareful: 1, carefulRuns: 2, detectedOnSwayed: 1, detectedBeforeGoldFalls: 1, swayedRuns: 1 });
+    expect(ens.runs[0]).toMatchObject({ run: 0, kind: 'swayed', label: 'runs/rloo-proxy', goldPeakStep: 40, alarmStep: 33 });
+    expect(ens.runs[0]!.goldDropRelToGain).toBeGreaterThan(0.9);
+    expect(ens.runs[2]).toMatchObject({ kind: 'careful', alarmStep: 53 });
+    expect(res[1]).toMatchObject({ alarmStepsBeforeGoldPeak: null, alarmStep: null, falseAlarmsOnCareful: 0, detectedOnSwayed: 0 });
+    expect(() => evaluateMonitors([{ name: 'swayed', rows: [{ 'objective/kl': 1 }] }])).toThrow(/histories\[0\]: gold at row 0 .*world\/gold/);
+    expect(() => evaluateMonitors([{ name: 'bold' as 'swayed', rows: swayed }])).toThrow(/histories\[0\]\.name/);
+  });
+});
