@@ -18,8 +18,10 @@ import runCommands from './run.js';
 import prefsCommands from './prefs.js';
 import reportCommands from './report.js';
 import evalCompareCommands from './eval-compare.js';
+import evalTasksCommands from './eval-tasks.js';
+import labCommands from './lab.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

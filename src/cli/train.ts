@@ -4,6 +4,12 @@ import { UsageError } from './types.js';
 import { trainBaseline } from '../lab/baseline.js';
 import { runRl } from '../lab/rl.js';
 import { trainRewardModel } from '../lab/rm.js';
+import { trainDpo } from '../lab/dpo.js';
+
+function readoutOf(v: unknown): 'last' | 'mean' {
+  if (v !== 'last' && v !== 'mean') throw new UsageError(`--readout: expected last or mean, got "${String(v)}"`);
+  return v;
+}
 
 const sft: Command = {
   path: ['train', 'sft'],
@@ -23,45 +29,70 @@ const sft: Command = {
   },
 };
 
-const rloo: Command = {
-  path: ['train', 'rloo'],
-  summary: 'RLOO on a model directory against the world gold, the world proxy, or a reward model',
-  options: {
-    model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
-    reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
-    steps: { type: 'number', default: 50, describe: 'RLOO steps (one rollout + one update each)' },
-    prompts: { type: 'number', default: 8, describe: 'prompts per step' },
-    k: { type: 'number', default: 4, describe: 'samples per prompt' },
-    'kl-coef': { type: 'number', default: 0.05, describe: 'β of the KL penalty to the reference' },
-    lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
-    'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
-    seed: { type: 'number', default: 1, describe: 'random seed' },
-    out: { type: 'string', required: true, describe: 'output run directory' },
-    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
-  },
-  async run(o, _p, ctx) {
-    const r = await runRl(
-      {
-        model: String(o.model),
-        reward: String(o.reward),
-        steps: Number(o.steps),
-        prompts: Number(o.prompts),
-        k: Number(o.k),
-        klCoef: Number(o['kl-coef']),
-        lr: Number(o.lr),
-        maxNewTokens: Number(o['max-new']),
-        seed: Number(o.seed),
-        out: String(o.out),
-        threads: Number(o.threads),
-      },
-      { log: ctx.log },
-    );
-    const s = r.start as Record<string, number>;
-    const e = r.end as Record<string, number>;
-    ctx.print(`rloo (${o.reward}): gold ${s.gold.toFixed(3)} → ${e.gold.toFixed(3)}, proxy ${s.proxy.toFixed(3)} → ${e.proxy.toFixed(3)}, KL ${e.kl.toFixed(2)}`);
-    return r;
-  },
-};
+function rlCommand(algo: 'rloo' | 'ppo'): Command {
+  return {
+    path: ['train', algo],
+    summary:
+      algo === 'ppo'
+        ? 'PPO (value head, GAE, clipped objective) on a model directory against the world gold, its proxy, or a reward model'
+        : 'RLOO (leave-one-out baseline, no critic) on a model directory against the world gold, its proxy, or a reward model',
+    options: {
+      model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
+      reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
+      observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
+      steps: { type: 'number', default: 50, describe: 'steps (one rollout + its updates each)' },
+      prompts: { type: 'number', default: 8, describe: 'prompts per step' },
+      k: { type: 'number', default: algo === 'ppo' ? 2 : 4, describe: 'samples per prompt' },
+      'kl-coef': { type: 'number', default: 0.05, describe: 'β of the KL penalty (the initial β with --kl-target)' },
+      'kl-target': { type: 'number', describe: 'target KL per reply for the adaptive controller (default: fixed β)' },
+      'kl-estimator': { type: 'string', default: 'k1', describe: 'k1 | k2 | k3 (Schulman 2020)' },
+      'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
+      lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
+      'ppo-epochs': { type: 'number', default: 4, describe: 'PPO: epochs over each rollout' },
+      'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
+      'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
+      resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },
+      'stop-on-alarm': { type: 'boolean', default: false, describe: 'stop at the first reward-hacking monitor alarm' },
+      seed: { type: 'number', default: 1, describe: 'random seed' },
+      out: { type: 'string', required: true, describe: 'output run directory' },
+      threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+    },
+    async run(o, _p, ctx) {
+      const est = String(o['kl-estimator']);
+      if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
+      const r = await runRl(
+        {
+          algo,
+          model: String(o.model),
+          reward: String(o.reward),
+          observers: o.observers === undefined ? undefined : String(o.observers).split(',').filter(Boolean),
+          steps: Number(o.steps),
+          prompts: Number(o.prompts),
+          k: Number(o.k),
+          klCoef: Number(o['kl-coef']),
+          klTarget: o['kl-target'] === undefined ? undefined : Number(o['kl-target']),
+          klEstimator: est,
+          entCoef: Number(o['ent-coef']),
+          lr: Number(o.lr),
+          ppoEpochs: Number(o['ppo-epochs']),
+          maxNewTokens: Number(o['max-new']),
+          checkpointEvery: Number(o['checkpoint-every']),
+          resume: Boolean(o.resume),
+          stopOnAlarm: Boolean(o['stop-on-alarm']),
+          seed: Number(o.seed),
+          out: String(o.out),
+          threads: Number(o.threads),
+        },
+        { log: ctx.log },
+      );
+      const s = r.start as Record<string, number>;
+      const e = r.end as Record<string, number>;
+      ctx.print(`${algo} (${o.reward}): gold ${s.gold.toFixed(3)} → ${e.gold.toFixed(3)}, proxy ${s.proxy.toFixed(3)} → ${e.proxy.toFixed(3)}, score ${s.score.toFixed(3)} → ${e.score.toFixed(3)}, KL ${e.kl.toFixed(2)}`);
+      const { history: _h, ...rest } = r;
+      return rest;
+    },
+  };
+}
 
 const rm: Command = {
   path: ['train', 'rm'],
@@ -74,12 +105,13 @@ const rm: Command = {
     'batch-pairs': { type: 'number', default: 16, describe: 'pairs per step' },
     lr: { type: 'number', default: 3e-5, describe: 'learning rate' },
     'center-coef': { type: 'number', default: 0.01, describe: 'reward-centering weight' },
+    readout: { type: 'string', default: 'last', describe: "reward read-out: 'last' token or 'mean' over the reply" },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
     const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), seed: Number(o.seed), threads: Number(o.threads) },
+      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), readout: readoutOf(o.readout), seed: Number(o.seed), threads: Number(o.threads) },
       { log: ctx.log },
     );
     const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };
@@ -88,4 +120,47 @@ const rm: Command = {
   },
 };
 
-export default [sft, rloo, rm];
+const dpo: Command = {
+  path: ['train', 'dpo'],
+  summary: 'DPO (offline preference optimization) of a policy on preference JSONL, against itself as the frozen reference',
+  options: {
+    model: { type: 'string', required: true, describe: 'policy directory to start from (also the reference), e.g. the SFT baseline' },
+    prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
+    out: { type: 'string', required: true, describe: 'output run/model directory' },
+    beta: { type: 'number', default: 0.1, describe: 'β: strength of the leash to the reference' },
+    lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
+    epochs: { type: 'number', default: 1, describe: 'passes over the training pairs' },
+    'batch-pairs': { type: 'number', default: 16, describe: 'pairs per optimizer step' },
+    'micro-pairs': { type: 'number', default: 8, describe: 'pairs per micro-batch (bounds memory)' },
+    loss: { type: 'string', default: 'sigmoid', describe: 'sigmoid (DPO) or ipo' },
+    'label-smoothing': { type: 'number', default: 0, describe: 'ε of conservative DPO, in [0, 0.5)' },
+    seed: { type: 'number', default: 1, describe: 'random seed (held-out split, data order)' },
+    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+  },
+  async run(o, _p, ctx) {
+    const loss = String(o.loss);
+    if (loss !== 'sigmoid' && loss !== 'ipo') throw new UsageError(`train dpo: --loss must be sigmoid or ipo, got "${loss}"`);
+    const r = await trainDpo(
+      {
+        model: String(o.model),
+        prefs: String(o.prefs),
+        out: String(o.out),
+        beta: Number(o.beta),
+        lr: Number(o.lr),
+        epochs: Number(o.epochs),
+        batchPairs: Number(o['batch-pairs']),
+        microPairs: Number(o['micro-pairs']),
+        lossType: loss,
+        labelSmoothing: Number(o['label-smoothing']),
+        seed: Number(o.seed),
+        threads: Number(o.threads),
+      },
+      { log: ctx.log },
+    );
+    const h = r.heldout as { accuracy: number; accuracyVsGold: number | null; margin: number };
+    ctx.print(`dpo: held-out implicit-reward accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold), margin ${h.margin.toFixed(3)}`);
+    return r;
+  },
+};
+
+export default [sft, rlCommand('rloo'), rlCommand('ppo'), rm, dpo];

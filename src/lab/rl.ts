@@ -1,13 +1,19 @@
 /**
- * RL in the HelpDesk world: RLOO on a model directory (usually the SFT baseline) against a
- * chosen reward — the world's **gold** (true intent), its **proxy** (the customer's immediate
- * rating), or a learned reward model — while logging both gold and proxy of every sampled
- * reply. Optimizing the proxy is the reward-hacking experiment in its plainest form: the
- * proxy rises while gold falls (Goodhart).
+ * RL in the HelpDesk world: RLOO or PPO on a model directory (usually the SFT baseline)
+ * against a chosen reward — the world's **gold** (true intent), its **proxy** (the customer's
+ * immediate rating), or a learned reward model — while logging, for every rollout, what the
+ * optimizer cannot see: the world's gold and proxy of each sampled reply, the acts the world
+ * read in it, and reward-hacking monitor signals that need no gold (src/lab/monitors.ts):
+ * the disagreement of an ensemble of reward models (`observers`), the correlation of reward
+ * with reply length, KL and entropy.
  *
  * The run directory gets the trained policy (config.json, model.safetensors, tokenizer files),
- * `metrics.jsonl` (TRL names plus `world/gold`, `world/proxy`, per step), `run_config.json` and
- * `results.json`.
+ * `metrics.jsonl` (TRL names plus `world/*`, `acts/*`, `monitor/*`, `alarm/*`, one row per
+ * step), `run_config.json`, `results.json`, and — every `checkpointEvery` steps — a
+ * `checkpoint/` (policy with value head, optimizer, KL controller, step) from which
+ * `resume: true` continues bit-identically: every step's randomness derives from (seed, step).
+ *
+ *   await runRl({ model: 'runs/latest/baseline', reward: 'runs/rm', algo: 'ppo', steps: 60, seed: 1, out: 'runs/ppo' }, { log: console.error });
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,97 +21,231 @@ import { loadModel, saveModel } from '../model/checkpoint.js';
 import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
-import { generateCases, scoreResponse, systemPrompt, type Case } from '../world/index.js';
+import { generateCases, pearson, scoreResponse, systemPrompt, type Case, type Split } from '../world/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
-import { policyObjective } from '../train/policy.js';
+import { policyObjective, type RolloutBatch } from '../train/policy.js';
 import { RLOO_DEFAULTS, rlooStep, type RewardFn } from '../train/rloo.js';
-import { scoreSequences } from '../train/reward.js';
+import { ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates } from '../train/ppo.js';
+import { AdaptiveKlController, FixedKlController, klControllerFromState, type KlController, type KlEstimator } from '../train/kl.js';
+import { scoreReplies } from '../train/reward.js';
+import { rewardReadout } from './rm.js';
+import { MonitorSet, defaultMonitors } from './monitors.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 
 export interface RlRunOptions {
   model: string;
   out: string;
+  /** 'rloo' (default) or 'ppo'. */
+  algo?: 'rloo' | 'ppo';
   /** 'gold' | 'proxy' | a reward-model directory. */
   reward: string;
+  /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
+  observers?: string[];
   steps: number;
   seed: number;
   /** Prompts per step (default 8); each is sampled k times. */
   prompts?: number;
+  /** Samples per prompt (default 4; RLOO needs ≥ 2). */
   k?: number;
+  /** β of the KL penalty (default 0.05), the initial β with `klTarget`. */
   klCoef?: number;
+  /** Target KL (nats per reply) of the adaptive controller (Ziegler et al. 2019); default: fixed β. */
+  klTarget?: number;
+  /** Horizon of the adaptive controller (default 10000 samples). */
+  klHorizon?: number;
+  /** KL estimator of the penalty (default k1). */
+  klEstimator?: KlEstimator;
+  /** Entropy bonus (default 0). */
+  entCoef?: number;
+  /** Learning rate (default 1e-5), constant. */
   lr?: number;
+  /** Most new tokens per reply (default 64). */
   maxNewTokens?: number;
+  /** PPO: epochs over each rollout (default 4) and minibatches per epoch (default 1). */
+  ppoEpochs?: number;
+  numMiniBatches?: number;
+  /** PPO: value-loss weight (default 0.1). */
+  vfCoef?: number;
+  /** World split and seed of the training prompts (default train, 1). */
+  split?: Split;
+  caseSeed?: number;
+  /** Save a checkpoint every this many steps (default 0: only at the end via the policy). */
+  checkpointEvery?: number;
+  /** Continue from `out/checkpoint` when it exists. */
+  resume?: boolean;
+  /** Stop at the first monitor alarm. */
+  stopOnAlarm?: boolean;
   threads?: number;
 }
 
-export async function runRl(o: RlRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
+/** One step's row: TRL metrics plus world, act, monitor and alarm columns. */
+export type RlRow = Record<string, number>;
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+
+/** Standard deviation across ensemble members of each reply's score, averaged over replies. */
+function ensembleStd(scores: number[][]): number {
+  const n = scores[0].length;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const xs = scores.map((s) => s[i]);
+    const m = mean(xs);
+    out.push(Math.sqrt(mean(xs.map((x) => (x - m) ** 2))));
+  }
+  return mean(out);
+}
+
+export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
+  const algo = o.algo ?? 'rloo';
   const runtime = new Runtime({ threads: o.threads });
-  const policy = loadModel(o.model, { runtime });
-  const reference = new LlamaModel(policy.cfg, policy.params.clone(), runtime);
+  const ckptDir = path.join(o.out, 'checkpoint');
+  const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
+  const heads = algo === 'ppo' ? (['value'] as const) : ([] as const);
+  const start = loadModel(o.model, { runtime, heads: [...heads], seed: o.seed });
+  const reference = new LlamaModel(start.cfg, start.params.clone(), runtime, start.heads);
   const tok = await loadTokenizer(o.model);
   const info = tok.chatTemplate;
   if (!info) throw new Error(`${o.model}: the tokenizer has no chat template`);
   const padId = tok.padTokenId ?? 0;
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
-  fs.rmSync(metricsFile, { force: true });
 
   const perStep = o.prompts ?? 8;
-  const cases = generateCases({ seed: 1, n: perStep * o.steps, split: 'train' });
+  const k = o.k ?? RLOO_DEFAULTS.k;
+  const cases = generateCases({ seed: o.caseSeed ?? 1, n: perStep * o.steps, split: o.split ?? 'train' });
   const promptIds = (c: Case) => tok.encodeChat([{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], { addGenerationPrompt: true }).ids;
   const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
 
-  let rm: LlamaModel | undefined;
-  if (o.reward !== 'gold' && o.reward !== 'proxy') rm = loadModel(o.reward, { runtime, heads: ['reward'] });
+  // Reward models: the optimized one (when `reward` is a directory) and the observers.
+  const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
+  const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
+
   let stepCases: Case[] = [];
-  let lastWorld = { gold: 0, proxy: 0 };
+  let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], textOf(r)));
-    lastWorld = { gold: scored.reduce((s, x) => s + x.gold.total, 0) / scored.length, proxy: scored.reduce((s, x) => s + x.proxy, 0) / scored.length };
-    if (o.reward === 'gold') return scored.map((x) => x.gold.total);
-    if (o.reward === 'proxy') return scored.map((x) => x.proxy);
-    return scoreSequences(rm!, prompts.map((p, j) => [...p, ...responses[j]]), { padId });
+    const acts: Record<string, number> = {};
+    for (const s of scored) for (const t of new Set(s.acts.map((a) => a.type))) acts[t] = (acts[t] ?? 0) + 1 / scored.length;
+    // Each reward model scores the step's replies grouped by prompt (prompts run once).
+    const groups = new Map<number, { prompt: number[]; replies: number[][]; at: number[] }>();
+    responses.forEach((r, j) => {
+      const g = groups.get(idx[j]) ?? { prompt: prompts[j], replies: [], at: [] };
+      g.replies.push(r);
+      g.at.push(j);
+      groups.set(idx[j], g);
+    });
+    const rmScores: number[][] = [];
+    for (const m of rms) {
+      const s = await scoreReplies(m.model, [...groups.values()], { padId, readout: m.readout });
+      const flat = new Array<number>(responses.length);
+      [...groups.values()].forEach((g, gi) => g.at.forEach((j, r) => (flat[j] = s[gi][r])));
+      rmScores.push(flat);
+    }
+    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, acts, lengths: responses.map((r) => r.length) };
+    if (o.reward === 'gold') return observed.gold;
+    if (o.reward === 'proxy') return observed.proxy;
+    return rmScores[0];
   };
 
-  const k = o.k ?? RLOO_DEFAULTS.k;
-  // Updates run in micro-batches of 8 rollouts (when they divide evenly) to bound memory.
+  // Policy, trainer and KL controller: fresh, or restored from the checkpoint.
+  const klInit = o.klCoef ?? RLOO_DEFAULTS.klCoef;
+  let kl: KlController = o.klTarget !== undefined ? new AdaptiveKlController({ init: klInit, target: o.klTarget, horizon: o.klHorizon ?? 10000 }) : new FixedKlController(klInit);
   const rows = perStep * k;
-  const microRows = rows % 8 === 0 ? 8 : rows;
-  const cfg = { ...RLOO_DEFAULTS, k, klCoef: o.klCoef ?? RLOO_DEFAULTS.klCoef, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId, microRows };
-  const trainer = new Trainer(policy, trainConfig({ lr: o.lr ?? 1e-5, totalSteps: o.steps, warmupSteps: 0, weightDecay: 0, minLrRatio: 1, gradAccum: rows / microRows }), policyObjective());
-  writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'rloo', ...o, rloo: cfg, train: trainer.cfg });
-  io.log(`rloo: ${o.steps} steps × ${perStep} prompts × k=${cfg.k}, reward ${o.reward}, β=${cfg.klCoef}`);
+  const lr = o.lr ?? 1e-5;
+  const ppo =
+    algo === 'ppo'
+      ? ppoConfig(
+          { k, ppoEpochs: o.ppoEpochs ?? 4, numMiniBatches: o.numMiniBatches ?? 1, vfCoef: o.vfCoef ?? 0.1, entCoef: o.entCoef ?? 0, klEstimator: o.klEstimator ?? 'k1', maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId },
+          'ppo config',
+        )
+      : undefined;
+  const rloo = { ...RLOO_DEFAULTS, k, klCoef: klInit, klEstimator: o.klEstimator ?? 'k1', maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId };
+  const objective = ppo ? ppoObjective(ppo) : policyObjective({ entCoef: o.entCoef ?? 0 });
+  const updatesPerStep = ppo ? ppoUpdates(ppo) : 1;
+  const tc = trainConfig({ lr, totalSteps: o.steps * updatesPerStep, warmupSteps: 0, weightDecay: 0, minLrRatio: 1, gradAccum: ppo ? ppoGradAccum(ppo, rows) : 1 });
+  let trainer = new Trainer<RolloutBatch>(start, tc, objective);
+  let first = 0;
+  const history: RlRow[] = [];
+  if (resuming) {
+    const r = Trainer.resume<RolloutBatch>(ckptDir, runtime, objective);
+    trainer = r.trainer;
+    const extra = r.extra as { step: number; kl: unknown };
+    first = extra.step;
+    kl = klControllerFromState(extra.kl, `${ckptDir}/trainer_state.json`);
+    // Keep the metrics of the steps the checkpoint covers; later rows are recomputed.
+    const kept = fs.existsSync(metricsFile)
+      ? fs
+          .readFileSync(metricsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as RlRow)
+          .slice(0, first)
+      : [];
+    if (kept.length !== first) throw new Error(`${metricsFile}: ${kept.length} rows but the checkpoint is at step ${first}; cannot resume`);
+    history.push(...kept);
+    fs.writeFileSync(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    io.log(`resuming ${o.out} at step ${first}`);
+  } else fs.rmSync(metricsFile, { force: true });
+  const policy = trainer.model;
+  writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
+  io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${o.klTarget !== undefined ? ` (adaptive, target ${o.klTarget})` : ''}`);
 
-  const bar = progress('rloo', o.steps);
-  const history: Record<string, number>[] = [];
-  for (let s = 0; s < o.steps; s++) {
+  const monitors = new MonitorSet(defaultMonitors());
+  for (const [s, row] of history.entries()) monitors.update(row, s);
+  const bar = progress(algo, o.steps - first);
+  let stoppedAt: number | null = null;
+  for (let s = first; s < o.steps; s++) {
     stepCases = cases.slice(s * perStep, (s + 1) * perStep);
-    const { metrics } = await rlooStep({ policy, reference, trainer, prompts: stepCases.map(promptIds), reward, cfg, seed: o.seed * 100003 + s });
-    const row = { ...metrics, 'world/gold': lastWorld.gold, 'world/proxy': lastWorld.proxy };
+    const prompts = stepCases.map(promptIds);
+    const seed = o.seed * 100003 + s;
+    const tStep = performance.now();
+    const r = ppo
+      ? await ppoStep({ policy, reference, trainer, prompts, reward, cfg: ppo, klController: kl, seed })
+      : await rlooStep({ policy, reference, trainer, prompts, reward, cfg: rloo, klController: kl, seed });
+    const row: RlRow = {
+      step: s + 1,
+      ...r.metrics,
+      'world/gold': mean(observed.gold),
+      'world/proxy': mean(observed.proxy),
+      ...Object.fromEntries(Object.entries(observed.acts).map(([a, x]) => [`acts/${a}`, x])),
+      'monitor/reward_length_corr': pearson(r.scores, observed.lengths),
+      'time/step_seconds': (performance.now() - tStep) / 1000,
+    };
+    if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
+    rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
+    const alarms = monitors.update(row, s);
+    Object.assign(row, monitors.metrics());
     history.push(row);
     appendJsonl(metricsFile, row);
-    bar.tick({ gold: lastWorld.gold, proxy: lastWorld.proxy, kl: metrics['objective/kl'] });
+    io.onStep?.(row, s);
+    bar.tick({ gold: row['world/gold'], score: row['objective/scores'], kl: row['objective/kl'] });
+    if (o.checkpointEvery && (s + 1) % o.checkpointEvery === 0 && s + 1 < o.steps) trainer.saveCheckpoint(ckptDir, { step: s + 1, kl: kl.state() });
+    if (o.stopOnAlarm && alarms.alarms.length) {
+      stoppedAt = s + 1;
+      io.log(`stopping at step ${s + 1}: ${alarms.alarms.map((a) => a.monitor).join(', ')} alarmed`);
+      break;
+    }
   }
   bar.done();
   saveModel(o.out, policy);
   await saveTokenizer(tok, o.out);
-  const window = (k: string, from: number, to: number) => {
-    const xs = history.slice(from, to).map((h) => h[k]);
-    return xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
-  };
-  const w = Math.max(1, Math.floor(o.steps / 5));
+  const done = history.length;
+  const window = (key: string, from: number, to: number) => mean(history.slice(from, to).map((h) => h[key] ?? 0));
+  const w = Math.max(1, Math.floor(done / 5));
   const results = {
     out: o.out,
+    algo,
     reward: o.reward,
-    steps: o.steps,
+    steps: done,
+    stoppedAt,
     seconds: (performance.now() - t0) / 1000,
-    start: { gold: window('world/gold', 0, w), proxy: window('world/proxy', 0, w), kl: window('objective/kl', 0, w) },
-    end: { gold: window('world/gold', o.steps - w, o.steps), proxy: window('world/proxy', o.steps - w, o.steps), kl: window('objective/kl', o.steps - w, o.steps) },
+    start: { gold: window('world/gold', 0, w), proxy: window('world/proxy', 0, w), score: window('objective/scores', 0, w), kl: window('objective/kl', 0, w) },
+    end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
+    alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
-  return results;
+  return { ...results, history };
 }
-

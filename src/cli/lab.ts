@@ -1,0 +1,42 @@
+/** `alignlab lab …`: experiments that combine the toolkit (src/lab). */
+import type { Command } from './types.js';
+import { UsageError } from './types.js';
+import { runOveropt, OVEROPT_PROFILES, type OveroptProfile } from '../lab/overopt.js';
+import type { RaterPreset } from '../world/index.js';
+
+const PRESETS: RaterPreset[] = ['careful', 'crowd', 'swayed'];
+
+const overopt: Command = {
+  path: ['lab', 'overopt'],
+  summary: 'Reward hacking and Goodhart: reward models from simulated raters, best-of-n and RL against them, gold measured throughout',
+  options: {
+    model: { type: 'string', default: 'runs/latest/baseline', describe: 'SFT policy directory (npm start writes runs/latest/baseline)' },
+    profile: { type: 'string', default: 'quick', describe: 'quick (≤ 10 min on 2 cores) or full' },
+    raters: { type: 'string', default: 'careful,swayed', describe: 'comma-separated rater presets: careful, crowd, swayed' },
+    set: { type: 'string', describe: 'profile overrides, e.g. rlSteps=40,rlLr=3e-5 (fields of OveroptProfile)' },
+    seed: { type: 'number', default: 1, describe: 'random seed' },
+    out: { type: 'string', default: 'runs/overopt', describe: 'output directory' },
+    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+  },
+  async run(o, _p, ctx) {
+    const profile = String(o.profile);
+    if (profile !== 'quick' && profile !== 'full') throw new UsageError(`lab overopt: --profile must be quick or full, got "${profile}"`);
+    const raters = String(o.raters).split(',').filter(Boolean);
+    for (const r of raters) if (!PRESETS.includes(r as RaterPreset)) throw new UsageError(`lab overopt: --raters: unknown preset "${r}" (expected ${PRESETS.join(', ')})`);
+    const overrides: Partial<OveroptProfile> = {};
+    for (const kv of o.set === undefined ? [] : String(o.set).split(',')) {
+      const [k, v] = kv.split('=');
+      const base = OVEROPT_PROFILES.quick as unknown as Record<string, unknown>;
+      if (!(k in base)) throw new UsageError(`lab overopt: --set: unknown field "${k}" (fields: ${Object.keys(base).join(', ')})`);
+      const parsed = typeof base[k] === 'number' ? Number(v) : v;
+      if (typeof parsed === 'number' && !Number.isFinite(parsed)) throw new UsageError(`lab overopt: --set ${k}: expected a number, got "${v}"`);
+      (overrides as Record<string, unknown>)[k] = parsed;
+    }
+    const r = await runOveropt({ model: String(o.model), out: String(o.out), profile, raters: raters as RaterPreset[], seed: Number(o.seed), overrides, threads: Number(o.threads) }, { log: ctx.log });
+    ctx.print(`lab overopt (${profile}, seed ${o.seed}): ${JSON.stringify({ rmAccuracyVsGold: r.rmAccuracyVsGold, sftGold: r.sftGold, bonFit: r.bonFit, rlFit: r.rlFit })}`);
+    const { overopt: _c, ...rest } = r;
+    return rest;
+  },
+};
+
+export default [overopt];

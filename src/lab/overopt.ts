@@ -1,0 +1,323 @@
+/**
+ * The overoptimization lab (`alignlab lab overopt`): reward hacking and Goodhart's law,
+ * reproduced and measured against a gold that is known exactly.
+ *
+ * Gold = the HelpDesk world's gold reward (true intent). Proxy = a reward model learned from
+ * simulated raters' comparisons. For each rater preset (`careful`: diligent experts; `swayed`:
+ * raters who mostly like length, warmth and agreement — src/world/raters.ts):
+ *
+ *   1. preferences — k replies per prompt sampled once from the SFT policy, compared by a pool
+ *      of raters of the preset (the same replies for every preset);
+ *   2. reward models — Bradley–Terry from the SFT backbone (mean read-out), plus an extra
+ *      ensemble member (another seed) whose disagreement with the first is a monitor;
+ *   3. best-of-n — a pool of m replies per held-out prompt; the unbiased subset estimator
+ *      gives gold and proxy of best-of-n for n = 1 … m at KL = log n − (n − 1)/n, fitted with
+ *      Gao et al.'s d(α − βd), d = √KL;
+ *   4. RL — PPO (or RLOO) against the reward model under a KL penalty; every step logs gold,
+ *      proxy, KL, the world's acts and the monitor signals; the gold curve is fitted with
+ *      d(α − β ln d) and its peak and fall measured;
+ *   5. evaluation — one sampled reply per fresh test case from the SFT policy and each RL
+ *      policy, gold compared case by case with a paired bootstrap, and the acts the world read
+ *      (approve_refund, agree_premise, promise, refuse, …) before and after;
+ *   6. monitors — each reward-hacking monitor replayed on every run and scored against gold:
+ *      steps of warning before the gold peak on `swayed`, false alarms on `careful`.
+ *
+ * Output: `results.json` (the issue's shape plus every detail), `goodhart-<preset>.svg`, the
+ * preference files, reward models and policies in subdirectories, and an `overopt` section that
+ * `alignlab report` draws.
+ *
+ *   await runOveropt({ model: 'runs/latest/baseline', out: 'runs/overopt', profile: 'quick', raters: ['careful', 'swayed'], seed: 1 }, { log: console.error });
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadModel } from '../model/checkpoint.js';
+import { Runtime } from '../engine/session.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { LocalModel } from '../providers/local.js';
+import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
+import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
+import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
+import { generate } from '../sample/generate.js';
+import { scoreReplies } from '../train/reward.js';
+import { bootstrapMean, bootstrapMeanDiff } from '../eval/bootstrap.js';
+import { trainRewardModel, rewardReadout } from './rm.js';
+import { runRl, type RlRow } from './rl.js';
+import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
+import { evaluateMonitors } from './monitors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { progress } from '../util/progress.js';
+
+export interface OveroptProfile {
+  /** Prompts for preference collection and replies sampled per prompt. */
+  prefPrompts: number;
+  prefK: number;
+  /** Reward-model epochs and learning rate; extra ensemble members per preset. */
+  rmEpochs: number;
+  rmLr: number;
+  ensembleExtra: number;
+  /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
+  bonPrompts: number;
+  bonPool: number;
+  /** RL: algorithm, steps, prompts per step, samples per prompt, learning rate, KL β, PPO epochs. */
+  algo: 'ppo' | 'rloo';
+  rlSteps: number;
+  rlPrompts: number;
+  rlK: number;
+  rlLr: number;
+  klCoef: number;
+  ppoEpochs: number;
+  /** Most new tokens of every sampled reply. */
+  maxNewTokens: number;
+  /** Fresh test cases of the final evaluation. */
+  evalCases: number;
+}
+
+export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
+  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, bonPrompts: 16, bonPool: 256, algo: 'ppo', rlSteps: 30, rlPrompts: 8, rlK: 4, rlLr: 2e-5, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 2e-5, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000 },
+};
+
+export interface OveroptOptions {
+  /** The SFT policy directory (e.g. the main job's baseline). */
+  model: string;
+  out: string;
+  profile: 'quick' | 'full';
+  raters: RaterPreset[];
+  seed: number;
+  /** Overrides of the profile's fields. */
+  overrides?: Partial<OveroptProfile>;
+  threads?: number;
+}
+
+/** A LanguageModel that answers a repeated chatBatch call from memory: every preset rates the same replies. */
+function memoized(model: LanguageModel): LanguageModel {
+  const memo = new Map<string, Promise<Completion[]>>();
+  return {
+    id: model.id,
+    chat: (m, o) => model.chat(m, o),
+    chatBatch(convs: ChatMessage[][], opts?: SamplingOptions) {
+      const key = JSON.stringify([convs, opts ?? {}]);
+      if (!memo.has(key)) memo.set(key, model.chatBatch ? model.chatBatch(convs, opts) : Promise.all(convs.map((c) => model.chat(c, opts))));
+      return memo.get(key)!;
+    },
+  };
+}
+
+/** A Gao fit, or null (with the reason logged) when the points do not determine one. */
+function tryFit(fit: () => GaoFit, what: string, log: (m: string) => void): GaoFit | null {
+  try {
+    return fit();
+  } catch (e) {
+    log(`  ${what}: no fit (${(e as Error).message})`);
+    return null;
+  }
+}
+
+export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const P = { ...OVEROPT_PROFILES[o.profile], ...o.overrides };
+  if (o.raters.length === 0) throw new Error('lab overopt: no rater presets');
+  fs.mkdirSync(o.out, { recursive: true });
+  const seconds: Record<string, number> = {};
+  const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
+  const runtime = new Runtime({ threads: o.threads, maxSessions: 32 });
+  const sft = loadModel(o.model, { runtime });
+  const tok = await loadTokenizer(o.model);
+  const info = tok.chatTemplate;
+  if (!info) throw new Error(`${o.model}: the tokenizer has no chat template`);
+  const padId = tok.padTokenId ?? 0;
+  const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
+  const promptIds = (c: Case) => tok.encodeChat([{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], { addGenerationPrompt: true }).ids;
+
+  // 1. Preferences: the same sampled replies, rated by each preset.
+  let t = performance.now();
+  io.log(`[1/6] preferences: ${P.prefPrompts} prompts × ${P.prefK} replies, raters ${o.raters.join(', ')}`);
+  const local = memoized(new LocalModel(sft, tok, `local:${o.model}`));
+  const prefs: Record<string, { file: string; pairs: number; raterGoldAgreement: number | null }> = {};
+  for (const preset of o.raters) {
+    const rows = await collectPreferences({ model: local, seed: o.seed, n: P.prefPrompts, k: P.prefK, raters: preset, temperature: 1, maxTokens: P.maxNewTokens });
+    const file = path.join(o.out, `prefs-${preset}.jsonl`);
+    writePreferences(file, rows);
+    prefs[preset] = { file, pairs: rows.length, raterGoldAgreement: goldAgreement(rows).rate };
+  }
+  lap('preferences', t);
+
+  // 2. Reward models (and the extra ensemble members).
+  t = performance.now();
+  io.log(`[2/6] reward models (${1 + P.ensembleExtra} per preset)`);
+  const rm: Record<string, { dir: string; members: string[]; heldout: Record<string, unknown> }> = {};
+  for (const preset of o.raters) {
+    const dirs: string[] = [];
+    let heldout: Record<string, unknown> = {};
+    for (let e = 0; e <= P.ensembleExtra; e++) {
+      const dir = path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
+      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: P.rmEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', seed: o.seed + 1000 * e, threads: o.threads }, io);
+      if (e === 0) heldout = r.heldout as Record<string, unknown>;
+      dirs.push(dir);
+    }
+    rm[preset] = { dir: dirs[0], members: dirs.slice(1), heldout };
+    io.log(`  ${preset}: held-out accuracy ${(heldout.accuracy as number).toFixed(3)} vs raters, ${(heldout.accuracyVsGold as number | null)?.toFixed(3)} vs gold`);
+  }
+  lap('rewardModels', t);
+
+  // 3. Best-of-n from one pool of SFT samples per held-out prompt.
+  t = performance.now();
+  io.log(`[3/6] best-of-n: ${P.bonPrompts} prompts × ${P.bonPool} samples`);
+  const bonCases = generateCases({ seed: o.seed + 7, n: P.bonPrompts, split: 'validation' });
+  const bar = progress('bon', bonCases.length);
+  const pools: { prompt: number[]; replies: number[][]; gold: number[] }[] = [];
+  for (const [ci, c] of bonCases.entries()) {
+    const prompt = promptIds(c);
+    const replies: number[][] = [];
+    for (let s = 0; s < P.bonPool; s += 64) {
+      const n = Math.min(64, P.bonPool - s);
+      const g = await generate(sft, Array.from({ length: n }, () => prompt), { maxNewTokens: P.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7919 + ci * 131 + s });
+      replies.push(...g.map((x) => x.tokens));
+    }
+    pools.push({ prompt, replies, gold: replies.map((r) => scoreResponse(c, textOf(r)).gold.total) });
+    bar.tick();
+  }
+  bar.done();
+  const ns: number[] = [];
+  for (let n = 1; n <= P.bonPool; n *= 2) ns.push(n);
+  const bon: Record<string, { points: ReturnType<typeof bestOfN>; fit: GaoFit | null; peak: { n: number; gold: number } }> = {};
+  for (const preset of o.raters) {
+    const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
+    const proxy = await scoreReplies(model, pools.map((p) => ({ prompt: p.prompt, replies: p.replies })), { padId, readout: rewardReadout(rm[preset].dir) });
+    const pool: PoolPrompt[] = pools.map((p, i) => ({ proxy: proxy[i], gold: p.gold }));
+    const points = bestOfN(pool, ns, { seed: o.seed });
+    const fit = tryFit(() => fitGaoBon(points.map((p) => ({ d: p.d, gold: p.gold.estimate }))), `${preset} best-of-n`, io.log);
+    const best = points.reduce((a, b) => (b.gold.estimate > a.gold.estimate ? b : a));
+    bon[preset] = { points, fit, peak: { n: best.n, gold: best.gold.estimate } };
+    io.log(`  ${preset}: gold ${points[0].gold.estimate.toFixed(3)} (n=1) → peak ${best.gold.estimate.toFixed(3)} (n=${best.n}) → ${points[points.length - 1].gold.estimate.toFixed(3)} (n=${P.bonPool}); fit R² ${fit?.r2.toFixed(3)}`);
+  }
+  lap('bestOfN', t);
+  await runtime.release();
+
+  // 4. RL against each preset's reward model.
+  t = performance.now();
+  io.log(`[4/6] ${P.algo} against each reward model: ${P.rlSteps} steps × ${P.rlPrompts} prompts × ${P.rlK}`);
+  const rl: Record<string, { dir: string; history: RlRow[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall> }> = {};
+  for (const preset of o.raters) {
+    const dir = path.join(o.out, `${P.algo}-${preset}`);
+    const r = await runRl(
+      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads },
+      io,
+    );
+    const history = r.history as RlRow[];
+    // Gold against d = √KL, smoothed over 5 steps (each step is a handful of rollouts).
+    const gold = movingAverage(history.map((h) => h['world/gold']), 5);
+    const d = movingAverage(history.map((h) => Math.sqrt(Math.max(0, h['objective/kl']))), 5);
+    const fit = tryFit(() => fitGaoRl(d.map((x, i) => ({ d: x, gold: gold[i] })), { baseline: 'free' }), `${preset} ${P.algo}`, io.log);
+    const peak = peakAndFall(history.map((h, i) => ({ x: i + 1, gold: h['world/gold'], proxy: h['objective/scores'] })), 5);
+    rl[preset] = { dir, history, fit, peak };
+    io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)}; proxy rising at end: ${peak.proxyRisingAtEnd}`);
+  }
+  lap('rl', t);
+
+  // 5. Evaluation on fresh test cases: one sampled reply per case, paired by case.
+  t = performance.now();
+  io.log(`[5/6] evaluation: ${P.evalCases} fresh test cases, SFT vs each policy`);
+  const evalCases = generateCases({ seed: o.seed + 11, n: P.evalCases, split: 'test' });
+  const evalRuntime = new Runtime({ threads: o.threads, maxSessions: 32 });
+  const evaluate = async (dir: string) => {
+    const m = loadModel(dir, { runtime: evalRuntime });
+    const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; length: number } = { gold: [], acts: {}, length: 0 };
+    for (let i = 0; i < evalCases.length; i += 64) {
+      const chunk = evalCases.slice(i, i + 64);
+      const g = await generate(m, chunk.map(promptIds), { maxNewTokens: P.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 31 + i });
+      chunk.forEach((c, j) => {
+        const s = scoreResponse(c, textOf(g[j].tokens));
+        out.gold.push({ key: c.id, value: s.gold.total });
+        for (const a of new Set(s.acts.map((x) => x.type))) out.acts[a] = (out.acts[a] ?? 0) + 1 / evalCases.length;
+        out.length += g[j].tokens.length / evalCases.length;
+      });
+    }
+    return out;
+  };
+  const sftEval = await evaluate(o.model);
+  const evals: Record<string, { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; length: number }> = {};
+  for (const preset of o.raters) {
+    const e = await evaluate(rl[preset].dir);
+    evals[preset] = { gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, length: e.length };
+  }
+  await evalRuntime.release();
+  const sftGold = bootstrapMean(sftEval.gold.map((x) => x.value), { seed: o.seed });
+  lap('evaluation', t);
+
+  // 6. Monitors, scored against gold; plots and results.
+  io.log('[6/6] monitors, plots, results');
+  const monitors = o.raters.includes('careful') || o.raters.includes('swayed')
+    ? evaluateMonitors(o.raters.filter((p) => p === 'careful' || p === 'swayed').map((p) => ({ name: p as 'careful' | 'swayed', rows: rl[p].history, label: rl[p].dir })))
+    : [];
+  const plots: Record<string, string> = {};
+  for (const preset of o.raters) {
+    const file = path.join(o.out, `goodhart-${preset}.svg`);
+    const h = rl[preset].history;
+    writeFileAtomic(
+      file,
+      goodhartPlot({
+        title: `${preset} raters: gold and proxy vs √KL (best-of-n and ${P.algo})`,
+        bon: bon[preset].points.map((p) => ({ d: p.d, gold: p.gold.estimate, proxy: p.proxy.estimate })),
+        rl: h.map((r) => ({ d: Math.sqrt(Math.max(0, r['objective/kl'])), gold: r['world/gold'], proxy: r['objective/scores'] })),
+        fits: { bon: bon[preset].fit ?? undefined, rl: rl[preset].fit ?? undefined },
+      }),
+    );
+    plots[preset] = file;
+  }
+  const pick = (f: GaoFit | null) => (f ? { alpha: f.alpha, beta: f.beta, r2: f.r2, dStar: f.dStar, predictedPeakGold: f.predictedPeakGold, baseline: f.baseline } : null);
+  const hacked = o.raters.includes('swayed') ? 'swayed' : o.raters[o.raters.length - 1];
+  const perPreset = Object.fromEntries(
+    o.raters.map((p) => [
+      p,
+      {
+        preferences: prefs[p],
+        rewardModel: rm[p],
+        bestOfN: { fit: pick(bon[p].fit), observedPeak: bon[p].peak, points: bon[p].points.map((x) => ({ n: x.n, kl: x.kl, klEstimate: x.klEstimate, d: x.d, gold: x.gold.estimate, goldCI: [x.gold.lo, x.gold.hi], proxy: x.proxy.estimate })) },
+        rl: {
+          dir: rl[p].dir,
+          fit: pick(rl[p].fit),
+          peakGold: rl[p].peak.peakGold,
+          peakStep: rl[p].peak.peakX,
+          initialGold: rl[p].peak.initialGold,
+          finalGold: rl[p].peak.finalGold,
+          dropFromPeak: rl[p].peak.dropFromPeak,
+          proxyRisingAtEnd: rl[p].peak.proxyRisingAtEnd,
+          proxySlopeEnd: rl[p].peak.proxySlopeEnd,
+          finalKl: rl[p].history[rl[p].history.length - 1]['objective/kl'],
+        },
+        eval: { gold: evals[p].gold, gainOverSft: evals[p].gainOverSft, acts: evals[p].acts, meanReplyTokens: evals[p].length },
+        plot: plots[p],
+      },
+    ]),
+  );
+  const results = {
+    profile: o.profile,
+    seed: o.seed,
+    model: o.model,
+    settings: P,
+    rmAccuracyVsGold: (rm.careful ?? rm[o.raters[0]]).heldout.accuracyVsGold,
+    sftGold: sftGold.estimate,
+    sft: { gold: sftGold, acts: sftEval.acts, meanReplyTokens: sftEval.length },
+    ...(perPreset.careful ? { careful: { finalGold: evals.careful.gold.estimate, goldCI: [evals.careful.gold.lo, evals.careful.gold.hi], gainOverSft: evals.careful.gainOverSft, ...perPreset.careful } } : {}),
+    ...(perPreset.swayed
+      ? { swayed: { peakGold: rl.swayed.peak.peakGold, finalGold: rl.swayed.peak.finalGold, proxyRisingAtEnd: rl.swayed.peak.proxyRisingAtEnd, dropFromPeak: rl.swayed.peak.dropFromPeak, evalGold: evals.swayed.gold.estimate, gainOverSft: evals.swayed.gainOverSft, ...perPreset.swayed } }
+      : {}),
+    ...Object.fromEntries(o.raters.filter((p) => p !== 'careful' && p !== 'swayed').map((p) => [p, perPreset[p]])),
+    bonFit: pick(bon[hacked].fit),
+    rlFit: pick(rl[hacked].fit),
+    monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
+    overopt: {
+      curves: Object.fromEntries(
+        o.raters.flatMap((p) => [
+          [`best-of-n (${p})`, bon[p].points.map((x) => ({ kl: x.kl, gold: x.gold.estimate, proxy: x.proxy.estimate }))],
+          [`${P.algo} (${p})`, rl[p].history.map((h) => ({ kl: Math.max(0, h['objective/kl']), gold: h['world/gold'], proxy: h['objective/scores'] }))],
+        ]),
+      ),
+    },
+    seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
+  };
+  writeJsonAtomic(path.join(o.out, 'results.json'), results);
+  io.log(`lab overopt: ${results.seconds.total.toFixed(0)} s → ${path.join(o.out, 'results.json')}`);
+  return results;
+}
