@@ -3,8 +3,9 @@
  * evaluation setting, gold, proxy, gold's components, the parse rate and every failure rate
  * with percentile-bootstrap 95 % intervals over the replies in samples.jsonl; a per-family
  * breakdown; both Pareto planes with each setting as a point; the training curves; the
- * overoptimization (Goodhart) curves when results.json has an `overopt` section; and up to two
- * example dialogues per failure type. This object is report.json; the HTML and Markdown
+ * overoptimization (Goodhart) curves when results.json has an `overopt` section; the model
+ * comparisons results.json asks for in `comparisons` (paired differences a − b with intervals,
+ * src/report/compare.ts); and up to two example dialogues per failure type. This object is report.json; the HTML and Markdown
  * renderers only format it.
  *
  * Each interval draws from its own stream, `new Rng(seed).fork('<setting>/<metric>')`, so
@@ -24,6 +25,7 @@ import { bootstrapMean, bootstrapRate, type Interval, type RateInterval } from '
 import { paretoPlanes, type WorldParetoPoint } from '../eval/pareto.js';
 import { FAILURES, type Failure } from '../eval/world.js';
 import type { LoadedRun, LoadedSetting, StoredSample } from './load.js';
+import { computeComparisons, type ComparisonReport } from './compare.js';
 
 export interface ReportOptions {
   /** Bootstrap resamples per interval. Default 1000. */
@@ -104,6 +106,8 @@ export interface RunReport {
   bootstrap: { method: 'percentile'; unit: 'reply'; B: number; level: number; seed: number };
   training: CurveReport[];
   settings: SettingReport[];
+  /** Paired differences between settings, as results.json's `comparisons` asks (empty when it asks none). */
+  comparisons: ComparisonReport[];
   pareto: ParetoEntry[];
   overopt?: OveroptReport;
   examples: Record<Failure, ExampleDialogue[]>;
@@ -292,6 +296,7 @@ export function computeReport(run: LoadedRun, opts: ReportOptions = {}): RunRepo
     intervals: { helpfulness: settings[i]!.goldComponents.helpfulness ?? settings[i]!.gold, overRefusal: settings[i]!.rates.overRefusal, harmfulCompliance: settings[i]!.rates.harmfulCompliance },
   }));
   const res = run.results;
+  const comparisons = computeComparisons(res?.comparisons ?? [], new Map(run.settings.map((s) => [s.name, s.samples])), o, warnings);
   return {
     version: 1,
     run: { source: run.source, label: run.label, profile: res?.profile, seed: res?.seed, seconds: res?.seconds, baseline: res?.baseline },
@@ -308,6 +313,7 @@ export function computeReport(run: LoadedRun, opts: ReportOptions = {}): RunRepo
       curve: thin(c.steps, c.loss, 1000),
     })),
     settings,
+    comparisons,
     pareto,
     overopt: readOveropt(res?.overopt, warnings),
     examples: pickExamples(run.settings, o.examplesPerFailure),

@@ -1,7 +1,8 @@
 /**
  * report.html: one self-contained page (inline CSS, inline SVG, no scripts, fonts, images or
  * links outside the page) that a newcomer can read offline. Sections, in order: how to read
- * the report, headline numbers, training curve, world metrics with intervals, failure-rate
+ * the report, headline numbers, the model comparison (only when results.json asks for
+ * comparisons: one table per comparison with paired differences and a verdict), training curve, world metrics with intervals, failure-rate
  * plot, per-family breakdown, Pareto planes, the Goodhart plot (only when results.json has an
  * `overopt` section), example dialogues for each failure type, and warnings.
  *
@@ -13,6 +14,7 @@ import { intervalPlot, linePlot, PALETTE } from './svg.js';
 import { planePlots } from './planes.js';
 import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
 import type { ExampleDialogue, RunReport } from './compute.js';
+import { comparisonCells, comparisonScope } from './compare.js';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -47,6 +49,9 @@ pre { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; border-radiu
 code { background: #f1f1f1; padding: 0 4px; border-radius: 3px; font-size: 0.9em; }
 .warn { background: #fff8e1; border: 1px solid #f0c36d; padding: 8px 12px; border-radius: 6px; }
 .muted { color: #666; }
+td.better { color: #1a7f37; font-weight: 600; }
+td.worse { color: #b42318; font-weight: 600; }
+td.higher, td.lower { color: #6b4e00; }
 `;
 
 const h = (tag: string, body: string, attrs = '') => `<${tag}${attrs ? ' ' + attrs : ''}>${body}</${tag}>`;
@@ -80,6 +85,31 @@ function headline(r: RunReport): string {
     ),
   );
   return h('section', h('h2', 'Headline') + h('div', cards.join(''), 'class="cards"'), 'id="headline"');
+}
+
+function comparison(r: RunReport): string {
+  if (r.comparisons.length === 0) return '';
+  const level = `${Math.round(r.bootstrap.level * 100)} %`;
+  const intro = h(
+    'p',
+    esc(
+      `Each table sets one setting (a) against another (b) on the same test cases: every reply of a is paired with b's reply to the same case and turn, and only pairs answered in both count. ` +
+        `The difference is a − b with its ${level} paired bootstrap interval (whole cases resampled ${r.bootstrap.B} times, seed ${r.bootstrap.seed}); a and b are the means over the pairs, so they can differ slightly from the settings' own numbers below. ` +
+        'Rates are over the pairs where the failure was possible in both replies; their differences are in percentage points (pp). ' +
+        'The verdict is for a against b: "better" or "worse" only when the interval excludes 0 (higher gold and parse rate are better, lower cost and failure rates are better); otherwise "no clear difference". ' +
+        'The proxy has no better direction (a higher customer rating is what reward hacking chases), so it only reads "higher" or "lower".',
+    ),
+  );
+  const tables = r.comparisons.map((c) => {
+    const head = h('tr', ['metric', esc(c.a) + ' (a)', esc(c.b) + ' (b)', `difference a − b [${level} interval]`, 'verdict'].map((x) => h('th', x)).join(''));
+    const rows = c.rows.map((row) => {
+      const [label, a, b, diff, verdict] = comparisonCells(row);
+      const sub = row.metric.startsWith('gold/');
+      return h('tr', h('th', esc(label), `title="${esc(`${row.pairs} pairs`)}"`) + [a, b, diff].map((x) => h('td', esc(x), 'class="num"')).join('') + h('td', esc(verdict), `class="${verdict.replace(/ /g, '-')}"`), sub ? 'class="sub"' : '');
+    });
+    return h('h3', esc(c.name)) + h('p', esc(comparisonScope(c)), 'class="muted"') + h('table', head + rows.join(''));
+  });
+  return h('section', h('h2', 'Model comparison') + intro + tables.join(''), 'id="comparison"');
 }
 
 function ema(ys: number[], beta = 0.9): number[] {
@@ -225,14 +255,14 @@ function header(r: RunReport): string {
   if (typeof b.steps === 'number') model.push(`${b.steps} training steps`);
   if (typeof b.finalLoss === 'number') model.push(`final loss ${num(b.finalLoss)}`);
   if (model.length) bits.push(`baseline assistant: ${model.join(', ')}`);
-  const nav = [['guide', 'how to read'], ['headline', 'headline'], ['training', 'training'], ['metrics', 'metrics'], ['families', 'families'], ['pareto', 'Pareto'], ...(r.overopt ? [['goodhart', 'Goodhart']] : []), ['examples', 'examples'], ...(r.warnings.length ? [['warnings', 'warnings']] : [])];
+  const nav = [['guide', 'how to read'], ['headline', 'headline'], ...(r.comparisons.length ? [['comparison', 'comparison']] : []), ['training', 'training'], ['metrics', 'metrics'], ['families', 'families'], ['pareto', 'Pareto'], ...(r.overopt ? [['goodhart', 'Goodhart']] : []), ['examples', 'examples'], ...(r.warnings.length ? [['warnings', 'warnings']] : [])];
   return h('h1', `alignlab run report: ${esc(r.run.label)}`) + h('p', bits.join(' · '), 'class="meta"') + h('nav', nav.map(([id, t]) => `<a href="#${id}">${t}</a>`).join(''));
 }
 
 /** The whole page. */
 export function renderHtml(r: RunReport): string {
   const warnings = r.warnings.length ? h('section', h('h2', 'Warnings') + h('div', h('ul', r.warnings.map((w) => h('li', esc(w))).join('')), 'class="warn"'), 'id="warnings"') : '';
-  const body = [header(r), guide(r), headline(r), training(r), metricsTable(r), families(r), pareto(r), goodhart(r), examples(r), warnings].join('\n');
+  const body = [header(r), guide(r), headline(r), comparison(r), training(r), metricsTable(r), families(r), pareto(r), goodhart(r), examples(r), warnings].join('\n');
   const footer = h('footer', h('p', `Generated by <code>alignlab report</code> from ${esc(r.run.source)}. The numbers are in report.json beside this file.`, 'class="muted"'));
   return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>alignlab report: ${esc(r.run.label)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${body}\n${footer}\n</main>\n</body>\n</html>\n`;
 }

@@ -25,11 +25,12 @@ import { loadRunDir } from './load.js';
 import { renderMarkdown } from './markdown.js';
 
 export { computeReport, readOveropt, type CurveReport, type ExampleDialogue, type OveroptReport, type ParetoEntry, type ReportOptions, type RunReport, type SettingReport } from './compute.js';
-export { loadEvalSource, loadRunDir, readSamples, type LoadedRun, type LoadedSetting, type StoredSample } from './load.js';
+export { loadEvalSource, loadRunDir, readSamples, type ComparisonSpec, type LoadedRun, type LoadedSetting, type StoredSample } from './load.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';
 export { combineSvg, intervalPlot, linePlot, paretoPlot } from './svg.js';
 export { planePlots } from './planes.js';
+export { compareSettings, computeComparisons, verdictOf, type ComparisonReport, type ComparisonRow, type Direction, type Verdict } from './compare.js';
 export { escapeHtml } from './escape.js';
 
 export interface WrittenReport {

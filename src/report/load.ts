@@ -1,7 +1,8 @@
 /**
  * Reading what `alignlab run` and `alignlab eval world` leave behind, validated where it enters:
  *
- * - a **run directory**: `results.json` (`eval: {<setting>: summary}`, optional `overopt`),
+ * - a **run directory**: `results.json` (`eval: {<setting>: summary}`, optional `overopt`,
+ *   optional `comparisons: [{ name, a, b }]` naming two settings to compare, see compare.ts),
  *   `samples.jsonl` (one scored reply per line, with its `setting`), and training curves in
  *   `metrics.jsonl` files (the directory's own and those one level down, e.g. `baseline/`);
  * - a **samples file**: the JSONL that `eval world --samples FILE` writes (replies without a
@@ -58,6 +59,17 @@ const summarySchema = z.looseObject({
 });
 export type SettingSummary = z.infer<typeof summarySchema>;
 
+/**
+ * One model comparison asked for in results.json: setting `a` against setting `b` (the
+ * difference is a − b), e.g. `{ name: 'RLHF vs baseline · greedy', a: 'RLHF · greedy', b: 'baseline · greedy' }`.
+ */
+const comparisonSchema = z.looseObject({
+  name: z.string().min(1, 'a comparison needs a non-empty name'),
+  a: z.string().min(1, 'a comparison needs the setting a (compared) by name'),
+  b: z.string().min(1, 'a comparison needs the setting b (compared against) by name'),
+});
+export type ComparisonSpec = z.infer<typeof comparisonSchema>;
+
 const resultsSchema = z.looseObject({
   profile: z.string().optional(),
   seed: z.number().optional(),
@@ -65,6 +77,7 @@ const resultsSchema = z.looseObject({
   baseline: z.record(z.string(), z.unknown()).optional(),
   eval: z.record(z.string(), summarySchema).default({}),
   overopt: z.unknown().optional(),
+  comparisons: z.array(comparisonSchema).optional(),
 });
 export type RunResults = z.infer<typeof resultsSchema>;
 

@@ -1,12 +1,14 @@
 /**
  * report.md: the numbers of report.html as a Markdown summary (for a terminal, a pull request
- * or a notebook): the definitions, the training curve's endpoints, the metrics table with
+ * or a notebook): the definitions, the model comparisons (when results.json asks for them),
+ * the training curve's endpoints, the metrics table with
  * intervals, the per-family tables, both Pareto planes, the Goodhart numbers when present, and
  * the example dialogues as text blocks.
  */
 import { FAILURES } from '../eval/world.js';
 import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
 import type { ExampleDialogue, RunReport } from './compute.js';
+import { comparisonCells, comparisonScope } from './compare.js';
 
 /** Text safe inside a Markdown table cell. */
 const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -42,6 +44,19 @@ export function renderMarkdown(r: RunReport): string {
   out.push(`- **${GOLD_TEXT.label}**: ${GOLD_TEXT.text}`, `- **${PROXY_TEXT.label}**: ${PROXY_TEXT.text}`, `- **${PARSE_TEXT.label}**: ${PARSE_TEXT.text}`);
   for (const f of FAILURES) out.push(`- **${FAILURE_TEXT[f].label}** rate: ${FAILURE_TEXT[f].text} Over ${FAILURE_TEXT[f].of}.`);
   out.push(`- **[lo, hi]**: ${level} percentile-bootstrap intervals over replies (B = ${r.bootstrap.B}, seed ${r.bootstrap.seed}). Zero width (0 of n, n of n) means no variation was seen.`, '');
+
+  if (r.comparisons.length) {
+    out.push('## Model comparison', '');
+    out.push(
+      `Paired by (case, turn): each reply of a against b's reply to the same turn of the same case. Difference a − b with its ${level} paired bootstrap interval (cases resampled). ` +
+        'Verdict for a against b: "better"/"worse" only when the interval excludes 0; the proxy has no better direction and reads "higher"/"lower". Rate differences are in percentage points (pp).',
+      '',
+    );
+    for (const c of r.comparisons) {
+      out.push(`### ${c.name}`, '', comparisonScope(c), '');
+      out.push(...table(['metric', `${c.a} (a)`, `${c.b} (b)`, `difference a − b [${level}]`, 'verdict'], c.rows.map((row) => comparisonCells(row))), '');
+    }
+  }
 
   out.push('## Training curve', '');
   if (r.training.length === 0) out.push('No training metrics found.', '');

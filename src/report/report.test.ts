@@ -3,7 +3,9 @@
  * world's own `summarize`, samples.jsonl, baseline/metrics.jsonl): the page is self-contained
  * (no script, no http reference, inline SVG), its numbers are the input's (checked against
  * means and counts computed in this file), replies are escaped, and the optional parts
- * (Goodhart plot, missing samples) behave.
+ * (Goodhart plot, missing samples) behave; model comparisons pair replies by (caseId, turn) and
+ * give the differences and intervals worked out by hand (or, for a varied metric,
+ * `bootstrapMeanDiff` on pairs picked by hand here).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURES, summarize, type WorldSample } from '../eval/world.js';
 import { writeReport, type RunReport } from './index.js';
 import reportCommands from '../cli/report.js';
+import { bootstrapMeanDiff } from '../eval/bootstrap.js';
+import { Rng } from '../util/rng.js';
+import { verdictOf } from './compare.js';
 
 const EVIL = '<script>alert("x")</script> <img src=x onerror=alert(1)> & fine';
 
@@ -240,5 +245,179 @@ describe('writeReport: optional and broken inputs', () => {
     expect(r.headline[0]!.gold.B).toBe(200);
     expect(printed.join('\n')).toContain('greedy: gold');
     await expect(cmd.run({ bootstrap: 200, level: 0.95, seed: 1 }, [path.join(root, 'nope')], { json: true, log: () => {}, print: () => {} })).rejects.toThrow(/not a run directory/);
+  });
+});
+
+describe('model comparisons (results.json "comparisons")', () => {
+  const BASE = 'baseline · greedy';
+  const RLHF = 'RLHF <β=0.1> · greedy';
+  const COPY = 'baseline copy';
+  /** Turns answered per case: the baseline holds the line into turn 1 on cases 0–2; RLHF ends case 0 after turn 0 and also answers case 6. */
+  const BASE_KEYS: [number, number][] = [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1], [3, 0], [4, 0], [5, 0]];
+  const RLHF_KEYS: [number, number][] = [[0, 0], [1, 0], [1, 1], [2, 0], [2, 1], [3, 0], [4, 0], [5, 0], [6, 0]];
+  const COMMON = RLHF_KEYS.filter(([i, t]) => BASE_KEYS.some(([j, u]) => i === j && t === u));
+
+  const reply = (setting: string, i: number, turn: number, x: Pick<WorldSample, 'gold' | 'proxy' | 'parsed' | 'goldComponents' | 'flags'>): WorldSample & { setting: string } => ({
+    setting,
+    caseId: `hd-cmp-${i}`,
+    family: 'refund',
+    subtype: 'refund_sub',
+    shift: 'none',
+    turn,
+    messages: [{ role: 'user', content: `case ${i} turn ${turn}` }],
+    response: `reply ${i}.${turn}`,
+    acts: ['greeting'],
+    ...x,
+  });
+  const base = (i: number, t: number) =>
+    reply(BASE, i, t, {
+      gold: 0.1 * i + 0.05 * t,
+      proxy: 0.3 + 0.1 * ((3 * i + t) % 4),
+      parsed: (i + t) % 3 !== 0,
+      goldComponents: { helpfulness: 0.5, cost: 0 },
+      flags: { overRefusal: true, harmfulCompliance: false, unkeptPromise: i % 2 === 0, inventedPolicy: false, ...(t === 1 ? { sycophancy: i % 2 === 0 } : {}) },
+    });
+  const rlhf = (i: number, t: number) =>
+    reply(RLHF, i, t, {
+      gold: i === 6 ? 5 : 0.1 * i + 0.05 * t + 0.1, // case 6 has no partner: its gold must not enter
+      proxy: 0.9 - 0.1 * ((i + t) % 3),
+      parsed: true,
+      goldComponents: { helpfulness: 0.75, cost: 0.25 },
+      flags: { overRefusal: false, harmfulCompliance: true, unkeptPromise: i % 3 === 0, inventedPolicy: false, ...(t === 1 ? { sycophancy: i === 1 } : i === 3 ? { sycophancy: true } : {}) },
+    });
+
+  const COMPARISONS = [
+    { name: 'RLHF vs baseline', a: RLHF, b: BASE },
+    { name: 'copy vs baseline', a: COPY, b: BASE },
+    { name: 'ghost', a: RLHF, b: 'baseline · sampled (T=0.7)' },
+  ];
+  let dir: string;
+  let rep: RunReport;
+  let html: string;
+  let md: string;
+  let json: RunReport;
+  beforeAll(() => {
+    dir = path.join(root, 'compare');
+    fs.mkdirSync(dir, { recursive: true });
+    const samples = [...BASE_KEYS.map(([i, t]) => base(i, t)), ...RLHF_KEYS.map(([i, t]) => rlhf(i, t)), ...BASE_KEYS.map(([i, t]) => ({ ...base(i, t), setting: COPY }))];
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ profile: 'quick', seed: 1, eval: {}, comparisons: COMPARISONS }));
+    fs.writeFileSync(path.join(dir, 'samples.jsonl'), samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    const w = writeReport(dir, { B: 1000, seed: 1 });
+    rep = w.report;
+    html = fs.readFileSync(w.html, 'utf8');
+    md = fs.readFileSync(w.markdown, 'utf8');
+    json = JSON.parse(fs.readFileSync(w.json, 'utf8'));
+  });
+  const row = (r: RunReport, name: string, metric: string) => r.comparisons.find((c) => c.name === name)!.rows.find((x) => x.metric === metric)!;
+
+  it('pairs by (caseId, turn): only keys both settings answered, counted', () => {
+    const c = rep.comparisons.find((x) => x.name === 'RLHF vs baseline')!;
+    expect(COMMON.length).toBe(8);
+    expect([c.a, c.b, c.pairs, c.cases, c.unpairedA, c.unpairedB]).toEqual([RLHF, BASE, 8, 6, 1, 1]);
+    // Gold: every pair differs by exactly +0.1, so the interval collapses onto it; case 6's gold 5 is left out.
+    const g = row(rep, 'RLHF vs baseline', 'gold');
+    expect(g.pairs).toBe(8);
+    expect(g.a).toBeCloseTo(COMMON.reduce((s, [i, t]) => s + 0.1 * i + 0.05 * t + 0.1, 0) / 8, 12);
+    expect(g.diff.estimate).toBeCloseTo(0.1, 12);
+    expect(g.diff.lo).toBeCloseTo(0.1, 12);
+    expect(g.diff.hi).toBeCloseTo(0.1, 12);
+    expect(g.diff).toMatchObject({ paired: true, cases: 6 }); // resampled by case, not by turn
+    expect(g.verdict).toBe('better');
+  });
+
+  it('all flags true against all false: difference ±1 with interval [±1, ±1], verdict by direction', () => {
+    const hc = row(rep, 'RLHF vs baseline', 'rate/harmfulCompliance');
+    expect([hc.diff.estimate, hc.diff.lo, hc.diff.hi, hc.hitsA, hc.hitsB, hc.pairs, hc.verdict]).toEqual([1, 1, 1, 8, 0, 8, 'worse']);
+    const or = row(rep, 'RLHF vs baseline', 'rate/overRefusal');
+    expect([or.diff.estimate, or.diff.lo, or.diff.hi, or.verdict]).toEqual([-1, -1, -1, 'better']);
+    // Gold components: helpfulness up is better, cost up is worse; proxy has no good direction.
+    expect(row(rep, 'RLHF vs baseline', 'gold/helpfulness')).toMatchObject({ diff: { estimate: 0.25, lo: 0.25, hi: 0.25 }, verdict: 'better' });
+    expect(row(rep, 'RLHF vs baseline', 'gold/cost')).toMatchObject({ diff: { estimate: 0.25, lo: 0.25, hi: 0.25 }, verdict: 'worse' });
+    const px = row(rep, 'RLHF vs baseline', 'proxy');
+    expect(px.verdict).toBe('higher'); // every pair: RLHF ≥ 0.7 > baseline ≤ 0.6
+    expect(px.diff.lo).toBeGreaterThan(0);
+  });
+
+  it('a flag counts only where defined in both replies of a pair; undefined everywhere is "not measured"', () => {
+    // Sycophancy is defined in both only at (1, 1): RLHF 1, baseline 0, and (2, 1): RLHF 0, baseline 1.
+    // Resampling the two cases: both case 1 → +1, both case 2 → −1 (a quarter each), mixed → 0.
+    const sy = row(rep, 'RLHF vs baseline', 'rate/sycophancy');
+    expect([sy.pairs, sy.hitsA, sy.hitsB, sy.a, sy.b, sy.diff.estimate]).toEqual([2, 1, 1, 0.5, 0.5, 0]);
+    expect([sy.diff.lo, sy.diff.hi, sy.verdict]).toEqual([-1, 1, 'no clear difference']);
+    const lec = row(rep, 'RLHF vs baseline', 'rate/lecture');
+    expect([lec.pairs, lec.verdict]).toEqual([0, 'not measured']);
+    expect(Number.isNaN(lec.diff.estimate)).toBe(true);
+    const jl = json.comparisons[0]!.rows.find((x) => x.metric === 'rate/lecture')!;
+    expect([jl.diff.lo, jl.diff.hi]).toEqual([null, null]);
+  });
+
+  it('each interval is bootstrapMeanDiff over the hand-picked pairs, keyed by case, on its own stream', () => {
+    const pick = (value: (x: WorldSample) => number) => ({
+      a: COMMON.map(([i, t]) => ({ key: `hd-cmp-${i}`, value: value(rlhf(i, t)) })),
+      b: COMMON.map(([i, t]) => ({ key: `hd-cmp-${i}`, value: value(base(i, t)) })),
+    });
+    const cases: [string, (x: WorldSample) => number, number][] = [
+      ['rate/unkeptPromise', (x) => (x.flags.unkeptPromise ? 1 : 0), 2 / 8 - 4 / 8], // RLHF: cases 0, 3; baseline: (0,0), (2,0), (2,1), (4,0)
+      ['parseRate', (x) => (x.parsed ? 1 : 0), 1 - 5 / 8], // baseline unparsed at (0,0), (2,1), (3,0)
+      ['proxy', (x) => x.proxy, NaN],
+    ];
+    for (const [metric, value, byHand] of cases) {
+      const { a, b } = pick(value);
+      const ref = bootstrapMeanDiff(a, b, { B: 1000, level: 0.95, rng: new Rng(1).fork(`compare/RLHF vs baseline/${metric}`), paired: true });
+      const r = row(rep, 'RLHF vs baseline', metric);
+      if (!Number.isNaN(byHand)) expect(r.diff.estimate, metric).toBeCloseTo(byHand, 12);
+      expect([r.diff.estimate, r.diff.lo, r.diff.hi, r.diff.cases], metric).toEqual([ref.estimate, ref.lo, ref.hi, 6]);
+    }
+    expect(row(rep, 'RLHF vs baseline', 'rate/unkeptPromise').verdict).toBe(verdictOf(row(rep, 'RLHF vs baseline', 'rate/unkeptPromise').diff, 'lower'));
+  });
+
+  it('identical replies: every difference is exactly 0 with interval [0, 0]', () => {
+    const c = rep.comparisons.find((x) => x.name === 'copy vs baseline')!;
+    expect([c.pairs, c.cases, c.unpairedA, c.unpairedB]).toEqual([9, 6, 0, 0]);
+    for (const r of c.rows.filter((x) => x.pairs > 0)) {
+      expect([r.diff.estimate, r.diff.lo, r.diff.hi, r.verdict], r.metric).toEqual([0, 0, 0, 'no clear difference']);
+      expect(r.a).toBe(r.b);
+    }
+  });
+
+  it('a comparison naming a setting without replies gives a warning and is skipped', () => {
+    expect(rep.comparisons.map((c) => c.name)).toEqual(['RLHF vs baseline', 'copy vs baseline']);
+    expect(rep.warnings.some((w) => /comparison "ghost".*"baseline · sampled \(T=0\.7\)".*no replies in samples\.jsonl.*skipped/.test(w))).toBe(true);
+  });
+
+  it('the section appears after the headline in HTML, with escaped names, and in Markdown; none without comparisons', () => {
+    const at = (id: string) => html.indexOf(`id="${id}"`);
+    expect(at('comparison')).toBeGreaterThan(at('headline'));
+    expect(at('comparison')).toBeLessThan(at('training'));
+    const sec = html.slice(at('comparison'), at('training'));
+    expect(sec).toContain('Model comparison');
+    expect(sec).toContain('RLHF &lt;β=0.1&gt; · greedy (a)');
+    expect(sec).not.toContain('<β');
+    expect(sec).toContain('+100.0 pp [+100.0, +100.0]</td><td class="worse">worse</td>');
+    expect(sec).toContain('-100.0 pp [-100.0, -100.0]</td><td class="better">better</td>');
+    expect(sec).toContain('+0.100 [+0.100, +0.100]');
+    expect(sec).toContain('paired over 8 (case, turn) pairs from 6 cases');
+    expect(html.toLowerCase()).not.toContain('<script');
+    expect(md).toContain('## Model comparison');
+    expect(md).toContain('### RLHF vs baseline');
+    expect(md).toContain('| harmful compliance | 100.0% (8/8) | 0.0% (0/8) | +100.0 pp [+100.0, +100.0] | worse |');
+    const baseGold = (BASE_KEYS.reduce((s, [i, t]) => s + 0.1 * i + 0.05 * t, 0) / 9).toFixed(3); // 1.95 / 9
+    expect(md).toContain(`| gold | ${baseGold} | ${baseGold} | 0.000 [0.000, 0.000] | no clear difference |`);
+    expect(md.indexOf('## Model comparison')).toBeLessThan(md.indexOf('## Training curve'));
+    expect(json.comparisons.map((c) => c.name)).toEqual(['RLHF vs baseline', 'copy vs baseline']);
+    // A run without comparisons has no such section.
+    const plain = path.join(root, 'plain');
+    writeRun(plain);
+    const w = writeReport(plain, { B: 50 });
+    expect(w.report.comparisons).toEqual([]);
+    expect(fs.readFileSync(w.html, 'utf8')).not.toContain('id="comparison"');
+  });
+
+  it('a malformed comparison in results.json names the file and field', () => {
+    const bad = path.join(root, 'badcmp');
+    writeRun(bad);
+    const f = path.join(bad, 'results.json');
+    fs.writeFileSync(f, JSON.stringify({ ...JSON.parse(fs.readFileSync(f, 'utf8')), comparisons: [{ name: 'x', a: 'greedy' }] }));
+    expect(() => writeReport(bad)).toThrow(/results\.json: comparisons\.0\.b: /);
   });
 });
