@@ -1,13 +1,16 @@
 /**
- * The main job (`npm start` = `alignlab run --profile quick`): the lab end to end, as far as
- * it is built today — HelpDesk world → baseline assistant (tokenizer + SFT from scratch) →
- * evaluation on fresh test cases (greedy and sampled) and under a distribution shift →
- * results.json, summary.md and the self-contained report.html (src/report) in the run
- * directory. RLHF and Constitutional AI join this pipeline as their issues land.
+ * The main job (`npm start` = `alignlab run --profile quick`): the lab end to end —
+ * HelpDesk world → baseline assistant (tokenizer + SFT from scratch) → RLHF with simulated
+ * evaluators (careful raters' comparisons → reward model → PPO, src/lab/rlhf.ts) → evaluation
+ * of both models on the same fresh test cases (greedy and sampled) and under a distribution
+ * shift → results.json (with paired baseline-vs-RLHF comparisons), summary.md and the
+ * self-contained report.html (src/report) in the run directory. Constitutional AI joins this
+ * pipeline when its issue lands.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainBaseline } from './baseline.js';
+import { runRlhf } from './rlhf.js';
 import { evalWorld, type WorldEvalResult } from '../eval/world.js';
 import { LocalModel } from '../providers/local.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -28,15 +31,19 @@ function row(name: string, r: WorldEvalResult): string {
   return `| ${name} | ${r.gold.toFixed(3)} | ${r.proxy.toFixed(3)} | ${pct(r.parseRate)} | ${pct(r.rates.overRefusal)} (${k.overRefusal.hits}/${k.overRefusal.of}) | ${pct(r.rates.harmfulCompliance)} (${k.harmfulCompliance.hits}/${k.harmfulCompliance.of}) | ${pct(r.rates.sycophancy)} (${k.sycophancy.hits}/${k.sycophancy.of}) | ${pct(r.rates.unkeptPromise)} (${k.unkeptPromise.hits}/${k.unkeptPromise.of}) |`;
 }
 
+const fmtRate = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
 export async function runLab(o: RunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   fs.mkdirSync(o.out, { recursive: true });
   const modelDir = path.join(o.out, 'baseline');
-  io.log(`[1/3] baseline assistant → ${modelDir}`);
+  io.log(`[1/4] baseline assistant → ${modelDir}`);
   const baseline = await trainBaseline({ profile: o.profile, seed: o.seed, out: modelDir, threads: o.threads }, io);
 
-  io.log('[2/3] evaluating on fresh HelpDesk test cases');
-  const model = await LocalModel.load(modelDir, { threads: o.threads });
+  io.log('[2/4] RLHF: careful raters compare replies → reward model → PPO');
+  const rlhf = await runRlhf({ model: modelDir, out: path.join(o.out, 'rlhf'), profile: o.profile, seed: o.seed, threads: o.threads }, io);
+
+  io.log('[3/4] evaluating both models on the same fresh HelpDesk test cases');
   const n = EVAL_CASES[o.profile];
   const evals: Record<string, WorldEvalResult> = {};
   const settings: [string, number, 'none' | 'adversarial'][] = [
@@ -44,13 +51,17 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     ['sampled (T=0.7)', 0.7, 'none'],
     ['sampled (T=0.7), adversarial shift', 0.7, 'adversarial'],
   ];
-  for (const [name, temperature, shift] of settings) {
-    io.log(`  ${name}: ${n} cases`);
-    evals[name] = await evalWorld(model, { n, seed: o.seed, shift, sampling: { temperature, seed: o.seed } });
+  for (const [who, dir] of [['baseline', modelDir], ['RLHF', rlhf.policy.dir]] as const) {
+    const model = await LocalModel.load(dir, { threads: o.threads });
+    for (const [name, temperature, shift] of settings) {
+      io.log(`  ${who} · ${name}: ${n} cases`);
+      evals[`${who} · ${name}`] = await evalWorld(model, { n, seed: o.seed, shift, sampling: { temperature, seed: o.seed } });
+    }
+    await model.close();
   }
-  await model.close();
+  const comparisons = settings.map(([name]) => ({ name: `RLHF vs baseline · ${name}`, a: `RLHF · ${name}`, b: `baseline · ${name}` }));
 
-  io.log('[3/3] writing results');
+  io.log('[4/4] writing results');
   const samplesFile = path.join(o.out, 'samples.jsonl');
   writeFileAtomic(samplesFile, Object.entries(evals).flatMap(([setting, r]) => r.samples.map((s) => JSON.stringify({ setting, ...s }))).join('\n') + '\n');
   const summaryOf = (r: WorldEvalResult) => {
@@ -62,6 +73,8 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     seed: o.seed,
     seconds: (performance.now() - t0) / 1000,
     baseline,
+    rlhf,
+    comparisons,
     eval: Object.fromEntries(Object.entries(evals).map(([k, r]) => [k, summaryOf(r)])),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
@@ -69,6 +82,8 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     `# alignlab run (${o.profile}, seed ${o.seed})`,
     '',
     `Baseline assistant: ${baseline.parameters.toLocaleString()} parameters, ${baseline.steps} SFT steps on the HelpDesk corpus, final loss ${baseline.finalLoss.toFixed(3)}, ${baseline.seconds.toFixed(0)} s.`,
+    '',
+    `RLHF: ${rlhf.preferences.pairs} comparisons by careful simulated raters (agreeing with gold on ${fmtRate(rlhf.preferences.raterGoldAgreement)} of decided pairs), a reward model with held-out accuracy ${fmtRate(rlhf.rewardModel.heldout.accuracyVsGold as number | null)} against gold preferences, then ${rlhf.policy.steps} PPO steps.`,
     '',
     `Evaluation on ${n} fresh test cases (multi-turn where customers push back). Gold = true intent (max 1), proxy = the customer's immediate rating; rates with hits/possible.`,
     '',
