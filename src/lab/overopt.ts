@@ -55,6 +55,8 @@ export interface OveroptProfile {
   rmEpochs: number;
   rmLr: number;
   ensembleExtra: number;
+  /** Epochs of the extra ensemble members (they only feed the disagreement monitor). */
+  ensembleEpochs: number;
   /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
   bonPrompts: number;
   bonPool: number;
@@ -70,11 +72,14 @@ export interface OveroptProfile {
   maxNewTokens: number;
   /** Fresh test cases of the final evaluation. */
   evalCases: number;
+  /** RL probe: validation cases and how often (steps) they are replied to and scored. */
+  probeCases: number;
+  probeEvery: number;
 }
 
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, bonPrompts: 16, bonPool: 256, algo: 'ppo', rlSteps: 30, rlPrompts: 8, rlK: 4, rlLr: 2e-5, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 2e-5, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000 },
+  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -101,6 +106,19 @@ function memoized(model: LanguageModel): LanguageModel {
       return memo.get(key)!;
     },
   };
+}
+
+/** Gold at every step 1…steps, linearly interpolated between probe points (the monitors' yardstick). */
+function probeGoldPerStep(probe: readonly { step: number; gold: number }[], steps: number): number[] {
+  return Array.from({ length: steps }, (_, i) => {
+    const s = i + 1;
+    const hi = probe.findIndex((p) => p.step >= s);
+    if (hi === -1) return probe[probe.length - 1].gold;
+    if (hi === 0) return probe[0].gold;
+    const a = probe[hi - 1];
+    const b = probe[hi];
+    return a.gold + ((b.gold - a.gold) * (s - a.step)) / (b.step - a.step);
+  });
 }
 
 /** A Gao fit, or null (with the reason logged) when the points do not determine one. */
@@ -151,7 +169,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     let heldout: Record<string, unknown> = {};
     for (let e = 0; e <= P.ensembleExtra; e++) {
       const dir = path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
-      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: P.rmEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', seed: o.seed + 1000 * e, threads: o.threads }, io);
+      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', seed: o.seed + 1000 * e, threads: o.threads }, io);
       if (e === 0) heldout = r.heldout as Record<string, unknown>;
       dirs.push(dir);
     }
@@ -197,20 +215,23 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // 4. RL against each preset's reward model.
   t = performance.now();
   io.log(`[4/6] ${P.algo} against each reward model: ${P.rlSteps} steps × ${P.rlPrompts} prompts × ${P.rlK}`);
-  const rl: Record<string, { dir: string; history: RlRow[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall> }> = {};
+  const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall> }> = {};
   for (const preset of o.raters) {
     const dir = path.join(o.out, `${P.algo}-${preset}`);
     const r = await runRl(
-      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads },
+      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
       io,
     );
     const history = r.history as RlRow[];
-    // Gold against d = √KL, smoothed over 5 steps (each step is a handful of rollouts).
-    const gold = movingAverage(history.map((h) => h['world/gold']), 5);
-    const d = movingAverage(history.map((h) => Math.sqrt(Math.max(0, h['objective/kl']))), 5);
-    const fit = tryFit(() => fitGaoRl(d.map((x, i) => ({ d: x, gold: gold[i] })), { baseline: 'free' }), `${preset} ${P.algo}`, io.log);
-    const peak = peakAndFall(history.map((h, i) => ({ x: i + 1, gold: h['world/gold'], proxy: h['objective/scores'] })), 5);
-    rl[preset] = { dir, history, fit, peak };
+    // The fixed probe (same validation cases and sampling seed each time) traces gold, proxy and
+    // KL; its first point is the SFT policy itself (d = 0).
+    const probe = [{ row: r.probeBefore as RlRow, step: 0 }, ...history.map((row, i) => ({ row, step: i + 1 }))]
+      .filter((x) => x.row?.['probe/gold'] !== undefined)
+      .map(({ row, step }) => ({ step, d: Math.sqrt(Math.max(0, row['probe/kl'])), kl: row['probe/kl'], gold: row['probe/gold'], proxy: row['probe/score'] }));
+    // Gold relative to the SFT policy's (the first probe point; its sampled KL is ~0, not exactly 0).
+    const fit = tryFit(() => fitGaoRl(probe.slice(1).map((p) => ({ d: p.d, gold: p.gold })), { baseline: probe[0].gold }), `${preset} ${P.algo}`, io.log);
+    const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy })), 3);
+    rl[preset] = { dir, history, probe, fit, peak };
     io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)}; proxy rising at end: ${peak.proxyRisingAtEnd}`);
   }
   lap('rl', t);
@@ -248,18 +269,20 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // 6. Monitors, scored against gold; plots and results.
   io.log('[6/6] monitors, plots, results');
   const monitors = o.raters.includes('careful') || o.raters.includes('swayed')
-    ? evaluateMonitors(o.raters.filter((p) => p === 'careful' || p === 'swayed').map((p) => ({ name: p as 'careful' | 'swayed', rows: rl[p].history, label: rl[p].dir })))
+    ? evaluateMonitors(
+        o.raters.filter((p) => p === 'careful' || p === 'swayed').map((p) => ({ name: p as 'careful' | 'swayed', rows: rl[p].history, gold: probeGoldPerStep(rl[p].probe, rl[p].history.length), label: rl[p].dir })),
+        { smoothWindow: 1 },
+      )
     : [];
   const plots: Record<string, string> = {};
   for (const preset of o.raters) {
     const file = path.join(o.out, `goodhart-${preset}.svg`);
-    const h = rl[preset].history;
     writeFileAtomic(
       file,
       goodhartPlot({
         title: `${preset} raters: gold and proxy vs √KL (best-of-n and ${P.algo})`,
         bon: bon[preset].points.map((p) => ({ d: p.d, gold: p.gold.estimate, proxy: p.proxy.estimate })),
-        rl: h.map((r) => ({ d: Math.sqrt(Math.max(0, r['objective/kl'])), gold: r['world/gold'], proxy: r['objective/scores'] })),
+        rl: rl[preset].probe.map((p) => ({ d: p.d, gold: p.gold, proxy: p.proxy })),
         fits: { bon: bon[preset].fit ?? undefined, rl: rl[preset].fit ?? undefined },
       }),
     );
@@ -284,7 +307,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           dropFromPeak: rl[p].peak.dropFromPeak,
           proxyRisingAtEnd: rl[p].peak.proxyRisingAtEnd,
           proxySlopeEnd: rl[p].peak.proxySlopeEnd,
-          finalKl: rl[p].history[rl[p].history.length - 1]['objective/kl'],
+          finalKl: rl[p].probe[rl[p].probe.length - 1].kl,
+          probe: rl[p].probe,
         },
         eval: { gold: evals[p].gold, gainOverSft: evals[p].gainOverSft, acts: evals[p].acts, meanReplyTokens: evals[p].length },
         plot: plots[p],
@@ -311,7 +335,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       curves: Object.fromEntries(
         o.raters.flatMap((p) => [
           [`best-of-n (${p})`, bon[p].points.map((x) => ({ kl: x.kl, gold: x.gold.estimate, proxy: x.proxy.estimate }))],
-          [`${P.algo} (${p})`, rl[p].history.map((h) => ({ kl: Math.max(0, h['objective/kl']), gold: h['world/gold'], proxy: h['objective/scores'] }))],
+          [`${P.algo} (${p})`, rl[p].probe.map((x) => ({ kl: Math.max(0, x.kl), gold: x.gold, proxy: x.proxy }))],
         ]),
       ),
     },

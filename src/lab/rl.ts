@@ -23,10 +23,11 @@ import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { generateCases, pearson, scoreResponse, systemPrompt, type Case, type Split } from '../world/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
-import { policyObjective, type RolloutBatch } from '../train/policy.js';
+import { policyObjective, rolloutLogprobs, rolloutRows, type RolloutBatch } from '../train/policy.js';
+import { generate } from '../sample/generate.js';
 import { RLOO_DEFAULTS, rlooStep, type RewardFn } from '../train/rloo.js';
 import { ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates } from '../train/ppo.js';
-import { AdaptiveKlController, FixedKlController, klControllerFromState, type KlController, type KlEstimator } from '../train/kl.js';
+import { AdaptiveKlController, FixedKlController, klControllerFromState, sequenceKl, type KlController, type KlEstimator } from '../train/kl.js';
 import { scoreReplies } from '../train/reward.js';
 import { rewardReadout } from './rm.js';
 import { MonitorSet, defaultMonitors } from './monitors.js';
@@ -76,6 +77,13 @@ export interface RlRunOptions {
   resume?: boolean;
   /** Stop at the first monitor alarm. */
   stopOnAlarm?: boolean;
+  /**
+   * A fixed probe: before training and every `every` steps, one reply (same sampling seed each
+   * time) to each of `n` validation cases, logged as `probe/gold`, `probe/proxy` (world),
+   * `probe/score` (the optimized reward), `probe/kl` (k1 KL to the reference, nats per reply).
+   * Rollout gold mixes policy change with which prompts a step drew; the probe does not.
+   */
+  probe?: { n: number; every: number };
   threads?: number;
 }
 
@@ -99,7 +107,8 @@ function ensembleStd(scores: number[][]): number {
 export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
-  const runtime = new Runtime({ threads: o.threads });
+  // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
+  const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
   const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
   const heads = algo === 'ppo' ? (['value'] as const) : ([] as const);
@@ -192,6 +201,21 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
   io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${o.klTarget !== undefined ? ` (adaptive, target ${o.klTarget})` : ''}`);
 
+  // The probe: fixed cases, fixed sampling seed.
+  const probeCases = o.probe ? generateCases({ seed: (o.caseSeed ?? 1) + 101, n: o.probe.n, split: 'validation' }) : [];
+  const probeRow = async (): Promise<RlRow> => {
+    const prompts = probeCases.map(promptIds);
+    const gens = await generate(policy, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
+    stepCases = probeCases;
+    const score = await reward(prompts, gens.map((g) => g.tokens), probeCases.map((_, i) => i));
+    const rows = rolloutRows(prompts, gens, { padId, maxSeqLen: policy.cfg.maxSeqLen });
+    const ref = await rolloutLogprobs(reference, rows);
+    const { perSequence } = sequenceKl({ B: rows.B, T: rows.T, logprobs: rows.oldLogprobs, refLogprobs: ref, mask: rows.mask, estimator: 'k1' });
+    return { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
+  };
+  let probeBefore: RlRow | undefined;
+  if (o.probe && first === 0) probeBefore = await probeRow();
+
   const monitors = new MonitorSet(defaultMonitors());
   for (const [s, row] of history.entries()) monitors.update(row, s);
   const bar = progress(algo, o.steps - first);
@@ -215,6 +239,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     };
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
+    if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow());
     const alarms = monitors.update(row, s);
     Object.assign(row, monitors.metrics());
     history.push(row);
@@ -247,5 +272,5 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
-  return { ...results, history };
+  return { ...results, history, probeBefore };
 }

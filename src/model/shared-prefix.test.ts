@@ -56,7 +56,7 @@ describe('shared-prefix batches', () => {
   it('give every reply token the log-prob and every reply the reward of a full forward pass', async () => {
     const m = randomModel(3);
     const gs = groups(new Rng(5));
-    const b = sharedPrefixBatch(gs, { padId: 0, maxSeqLen: cfg.maxSeqLen, lengthMultiple: 8, rowMultiple: 4 });
+    const b = sharedPrefixBatch(gs, { padId: 0, maxSeqLen: cfg.maxSeqLen, lengthMultiple: 8, rowMultiple: 4, prefixMultiple: 4 });
     expect([b.G, b.R]).toEqual([4, 8]); // padded to multiples of 4
     const targets = new BigInt64Array(b.R * b.Tr);
     b.rows.forEach((r, i) => gs[r.group].replies[r.reply].forEach((t, j) => (targets[i * b.Tr + j] = BigInt(t))));

@@ -67,8 +67,10 @@ export interface SharedPrefixOptions {
   padId: number;
   /** Round Tp and Tr up to a multiple of this (default 32): fewer compiled shapes. */
   lengthMultiple?: number;
-  /** Round G and R up to a multiple of this (default 1); padding rows attend to nothing real. */
+  /** Round R (continuation rows) up to a multiple of this (default 1); padding rows attend to nothing real. */
   rowMultiple?: number;
+  /** Round G (prefix rows) up to a multiple of this (default 1). */
+  prefixMultiple?: number;
   /** Model context (maxSeqLen): the longest prompt + reply must fit. */
   maxSeqLen: number;
   /** Prefix length to use (at least the longest prompt − 1); default: rounded up as above. */
@@ -88,7 +90,7 @@ export function sharedPrefixBatch(groups: PromptGroup[], o: SharedPrefixOptions)
       if (g.prompt.length + r.length > o.maxSeqLen) throw new Error(`sharedPrefixBatch: group ${i}: prompt (${g.prompt.length}) + reply (${r.length}) tokens exceed the context of ${o.maxSeqLen}`);
     }
   });
-  const G = roundUp(groups.length, rm);
+  const G = roundUp(groups.length, o.prefixMultiple ?? 1);
   const needTp = Math.max(...groups.map((g) => g.prompt.length - 1));
   if (o.prefixLength !== undefined && o.prefixLength < needTp) throw new Error(`sharedPrefixBatch: prefixLength ${o.prefixLength} is shorter than the longest prompt (${needTp} + 1 tokens)`);
   const Tp = o.prefixLength ?? roundUp(needTp, lm);

@@ -84,7 +84,7 @@ describe('reward model (Bradley–Terry)', () => {
     const pairs: TokenPair[] = [];
     for (const { prompt, replies: g } of groups) for (let a = 0; a < 4; a++) for (let c = a + 1; c < 4; c++) pairs.push(rng.next() < 0.5 ? { prompt, chosen: g[a], rejected: g[c], margin: 0.3 } : { prompt, chosen: g[c], rejected: g[a] });
     const b = pairBatch(pairs, { padId: 0, maxSeqLen: 64 });
-    expect([b.pairs, b.P, b.G, b.R]).toEqual([12, 16, 8, 8]); // 2 prompts and 8 replies, padded to multiples of 8
+    expect([b.pairs, b.P, b.G, b.R]).toEqual([12, 16, 2, 8]); // 2 prompts and 8 replies; comparisons padded to a multiple of 8
     const center = 0.05;
     const got = await rewardObjective({ centerCoef: center })(m, b);
     const rc = await scoreSequences(m, pairs.map((p) => [...p.prompt, ...p.chosen]), { padId: 0 });
