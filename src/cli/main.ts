@@ -20,8 +20,9 @@ import reportCommands from './report.js';
 import evalCompareCommands from './eval-compare.js';
 import evalTasksCommands from './eval-tasks.js';
 import labCommands from './lab.js';
+import bonCommands from './bon.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands, ...bonCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

@@ -7,11 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { llamaConfig } from '../model/config.js';
-import { LlamaModel } from '../model/model.js';
 import { saveModel } from '../model/checkpoint.js';
-import { trainBpe, saveTokenizer } from '../tokenizer/index.js';
-import { buildCorpus } from '../world/index.js';
+import { saveTokenizer } from '../tokenizer/index.js';
+import { tinyWorldModel } from './test-fixtures.js';
 import { runOveropt } from './overopt.js';
 
 let dir: string;
@@ -19,10 +17,7 @@ let model: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-overopt-'));
   model = path.join(dir, 'model');
-  const corpus = buildCorpus({ seed: 1, nCases: 40 });
-  const tok = trainBpe([...corpus.documents, ...corpus.dialogues.map((d) => d.messages.map((m) => m.content).join('\n'))], { vocabSize: 600 });
-  saveModel(model, LlamaModel.init(llamaConfig({ vocabSize: tok.vocabSize, dModel: 32, nLayers: 1, nHeads: 2, dFF: 48, maxSeqLen: 512 }), { seed: 1 }));
-  await saveTokenizer(tok, model);
+  await tinyWorldModel(model);
 }, 60_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -53,4 +48,34 @@ describe('lab overopt', () => {
     for (const f of ['goodhart-careful.svg', 'goodhart-swayed.svg', 'prefs-careful.jsonl', 'rm-swayed-1/model.safetensors', 'ppo-careful/metrics.jsonl', 'results.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'goodhart-swayed.svg'), 'utf8')).toMatch(/^<svg/);
   }, 300_000);
+});
+
+describe('alignlab bon', () => {
+  it('samples, scores and returns the curve for n = 1, 2, 4 at KL = log n − (n − 1)/n', async () => {
+    const { default: commands } = await import('../cli/bon.js');
+    const rmDir = path.join(dir, 'rm');
+    const { loadModel } = await import('../model/checkpoint.js');
+    const m = loadModel(model, { heads: ['reward'], seed: 9 });
+    const v = m.params.get('score.weight');
+    for (let i = 0; i < v.length; i++) v[i] = Math.sin(i + 1);
+    saveModel(rmDir, m);
+    const { loadTokenizer } = await import('../tokenizer/index.js');
+    await saveTokenizer(await loadTokenizer(model), rmDir);
+    const r = (await commands[0].run({ model, rm: rmDir, n: 4, cases: 2, split: 'validation', 'max-new': 5, seed: 1, threads: 1 }, [], { json: true, log: () => {}, print: () => {} })) as { points: { n: number; gold: number; kl: number }[] };
+    expect(r.points.map((p) => p.n)).toEqual([1, 2, 4]);
+    expect(r.points[0].kl).toBe(0);
+    expect(r.points[2].kl).toBeCloseTo(Math.log(4) - 3 / 4, 12);
+  }, 120_000);
+});
+
+describe('the main job’s RLHF stage', () => {
+  it('collects preferences, trains a reward model and a PPO policy into its run directory', async () => {
+    const { runRlhf } = await import('./rlhf.js');
+    const out = path.join(dir, 'rlhf', 'nested');
+    const r = await runRlhf({ model, out, profile: 'quick', seed: 1, threads: 1, overrides: { prompts: 6, k: 3, rmEpochs: 1, steps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 5, probeCases: 3 } }, { log: () => {} });
+    expect(r.preferences.pairs).toBeGreaterThan(0);
+    for (const f of ['prefs.jsonl', 'rm/model.safetensors', 'policy/model.safetensors', 'policy/metrics.jsonl']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+    expect(r.policy.probe[0].step).toBe(0);
+    expect(r.policy.probe[r.policy.probe.length - 1].step).toBe(2);
+  }, 120_000);
 });

@@ -36,16 +36,15 @@ import { loadTokenizer } from '../tokenizer/index.js';
 import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
-import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
+import { generateCases, scoreResponse, type Case, type RaterPreset } from '../world/index.js';
 import { generate } from '../sample/generate.js';
-import { scoreReplies } from '../train/reward.js';
+import { samplePool, rewardOf, powersUpTo, casePromptIds } from './bon.js';
 import { bootstrapMean, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { trainRewardModel, rewardReadout } from './rm.js';
 import { runRl, type RlRow } from './rl.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { progress } from '../util/progress.js';
 
 export interface OveroptProfile {
   /** Prompts for preference collection and replies sampled per prompt. */
@@ -145,7 +144,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (!info) throw new Error(`${o.model}: the tokenizer has no chat template`);
   const padId = tok.padTokenId ?? 0;
   const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
-  const promptIds = (c: Case) => tok.encodeChat([{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], { addGenerationPrompt: true }).ids;
+  const promptIds = (c: Case) => casePromptIds(tok, c);
 
   // 1. Preferences: the same sampled replies, rated by each preset.
   let t = performance.now();
@@ -182,26 +181,12 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   t = performance.now();
   io.log(`[3/6] best-of-n: ${P.bonPrompts} prompts × ${P.bonPool} samples`);
   const bonCases = generateCases({ seed: o.seed + 7, n: P.bonPrompts, split: 'validation' });
-  const bar = progress('bon', bonCases.length);
-  const pools: { prompt: number[]; replies: number[][]; gold: number[] }[] = [];
-  for (const [ci, c] of bonCases.entries()) {
-    const prompt = promptIds(c);
-    const replies: number[][] = [];
-    for (let s = 0; s < P.bonPool; s += 64) {
-      const n = Math.min(64, P.bonPool - s);
-      const g = await generate(sft, Array.from({ length: n }, () => prompt), { maxNewTokens: P.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7919 + ci * 131 + s });
-      replies.push(...g.map((x) => x.tokens));
-    }
-    pools.push({ prompt, replies, gold: replies.map((r) => scoreResponse(c, textOf(r)).gold.total) });
-    bar.tick();
-  }
-  bar.done();
-  const ns: number[] = [];
-  for (let n = 1; n <= P.bonPool; n *= 2) ns.push(n);
+  const pools = await samplePool(sft, tok, bonCases, { m: P.bonPool, maxNewTokens: P.maxNewTokens, seed: o.seed });
+  const ns = powersUpTo(P.bonPool);
   const bon: Record<string, { points: ReturnType<typeof bestOfN>; fit: GaoFit | null; peak: { n: number; gold: number } }> = {};
   for (const preset of o.raters) {
     const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
-    const proxy = await scoreReplies(model, pools.map((p) => ({ prompt: p.prompt, replies: p.replies })), { padId, readout: rewardReadout(rm[preset].dir) });
+    const proxy = await rewardOf(model, rewardReadout(rm[preset].dir), pools, padId);
     const pool: PoolPrompt[] = pools.map((p, i) => ({ proxy: proxy[i], gold: p.gold }));
     const points = bestOfN(pool, ns, { seed: o.seed });
     const fit = tryFit(() => fitGaoBon(points.map((p) => ({ d: p.d, gold: p.gold.estimate }))), `${preset} best-of-n`, io.log);

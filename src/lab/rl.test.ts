@@ -7,11 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { llamaConfig } from '../model/config.js';
-import { LlamaModel } from '../model/model.js';
-import { saveModel } from '../model/checkpoint.js';
-import { trainBpe, saveTokenizer } from '../tokenizer/index.js';
-import { buildCorpus } from '../world/index.js';
+import { tinyWorldModel } from './test-fixtures.js';
 import { runRl, type RlRunOptions } from './rl.js';
 
 let dir: string;
@@ -19,10 +15,7 @@ let model: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-rl-'));
   model = path.join(dir, 'model');
-  const corpus = buildCorpus({ seed: 1, nCases: 40 });
-  const tok = trainBpe([...corpus.documents, ...corpus.dialogues.map((d) => d.messages.map((m) => m.content).join('\n'))], { vocabSize: 600 });
-  saveModel(model, LlamaModel.init(llamaConfig({ vocabSize: tok.vocabSize, dModel: 32, nLayers: 1, nHeads: 2, dFF: 48, maxSeqLen: 512 }), { seed: 1 }));
-  await saveTokenizer(tok, model);
+  await tinyWorldModel(model);
 }, 60_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
