@@ -377,3 +377,22 @@ export function rlooAdvantages(rewards: number[], k: number): number[] {
   }
   return out;
 }
+
+/**
+ * TRL's `objective/*` metrics of one rollout: mean score, mean per-reply KL, the KL penalty
+ * (`non_score_reward` = −β·KL), their sum (`rlhf_reward`), the mean summed −log π of each reply
+ * (`entropy`), β, and the mean reply length in tokens.
+ */
+export function objectiveMetrics(scores: readonly number[], klPerReply: readonly number[], beta: number, gens: readonly { tokens: number[]; logprobs: number[] }[]): Record<string, number> {
+  const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+  const kl = mean(klPerReply);
+  return {
+    'objective/scores': mean(scores),
+    'objective/kl': kl,
+    'objective/non_score_reward': -beta * kl,
+    'objective/rlhf_reward': mean(scores) - beta * kl,
+    'objective/entropy': mean(gens.map((g) => g.logprobs.reduce((s, lp) => s - lp, 0))),
+    'objective/kl_coef': beta,
+    'objective/response_length': mean(gens.map((g) => g.tokens.length)),
+  };
+}

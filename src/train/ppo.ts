@@ -43,7 +43,7 @@ import type { LlamaModel } from '../model/model.js';
 import { generate } from '../sample/generate.js';
 import { Rng } from '../util/rng.js';
 import type { Objective, Trainer } from './trainer.js';
-import { policyObjective, rolloutLogprobs, rolloutRows, rolloutValues, selectRows, type RolloutBatch } from './policy.js';
+import { objectiveMetrics, policyObjective, rolloutLogprobs, rolloutRows, rolloutValues, selectRows, type RolloutBatch } from './policy.js';
 import { KL_ESTIMATORS, sequenceKl, type KlController } from './kl.js';
 import { checkScores, type RewardFn } from './rloo.js';
 
@@ -276,13 +276,7 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   return {
     metrics: {
       ...stepMetrics,
-      'objective/scores': mean(scores),
-      'objective/kl': meanKl,
-      'objective/non_score_reward': -beta * meanKl,
-      'objective/rlhf_reward': mean(scores) - beta * meanKl,
-      'objective/entropy': mean(gens.map((x) => x.logprobs.reduce((s, lp) => s - lp, 0))),
-      'objective/kl_coef': beta,
-      'objective/response_length': mean(responses.map((r) => r.length)),
+      ...objectiveMetrics(scores, kl.perSequence, beta, gens),
       'val/num_eos_tokens': responses.reduce((n, r) => n + r.filter((t) => stops.has(t)).length, 0),
     },
     responses,

@@ -21,7 +21,7 @@
 import type { LlamaModel } from '../model/model.js';
 import { generate } from '../sample/generate.js';
 import type { Trainer } from './trainer.js';
-import { rlooAdvantages, rolloutLogprobs, rolloutRows, selectRows, type RolloutBatch } from './policy.js';
+import { objectiveMetrics, rlooAdvantages, rolloutLogprobs, rolloutRows, selectRows, type RolloutBatch } from './policy.js';
 import { sequenceKl, type KlController, type KlEstimator } from './kl.js';
 
 export interface RlooConfig {
@@ -101,17 +101,10 @@ export async function rlooStep(a: RlooStepArgs): Promise<{ metrics: Record<strin
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const meanKl = mean(kl);
   a.klController?.update(meanKl, B);
-  const entropy = gens.map((g) => g.logprobs.reduce((s, lp) => s - lp, 0));
   return {
     metrics: {
       ...stepMetrics,
-      'objective/scores': mean(scores),
-      'objective/kl': meanKl,
-      'objective/non_score_reward': -beta * meanKl,
-      'objective/rlhf_reward': mean(total),
-      'objective/entropy': mean(entropy),
-      'objective/kl_coef': beta,
-      'objective/response_length': mean(responses.map((r) => r.length)),
+      ...objectiveMetrics(scores, kl, beta, gens),
     },
     responses,
     scores,
