@@ -14,6 +14,7 @@
  *   const r = await runRlhf({ model: 'runs/latest/baseline', out: 'runs/latest/rlhf', profile: 'quick', seed: 1 }, { log: console.error });
  *   r.policy.dir   // 'runs/latest/rlhf/policy'
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
@@ -38,11 +39,13 @@ export interface RlhfProfile {
   klCoef: number;
   ppoEpochs: number;
   maxNewTokens: number;
+  /** Validation cases of the PPO probe (gold, reward and KL every 10 steps). */
+  probeCases: number;
 }
 
 export const RLHF_PROFILES: Record<'quick' | 'full', RlhfProfile> = {
-  quick: { prompts: 300, k: 4, rmEpochs: 2, rmLr: 1e-4, steps: 30, rlPrompts: 8, rlK: 4, lr: 1e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48 },
-  full: { prompts: 2000, k: 4, rmEpochs: 3, rmLr: 1e-4, steps: 150, rlPrompts: 16, rlK: 4, lr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48 },
+  quick: { prompts: 250, k: 4, rmEpochs: 2, rmLr: 1e-4, steps: 20, rlPrompts: 8, rlK: 4, lr: 1e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, probeCases: 64 },
+  full: { prompts: 2000, k: 4, rmEpochs: 3, rmLr: 1e-4, steps: 150, rlPrompts: 16, rlK: 4, lr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, probeCases: 128 },
 };
 
 export interface RlhfOptions {
@@ -51,6 +54,8 @@ export interface RlhfOptions {
   out: string;
   profile: 'quick' | 'full';
   seed: number;
+  /** Overrides of the profile's fields. */
+  overrides?: Partial<RlhfProfile>;
   threads?: number;
 }
 
@@ -62,7 +67,8 @@ export interface RlhfResult {
 }
 
 export async function runRlhf(o: RlhfOptions, io: { log: (m: string) => void }): Promise<RlhfResult> {
-  const P = RLHF_PROFILES[o.profile];
+  const P = { ...RLHF_PROFILES[o.profile], ...o.overrides };
+  fs.mkdirSync(o.out, { recursive: true });
   const seconds: Record<string, number> = {};
   let t = performance.now();
   const runtime = new Runtime({ threads: o.threads });
@@ -84,7 +90,7 @@ export async function runRlhf(o: RlhfOptions, io: { log: (m: string) => void }):
   t = performance.now();
   const policyDir = path.join(o.out, 'policy');
   const r = await runRl(
-    { algo: 'ppo', model: o.model, reward: rmDir, steps: P.steps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.lr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: policyDir, threads: o.threads, probe: { n: 64, every: 10 } },
+    { algo: 'ppo', model: o.model, reward: rmDir, steps: P.steps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.lr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: policyDir, threads: o.threads, probe: { n: P.probeCases, every: 10 } },
     io,
   );
   seconds.ppo = (performance.now() - t) / 1000;

@@ -23,7 +23,7 @@ export interface RunOptions {
   threads?: number;
 }
 
-const EVAL_CASES = { quick: 300, full: 2000 };
+const EVAL_CASES = { quick: 250, full: 2000 };
 
 function row(name: string, r: WorldEvalResult): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
