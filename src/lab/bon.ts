@@ -12,7 +12,8 @@ import type { LlamaModel } from '../model/model.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { generate } from '../sample/generate.js';
 import { scoreReplies, type Readout } from '../train/reward.js';
-import { scoreResponse, systemPrompt, type Case } from '../world/index.js';
+import { scoreResponse, type Case } from '../world/index.js';
+import { casePromptIds, replyText } from './prompts.js';
 import { progress } from '../util/progress.js';
 
 /** One case's pool: its prompt ids, m sampled replies, and each reply's world gold and proxy. */
@@ -25,16 +26,10 @@ export interface CasePool {
   proxy: number[];
 }
 
-/** The chat prompt of a case's first turn (system prompt + customer message + generation prompt). */
-export function casePromptIds(tok: Tokenizer, c: Case): number[] {
-  return tok.encodeChat([{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], { addGenerationPrompt: true }).ids;
-}
-
 /** m replies per case at temperature 1 (64 rows per generate call, the prompt prefilled once). */
 export async function samplePool(policy: LlamaModel, tok: Tokenizer, cases: readonly Case[], o: { m: number; maxNewTokens: number; seed: number; label?: string }): Promise<CasePool[]> {
   const info = tok.chatTemplate;
   if (!info) throw new Error('samplePool: the tokenizer has no chat template');
-  const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
   const bar = progress(o.label ?? 'bon', cases.length);
   const out: CasePool[] = [];
   for (const [ci, c] of cases.entries()) {
@@ -45,7 +40,7 @@ export async function samplePool(policy: LlamaModel, tok: Tokenizer, cases: read
       const g = await generate(policy, Array.from({ length: n }, () => prompt), { maxNewTokens: o.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7919 + ci * 131 + s });
       replies.push(...g.map((x) => x.tokens));
     }
-    const texts = replies.map(textOf);
+    const texts = replies.map((r) => replyText(tok, r));
     const scored = texts.map((t) => scoreResponse(c, t));
     out.push({ caseId: c.id, prompt, replies, texts, gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy) });
     bar.tick();

@@ -38,7 +38,8 @@ import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '..
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
 import { generateCases, scoreResponse, type Case, type RaterPreset } from '../world/index.js';
 import { generate } from '../sample/generate.js';
-import { samplePool, rewardOf, powersUpTo, casePromptIds } from './bon.js';
+import { samplePool, rewardOf, powersUpTo } from './bon.js';
+import { casePromptIds, replyText } from './prompts.js';
 import { bootstrapMean, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { trainRewardModel, rewardReadout } from './rm.js';
 import { runRl, type RlRow } from './rl.js';
@@ -143,7 +144,6 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const info = tok.chatTemplate;
   if (!info) throw new Error(`${o.model}: the tokenizer has no chat template`);
   const padId = tok.padTokenId ?? 0;
-  const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
   const promptIds = (c: Case) => casePromptIds(tok, c);
 
   // 1. Preferences: the same sampled replies, rated by each preset.
@@ -233,7 +233,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       const chunk = evalCases.slice(i, i + 64);
       const g = await generate(m, chunk.map(promptIds), { maxNewTokens: P.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 31 + i });
       chunk.forEach((c, j) => {
-        const s = scoreResponse(c, textOf(g[j].tokens));
+        const s = scoreResponse(c, replyText(tok, g[j].tokens));
         out.gold.push({ key: c.id, value: s.gold.total });
         for (const a of new Set(s.acts.map((x) => x.type))) out.acts[a] = (out.acts[a] ?? 0) + 1 / evalCases.length;
         out.length += g[j].tokens.length / evalCases.length;

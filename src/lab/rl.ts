@@ -21,7 +21,8 @@ import { loadModel, saveModel } from '../model/checkpoint.js';
 import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
-import { generateCases, pearson, scoreResponse, systemPrompt, type Case, type Split } from '../world/index.js';
+import { generateCases, pearson, scoreResponse, type Case, type Split } from '../world/index.js';
+import { casePromptIds, replyText } from './prompts.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
 import { policyObjective, rolloutLogprobs, rolloutRows, type RolloutBatch } from '../train/policy.js';
 import { generate } from '../sample/generate.js';
@@ -111,8 +112,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
   const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
-  const heads = algo === 'ppo' ? (['value'] as const) : ([] as const);
-  const start = loadModel(o.model, { runtime, heads: [...heads], seed: o.seed });
+  const start = loadModel(o.model, { runtime, heads: algo === 'ppo' ? ['value'] : [], seed: o.seed });
   const reference = new LlamaModel(start.cfg, start.params.clone(), runtime, start.heads);
   const tok = await loadTokenizer(o.model);
   const info = tok.chatTemplate;
@@ -124,8 +124,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const perStep = o.prompts ?? 8;
   const k = o.k ?? RLOO_DEFAULTS.k;
   const cases = generateCases({ seed: o.caseSeed ?? 1, n: perStep * o.steps, split: o.split ?? 'train' });
-  const promptIds = (c: Case) => tok.encodeChat([{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], { addGenerationPrompt: true }).ids;
-  const textOf = (r: number[]) => tok.decode(r.filter((t) => !info.stopTokenIds.includes(t))).trim();
+  const promptIds = (c: Case) => casePromptIds(tok, c);
 
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
@@ -134,7 +133,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   let stepCases: Case[] = [];
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
-    const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], textOf(r)));
+    const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
     const acts: Record<string, number> = {};
     for (const s of scored) for (const t of new Set(s.acts.map((a) => a.type))) acts[t] = (acts[t] ?? 0) + 1 / scored.length;
     // Each reward model scores the step's replies grouped by prompt (prompts run once).
