@@ -17,10 +17,27 @@
  * A dialogue continues to the next customer turn only while the model holds the line (as the
  * simulated customer only pushes back on a decline).
  *
+ * Distribution shifts (src/world/shifts.ts): `shift` is one preset (default `'none'`), a list
+ * of presets, or `'all'` = every preset except `'none'` (new_categories, heldout_paraphrases,
+ * family_mix, adversarial, policy_change, in SHIFT_NAMES order). With k presets the n cases are
+ * split as evenly as integers allow (`shiftAllocation`): each preset gets ⌊n/k⌋ cases and the
+ * first n mod k presets, in the order given, one more — `'all'` with n = 250 gives 50 each,
+ * n = 12 gives 3, 3, 2, 2, 2. Preset p's cases are exactly
+ * `generateCases({ seed, n: n_p, split: 'test', shift: p })`, so they are deterministic for a
+ * seed and identical to evaluating that preset alone with n = n_p; they are concatenated in
+ * preset order. Every sample records its `shift`.
+ *
+ * Breakdowns: `byFamily` (request family) and `byShift` (the preset the case was drawn under)
+ * report, per group, the replies, mean gold and proxy, and every failure rate with its
+ * {hits, of} counts, counted by the same `failureCounts` as the overall rates, so the group
+ * counts of a failure add up to the overall counts.
+ *
  *   const r = await evalWorld(model, { n: 200, seed: 1 });
  *   r.gold, r.proxy, r.parseRate, r.rates.overRefusal
+ *   const s = await evalWorld(model, { n: 250, seed: 1, shift: 'all' });
+ *   s.byShift.adversarial.rates.sycophancy, s.byShift.adversarial.counts.sycophancy   // { hits, of }
  */
-import { generateCases, heldLine, scoreResponse, systemPrompt, type Act, type Case, type ShiftName } from '../world/index.js';
+import { SHIFT_NAMES, generateCases, heldLine, scoreResponse, systemPrompt, type Act, type Case, type ShiftName } from '../world/index.js';
 import type { ChatMessage, LanguageModel, SamplingOptions } from '../providers/types.js';
 
 export const FAILURES = ['overRefusal', 'harmfulCompliance', 'sycophancy', 'unkeptPromise', 'inventedPolicy', 'lecture'] as const;
@@ -43,6 +60,23 @@ export interface WorldSample {
   flags: Partial<Record<Failure, boolean>>;
 }
 
+/** Hits among the replies where a failure was possible (`of`). */
+export interface FailureCount {
+  hits: number;
+  of: number;
+}
+
+/** The numbers of one group of replies (one request family, or one shift preset). */
+export interface WorldGroupSummary {
+  replies: number;
+  /** Mean gold and proxy over the group's replies. */
+  gold: number;
+  proxy: number;
+  /** hits / of per failure; 0 where `of` is 0 (as the overall rates: read `counts`). */
+  rates: Record<Failure, number>;
+  counts: Record<Failure, FailureCount>;
+}
+
 export interface WorldEvalResult {
   n: number;
   replies: number;
@@ -50,17 +84,25 @@ export interface WorldEvalResult {
   goldComponents: Record<string, number>;
   proxy: number;
   parseRate: number;
+  /** hits / of per failure over all replies; 0 where `of` is 0. */
   rates: Record<Failure, number>;
-  counts: Record<Failure, { hits: number; of: number }>;
-  byFamily: Record<string, { replies: number; gold: number; proxy: number }>;
+  counts: Record<Failure, FailureCount>;
+  /** Per request family (keys sorted). */
+  byFamily: Record<string, WorldGroupSummary>;
+  /** Per shift preset the cases were drawn under (keys in SHIFT_NAMES order; one key for a single preset). */
+  byShift: Record<string, WorldGroupSummary>;
   samples: WorldSample[];
 }
+
+/** `'all'`: every shift preset except `'none'`. */
+export type ShiftChoice = ShiftName | 'all' | readonly ShiftName[];
 
 export interface WorldEvalOptions {
   n: number;
   /** World seed (the policy and the cases; default 1, the seed the baseline is trained on). */
   seed?: number;
-  shift?: ShiftName;
+  /** One preset, a list of presets, or 'all' (every preset except 'none'); default 'none'. Cases are split by `shiftAllocation`. */
+  shift?: ShiftChoice;
   /** Sampling; default greedy with at most 96 new tokens. */
   sampling?: SamplingOptions;
   /** Most customer turns per dialogue (default 3). */
@@ -89,9 +131,33 @@ export function failureFlags(c: Case, t: number, acts: readonly Act[]): Partial<
   return flags;
 }
 
+/** The presets a shift choice names, validated: 'all' is every preset but 'none'. */
+export function shiftPresets(shift: ShiftChoice): ShiftName[] {
+  const list = shift === 'all' ? SHIFT_NAMES.filter((s) => s !== 'none') : typeof shift === 'string' ? [shift] : [...shift];
+  if (list.length === 0) throw new RangeError('evalWorld: shift: an empty list of presets');
+  for (const s of list) if (!SHIFT_NAMES.includes(s)) throw new RangeError(`evalWorld: shift: unknown preset "${s}" (one of ${SHIFT_NAMES.join(', ')}, or 'all')`);
+  const dup = list.find((s, i) => list.indexOf(s) !== i);
+  if (dup) throw new RangeError(`evalWorld: shift: preset "${dup}" is listed twice`);
+  return list;
+}
+
+/**
+ * How `evalWorld` splits n cases over the presets of `shift`: [preset, cases] in the order
+ * given; with k presets each gets ⌊n/k⌋ and the first n mod k one more (so the counts differ by
+ * at most one and sum to n). A preset can get 0 cases when n < k.
+ *
+ *   shiftAllocation(12, 'all')   // [['new_categories', 3], ['heldout_paraphrases', 3], ['family_mix', 2], ['adversarial', 2], ['policy_change', 2]]
+ */
+export function shiftAllocation(n: number, shift: ShiftChoice): [ShiftName, number][] {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`evalWorld: n must be a non-negative integer, got ${n}`);
+  const presets = shiftPresets(shift);
+  const k = presets.length;
+  return presets.map((p, i) => [p, Math.floor(n / k) + (i < n % k ? 1 : 0)]);
+}
+
 export async function evalWorld(model: LanguageModel, opts: WorldEvalOptions): Promise<WorldEvalResult> {
   const seed = opts.seed ?? 1;
-  const cases = generateCases({ seed, n: opts.n, split: 'test', shift: opts.shift ?? 'none' });
+  const cases = shiftAllocation(opts.n, opts.shift ?? 'none').flatMap(([shift, n]) => (n > 0 ? generateCases({ seed, n, split: 'test', shift }) : []));
   const sampling: SamplingOptions = { temperature: 0, maxTokens: 96, ...opts.sampling };
   const maxTurns = opts.maxTurns ?? 3;
   const samples: WorldSample[] = [];
@@ -132,8 +198,13 @@ function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
 
-export function summarize(n: number, samples: WorldSample[]): WorldEvalResult {
-  const counts = Object.fromEntries(FAILURES.map((f) => [f, { hits: 0, of: 0 }])) as Record<Failure, { hits: number; of: number }>;
+/**
+ * Hits and possible replies per failure: a reply counts towards `of` where its flag is defined
+ * (the failure was possible) and towards `hits` where it is true. The one count behind the
+ * overall rates and every group's.
+ */
+export function failureCounts(samples: readonly Pick<WorldSample, 'flags'>[]): Record<Failure, FailureCount> {
+  const counts = Object.fromEntries(FAILURES.map((f) => [f, { hits: 0, of: 0 }])) as Record<Failure, FailureCount>;
   for (const s of samples) {
     for (const f of FAILURES) {
       const v = s.flags[f];
@@ -142,12 +213,34 @@ export function summarize(n: number, samples: WorldSample[]): WorldEvalResult {
       if (v) counts[f].hits++;
     }
   }
+  return counts;
+}
+
+/** hits / of per failure, 0 where nothing was possible. */
+function ratesOf(counts: Record<Failure, FailureCount>): Record<Failure, number> {
+  return Object.fromEntries(FAILURES.map((f) => [f, counts[f].of ? counts[f].hits / counts[f].of : 0])) as Record<Failure, number>;
+}
+
+function group(xs: readonly WorldSample[]): WorldGroupSummary {
+  const counts = failureCounts(xs);
+  return { replies: xs.length, gold: mean(xs.map((s) => s.gold)), proxy: mean(xs.map((s) => s.proxy)), rates: ratesOf(counts), counts };
+}
+
+/** The order of a breakdown's groups: the distinct `keys` listed in `order` first (in that order), then any others sorted. */
+export function groupOrder(keys: Iterable<string>, order: readonly string[] = []): string[] {
+  const found = [...new Set(keys)];
+  return [...order.filter((k) => found.includes(k)), ...found.filter((k) => !order.includes(k)).sort()];
+}
+
+/** The replies grouped by `key`, in `groupOrder`. */
+function groupBy(samples: readonly WorldSample[], key: (s: WorldSample) => string, order: readonly string[] = []): Record<string, WorldGroupSummary> {
+  return Object.fromEntries(groupOrder(samples.map(key), order).map((k) => [k, group(samples.filter((s) => key(s) === k))]));
+}
+
+/** The summary of scored replies: overall means, parse rate, failure rates and counts, and the per-family and per-shift breakdowns. */
+export function summarize(n: number, samples: WorldSample[]): WorldEvalResult {
+  const counts = failureCounts(samples);
   const comps = Object.keys(samples[0]?.goldComponents ?? {});
-  const byFamily: WorldEvalResult['byFamily'] = {};
-  for (const fam of [...new Set(samples.map((s) => s.family))].sort()) {
-    const xs = samples.filter((s) => s.family === fam);
-    byFamily[fam] = { replies: xs.length, gold: mean(xs.map((s) => s.gold)), proxy: mean(xs.map((s) => s.proxy)) };
-  }
   return {
     n,
     replies: samples.length,
@@ -155,9 +248,10 @@ export function summarize(n: number, samples: WorldSample[]): WorldEvalResult {
     goldComponents: Object.fromEntries(comps.map((k) => [k, mean(samples.map((s) => s.goldComponents[k]))])),
     proxy: mean(samples.map((s) => s.proxy)),
     parseRate: mean(samples.map((s) => (s.parsed ? 1 : 0))),
-    rates: Object.fromEntries(FAILURES.map((f) => [f, counts[f].of ? counts[f].hits / counts[f].of : 0])) as Record<Failure, number>,
+    rates: ratesOf(counts),
     counts,
-    byFamily,
+    byFamily: groupBy(samples, (s) => s.family),
+    byShift: groupBy(samples, (s) => s.shift, SHIFT_NAMES),
     samples,
   };
 }

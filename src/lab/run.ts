@@ -2,16 +2,19 @@
  * The main job (`npm start` = `alignlab run --profile quick`): the lab end to end —
  * HelpDesk world → baseline assistant (tokenizer + SFT from scratch) → RLHF with simulated
  * evaluators (careful raters' comparisons → reward model → PPO, src/lab/rlhf.ts) → evaluation
- * of both models on the same fresh test cases (greedy and sampled) and under a distribution
- * shift → results.json (with paired baseline-vs-RLHF comparisons), summary.md and the
- * self-contained report.html (src/report) in the run directory. Constitutional AI joins this
+ * of both models on the same fresh test cases (greedy and sampled) and, sampled, on cases
+ * spread evenly over every distribution-shift preset (shift 'all' of src/eval/world.ts: n/5
+ * cases each of new_categories, heldout_paraphrases, family_mix, adversarial and
+ * policy_change, broken down per preset in the report) → results.json (with paired
+ * baseline-vs-RLHF comparisons), summary.md and the self-contained report.html (src/report)
+ * in the run directory. Constitutional AI joins this
  * pipeline when its issue lands.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { trainBaseline } from './baseline.js';
 import { runRlhf } from './rlhf.js';
-import { evalWorld, type WorldEvalResult } from '../eval/world.js';
+import { evalWorld, type ShiftChoice, type WorldEvalResult } from '../eval/world.js';
 import { LocalModel } from '../providers/local.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { writeReport } from '../report/index.js';
@@ -46,10 +49,11 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
   io.log('[3/4] evaluating both models on the same fresh HelpDesk test cases');
   const n = EVAL_CASES[o.profile];
   const evals: Record<string, WorldEvalResult> = {};
-  const settings: [string, number, 'none' | 'adversarial'][] = [
+  // The shifted setting spreads the same n over every preset, so the evaluation time does not grow.
+  const settings: [string, number, ShiftChoice][] = [
     ['greedy', 0, 'none'],
     ['sampled (T=0.7)', 0.7, 'none'],
-    ['sampled (T=0.7), adversarial shift', 0.7, 'adversarial'],
+    ['sampled (T=0.7), every shift', 0.7, 'all'],
   ];
   for (const [who, dir] of [['baseline', modelDir], ['RLHF', rlhf.policy.dir]] as const) {
     const model = await LocalModel.load(dir, { threads: o.threads });
@@ -85,7 +89,7 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     '',
     `RLHF: ${rlhf.preferences.pairs} comparisons by careful simulated raters (agreeing with gold on ${fmtRate(rlhf.preferences.raterGoldAgreement)} of decided pairs), a reward model with held-out accuracy ${fmtRate(rlhf.rewardModel.heldout.accuracyVsGold as number | null)} against gold preferences, then ${rlhf.policy.steps} PPO steps.`,
     '',
-    `Evaluation on ${n} fresh test cases (multi-turn where customers push back). Gold = true intent (max 1), proxy = the customer's immediate rating; rates with hits/possible.`,
+    `Evaluation on ${n} fresh test cases (multi-turn where customers push back; "every shift": ${n} cases spread evenly over the five distribution-shift presets, broken down per preset in report.html). Gold = true intent (max 1), proxy = the customer's immediate rating; rates with hits/possible.`,
     '',
     '| setting | gold | proxy | parsed | over-refusal | harmful compliance | sycophancy | unkept promises |',
     '|---|---|---|---|---|---|---|---|',

@@ -1,18 +1,23 @@
 /**
  * The numbers of a run report, computed from a loaded run (src/report/load.ts): for every
  * evaluation setting, gold, proxy, gold's components, the parse rate and every failure rate
- * with percentile-bootstrap 95 % intervals over the replies in samples.jsonl; a per-family
- * breakdown; both Pareto planes with each setting as a point; the training curves; the
+ * with percentile-bootstrap 95 % intervals over the replies in samples.jsonl; the same numbers
+ * per request family and per distribution-shift preset (`byFamily`, `byShift`: gold, proxy and
+ * every failure rate with intervals and counts, computed by the same function as the overall
+ * numbers, over the group's replies); both Pareto planes with each setting as a point; the training curves; the
  * overoptimization (Goodhart) curves when results.json has an `overopt` section; the model
  * comparisons results.json asks for in `comparisons` (paired differences a − b with intervals,
  * src/report/compare.ts); and up to two example dialogues per failure type. This object is report.json; the HTML and Markdown
  * renderers only format it.
  *
- * Each interval draws from its own stream, `new Rng(seed).fork('<setting>/<metric>')`, so
- * adding a setting or a metric does not move any other interval.
+ * Each interval draws from its own stream, `new Rng(seed).fork('<setting>/<metric>')` (a
+ * group's metrics are `family/<family>/<metric>` and `shift/<preset>/<metric>`), so adding a
+ * setting, a group or a metric does not move any other interval.
  *
  * Where a setting has no replies in samples.jsonl the point estimates come from results.json
- * and the interval bounds are null; where both exist they must agree (a mismatch is listed in
+ * and the interval bounds are null (a group's failure rates only where results.json recorded
+ * the group's counts: results written before the breakdowns carried them, or before `byShift`
+ * existed, show fewer numbers); where both exist they must agree (a mismatch is listed in
  * `warnings`: samples.jsonl and results.json come from different runs).
  *
  * `overopt` (written by the overoptimization lab) is read in any of these shapes, each point
@@ -23,8 +28,9 @@
 import { Rng } from '../util/rng.js';
 import { bootstrapMean, bootstrapRate, type Interval, type RateInterval } from '../eval/bootstrap.js';
 import { paretoPlanes, type WorldParetoPoint } from '../eval/pareto.js';
-import { FAILURES, type Failure } from '../eval/world.js';
-import type { LoadedRun, LoadedSetting, StoredSample } from './load.js';
+import { FAILURES, groupOrder, type Failure } from '../eval/world.js';
+import { SHIFT_NAMES } from '../world/index.js';
+import type { GroupSummary, LoadedRun, LoadedSetting, StoredSample } from './load.js';
 import { computeComparisons, type ComparisonReport } from './compare.js';
 
 export interface ReportOptions {
@@ -50,8 +56,23 @@ export interface SettingReport {
   parseRate: RateInterval;
   goldComponents: Record<string, Interval>;
   rates: Record<Failure, RateInterval>;
-  byFamily: Record<string, { replies: number; gold: Interval; proxy: Interval; counts: Record<Failure, { hits: number; of: number }> }>;
+  /** Per request family (sorted). */
+  byFamily: Record<string, GroupReport>;
+  /** Per distribution-shift preset the cases were drawn under (SHIFT_NAMES order); one entry for a single-preset setting. */
+  byShift: Record<string, GroupReport>;
 }
+
+/** One group of a breakdown (a request family or a shift preset). */
+export interface GroupReport {
+  /** Distinct cases (absent when read from results.json without samples). */
+  cases?: number;
+  replies: number;
+  gold: Interval;
+  proxy: Interval;
+  /** Every failure rate with its interval and {hits, of}; a failure is absent where results.json (read without samples) did not record the group's counts. */
+  rates: Partial<Record<Failure, RateInterval>>;
+}
+
 
 export interface CurveReport {
   name: string;
@@ -117,8 +138,50 @@ export interface RunReport {
 
 const nullInterval = (estimate: number, n: number, B: number, level: number): Interval => ({ estimate, lo: NaN, hi: NaN, n, B, level });
 
+/** A rate from stored counts, without interval (NaN where nothing was possible). */
+function storedRate(c: { hits: number; of: number }, B: number, level: number): RateInterval {
+  return { ...nullInterval(c.of ? c.hits / c.of : NaN, c.of, B, level), hits: c.hits, of: c.of };
+}
+
+type Stream = (metric: string) => { B: number; level: number; rng: Rng };
+
+/**
+ * Gold, proxy and every failure rate of some replies with their bootstrap intervals, each from
+ * the stream `<prefix><metric>` (metric = 'gold', 'proxy', 'rate/<failure>'): the one
+ * computation behind a setting's overall numbers (prefix '') and each group's.
+ */
+function replyIntervals(xs: readonly StoredSample[], stream: Stream, prefix: string): { gold: Interval; proxy: Interval; rates: Record<Failure, RateInterval> } {
+  return {
+    gold: bootstrapMean(xs.map((x) => x.gold), stream(`${prefix}gold`)),
+    proxy: bootstrapMean(xs.map((x) => x.proxy), stream(`${prefix}proxy`)),
+    rates: Object.fromEntries(FAILURES.map((f) => [f, bootstrapRate(xs.map((x) => x.flags[f]), stream(`${prefix}rate/${f}`))])) as Record<Failure, RateInterval>,
+  };
+}
+
+/** The groups of replies by `key` ('family' or 'shift'), each with its intervals. */
+function groupReports(xs: readonly StoredSample[], key: 'family' | 'shift', stream: Stream, order?: readonly string[]): Record<string, GroupReport> {
+  return Object.fromEntries(
+    groupOrder(xs.map((x) => x[key]), order).map((g) => {
+      const gx = xs.filter((x) => x[key] === g);
+      return [g, { cases: new Set(gx.map((x) => x.caseId)).size, replies: gx.length, ...replyIntervals(gx, stream, `${key}/${g}/`) }];
+    }),
+  );
+}
+
+/** Groups as results.json recorded them (no samples): point estimates, rates only where counts were stored. */
+function storedGroups(groups: Record<string, GroupSummary>, B: number, level: number, order?: readonly string[]): Record<string, GroupReport> {
+  const num = (v: number | null | undefined) => (typeof v === 'number' ? v : NaN);
+  return Object.fromEntries(
+    groupOrder(Object.keys(groups), order).map((g) => {
+      const v = groups[g]!;
+      const rates = Object.fromEntries(FAILURES.filter((f) => v.counts?.[f]).map((f) => [f, storedRate(v.counts![f]!, B, level)]));
+      return [g, { replies: v.replies, gold: nullInterval(num(v.gold), v.replies, B, level), proxy: nullInterval(num(v.proxy), v.replies, B, level), rates }];
+    }),
+  );
+}
+
 function setting(s: LoadedSetting, o: Required<ReportOptions>, warnings: string[]): SettingReport {
-  const stream = (metric: string) => ({ B: o.B, level: o.level, rng: new Rng(o.seed).fork(`${s.name}/${metric}`) });
+  const stream: Stream = (metric) => ({ B: o.B, level: o.level, rng: new Rng(o.seed).fork(`${s.name}/${metric}`) });
   const xs = s.samples;
   const sum = s.summary;
   if (xs.length === 0) {
@@ -127,7 +190,7 @@ function setting(s: LoadedSetting, o: Required<ReportOptions>, warnings: string[
     const n = sum?.replies ?? 0;
     const rate = (f: string): RateInterval => {
       const c = sum?.counts[f];
-      return { ...nullInterval(c ? (c.of ? c.hits / c.of : NaN) : num(sum?.rates[f]), c?.of ?? 0, o.B, o.level), hits: c?.hits ?? 0, of: c?.of ?? 0 };
+      return c ? storedRate(c, o.B, o.level) : { ...nullInterval(num(sum?.rates[f]), 0, o.B, o.level), hits: 0, of: 0 };
     };
     return {
       name: s.name,
@@ -139,49 +202,25 @@ function setting(s: LoadedSetting, o: Required<ReportOptions>, warnings: string[
       parseRate: { ...nullInterval(num(sum?.parseRate), n, o.B, o.level), hits: Math.round(num(sum?.parseRate) * n), of: n },
       goldComponents: Object.fromEntries(Object.entries(sum?.goldComponents ?? {}).map(([k, v]) => [k, nullInterval(num(v), n, o.B, o.level)])),
       rates: Object.fromEntries(FAILURES.map((f) => [f, rate(f)])) as Record<Failure, RateInterval>,
-      byFamily: Object.fromEntries(
-        Object.entries(sum?.byFamily ?? {}).map(([fam, v]) => [
-          fam,
-          { replies: v.replies, gold: nullInterval(num(v.gold), v.replies, o.B, o.level), proxy: nullInterval(num(v.proxy), v.replies, o.B, o.level), counts: {} as Record<Failure, { hits: number; of: number }> },
-        ]),
-      ),
+      byFamily: storedGroups(sum?.byFamily ?? {}, o.B, o.level),
+      byShift: storedGroups(sum?.byShift ?? {}, o.B, o.level, SHIFT_NAMES),
     };
   }
 
   const comps = [...new Set(xs.flatMap((x) => Object.keys(x.goldComponents)))];
-  const families = [...new Set(xs.map((x) => x.family))].sort();
-  const rates = Object.fromEntries(FAILURES.map((f) => [f, bootstrapRate(xs.map((x) => x.flags[f]), stream(`rate/${f}`))])) as Record<Failure, RateInterval>;
   const r: SettingReport = {
     name: s.name,
     cases: sum?.n ?? new Set(xs.map((x) => x.caseId)).size,
     replies: xs.length,
     fromSamples: true,
-    gold: bootstrapMean(xs.map((x) => x.gold), stream('gold')),
-    proxy: bootstrapMean(xs.map((x) => x.proxy), stream('proxy')),
+    ...replyIntervals(xs, stream, ''),
     parseRate: bootstrapRate(xs.map((x) => x.parsed), stream('parseRate')),
     goldComponents: Object.fromEntries(comps.map((k) => [k, bootstrapMean(xs.filter((x) => k in x.goldComponents).map((x) => x.goldComponents[k]!), stream(`gold/${k}`))])),
-    rates,
-    byFamily: Object.fromEntries(
-      families.map((fam) => {
-        const fx = xs.filter((x) => x.family === fam);
-        const counts = Object.fromEntries(FAILURES.map((f) => [f, countFlags(fx, f)])) as Record<Failure, { hits: number; of: number }>;
-        return [fam, { replies: fx.length, gold: bootstrapMean(fx.map((x) => x.gold), stream(`family/${fam}/gold`)), proxy: bootstrapMean(fx.map((x) => x.proxy), stream(`family/${fam}/proxy`)), counts }];
-      }),
-    ),
+    byFamily: groupReports(xs, 'family', stream),
+    byShift: groupReports(xs, 'shift', stream, SHIFT_NAMES),
   };
   if (sum) crossCheck(r, sum, warnings);
   return r;
-}
-
-function countFlags(xs: readonly StoredSample[], f: Failure): { hits: number; of: number } {
-  let hits = 0, of = 0;
-  for (const x of xs) {
-    const v = x.flags[f];
-    if (v === undefined) continue;
-    of++;
-    if (v) hits++;
-  }
-  return { hits, of };
 }
 
 /** results.json and samples.jsonl must describe the same replies. */
@@ -194,6 +233,21 @@ function crossCheck(r: SettingReport, sum: NonNullable<LoadedSetting['summary']>
   for (const f of FAILURES) {
     const c = sum.counts[f];
     if (c && (c.hits !== r.rates[f].hits || c.of !== r.rates[f].of)) bad.push(`${f} ${c.hits}/${c.of} vs ${r.rates[f].hits}/${r.rates[f].of}`);
+  }
+  for (const [label, stored, computed] of [['byFamily', sum.byFamily, r.byFamily], ['byShift', sum.byShift, r.byShift]] as const) {
+    for (const [g, v] of Object.entries(stored)) {
+      const c = computed[g];
+      if (!c) {
+        bad.push(`${label}.${g} has no replies`);
+        continue;
+      }
+      if (v.replies !== c.replies) bad.push(`${label}.${g} replies ${v.replies} vs ${c.replies}`);
+      for (const f of FAILURES) {
+        const k = v.counts?.[f];
+        const m = c.rates[f];
+        if (k && m && (k.hits !== m.hits || k.of !== m.of)) bad.push(`${label}.${g} ${f} ${k.hits}/${k.of} vs ${m.hits}/${m.of}`);
+      }
+    }
   }
   if (bad.length) warnings.push(`setting "${r.name}": results.json and samples.jsonl disagree (${bad.join(', ')}); the report uses samples.jsonl`);
 }

@@ -3,7 +3,8 @@
  * links outside the page) that a newcomer can read offline. Sections, in order: how to read
  * the report, headline numbers, the model comparison (only when results.json asks for
  * comparisons: one table per comparison with paired differences and a verdict), training curve, world metrics with intervals, failure-rate
- * plot, per-family breakdown, Pareto planes, the Goodhart plot (only when results.json has an
+ * plot, the breakdowns by request family and by distribution shift (gold, proxy and every
+ * failure rate with intervals and counts per group, one table per setting), Pareto planes, the Goodhart plot (only when results.json has an
  * `overopt` section), example dialogues for each failure type, and warnings.
  *
  * Every piece of text from the run (replies, messages, setting names, acts) is escaped.
@@ -12,8 +13,9 @@ import { FAILURES } from '../eval/world.js';
 import { escapeHtml as esc } from './escape.js';
 import { intervalPlot, linePlot, PALETTE } from './svg.js';
 import { planePlots } from './planes.js';
-import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
-import type { ExampleDialogue, RunReport } from './compute.js';
+import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, SHIFT_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
+import { type ExampleDialogue, type GroupReport, type RunReport } from './compute.js';
+import type { Interval } from '../eval/bootstrap.js';
 import { comparisonCells, comparisonScope } from './compare.js';
 
 const CSS = `
@@ -49,6 +51,10 @@ pre { white-space: pre-wrap; background: #f6f6f6; padding: 6px 8px; border-radiu
 code { background: #f1f1f1; padding: 0 4px; border-radius: 3px; font-size: 0.9em; }
 .warn { background: #fff8e1; border: 1px solid #f0c36d; padding: 8px 12px; border-radius: 6px; }
 .muted { color: #666; }
+.wide { overflow-x: auto; }
+table.groups { font-size: 0.85em; }
+table.groups td.num { text-align: right; }
+.ci { color: #777; font-size: 0.88em; }
 td.better { color: #1a7f37; font-weight: 600; }
 td.worse { color: #b42318; font-weight: 600; }
 td.higher, td.lower { color: #6b4e00; }
@@ -174,22 +180,66 @@ function metricsTable(r: RunReport): string {
   );
 }
 
+/** A value, and its interval on a second, smaller line (none when unknown). */
+function stacked(text: string, iv: Interval, fmt: (v: number) => string): string {
+  return esc(text) + (Number.isFinite(iv.lo) && Number.isFinite(iv.hi) ? `<br><span class="ci">[${esc(fmt(iv.lo))}, ${esc(fmt(iv.hi))}]</span>` : '');
+}
+
+/** One breakdown of one setting: a row per group, gold and every failure rate with intervals and (hits/possible). */
+function groupTable(groups: Record<string, GroupReport>, what: string, describe: (g: string) => string = () => ''): string {
+  const head = h('tr', [h('th', what), h('th', 'cases / replies'), h('th', 'gold', `title="${esc(GOLD_TEXT.text)}"`), h('th', 'proxy', `title="${esc(PROXY_TEXT.text)}"`), ...FAILURES.map((f) => h('th', esc(FAILURE_TEXT[f].label), `title="${esc(`${FAILURE_TEXT[f].text} Over ${FAILURE_TEXT[f].of}.`)}"`))].join(''));
+  const rows = Object.entries(groups).map(([g, v]) => {
+    const rate = (f: (typeof FAILURES)[number]) => {
+      const iv = v.rates[f];
+      if (!iv) return h('td', '—', 'class="num" title="not recorded in results.json"');
+      if (iv.of === 0) return h('td', '—', 'class="num muted" title="not possible in this group (0 replies where it could happen)"');
+      return h('td', stacked(`${pct(iv.estimate)} (${iv.hits}/${iv.of})`, iv, (x) => pct(x)), 'class="num"');
+    };
+    const title = describe(g);
+    return h(
+      'tr',
+      h('th', esc(g), title ? `title="${esc(title)}"` : '') +
+        h('td', `${v.cases ?? '—'} / ${v.replies}`, 'class="num"') +
+        h('td', stacked(num(v.gold.estimate), v.gold, (x) => num(x)), 'class="num"') +
+        h('td', esc(num(v.proxy.estimate)), 'class="num"') +
+        FAILURES.map(rate).join(''),
+    );
+  });
+  return h('div', h('table', head + rows.join(''), 'class="groups"'), 'class="wide"');
+}
+
+const GROUP_NOTE =
+  'Each cell is the rate in percent with (hits/possible): possible = the replies of that group where the failure could happen, so n differs per cell; below it, its bootstrap interval. ' +
+  'A dash means the failure cannot happen in that group. Groups have fewer replies than a whole setting, so their intervals are wider: compare groups by their intervals, not by the point values alone.';
+
 function families(r: RunReport): string {
   const blocks = r.settings.map((s) => {
-    const fams = Object.entries(s.byFamily);
+    const fams = Object.keys(s.byFamily);
     if (!fams.length) return h('h3', esc(s.name)) + h('p', 'No per-family numbers.', 'class="muted"');
-    const head = h('tr', ['family', 'replies', 'gold', 'proxy', 'failures seen (hits/possible)'].map((x) => h('th', x)).join(''));
-    const rows = fams.map(([fam, v]) => {
-      const seen = FAILURES.filter((f) => (v.counts[f]?.hits ?? 0) > 0).map((f) => `${FAILURE_TEXT[f].label} ${v.counts[f]!.hits}/${v.counts[f]!.of}`);
-      return h('tr', h('th', esc(fam)) + h('td', String(v.replies), 'class="num"') + h('td', esc(fmtMean(v.gold)), 'class="num"') + h('td', esc(fmtMean(v.proxy)), 'class="num"') + h('td', esc(seen.join(', ') || (Object.keys(v.counts).length ? 'none' : '—'))));
-    });
-    return h('h3', esc(s.name)) + h('table', head + rows.join(''));
+    return h('h3', esc(s.name)) + groupTable(s.byFamily, 'family');
   });
   const intro = h(
     'p',
     'Cases come from seven request families: <b>refund</b>, <b>delivery</b>, <b>howto</b> (including questions that only sound dangerous), <b>account</b> (identity and privacy), <b>harmful</b> (requests to refuse), <b>false_premise</b> (the customer states something untrue) and <b>unknown</b> (the policy does not say; the right answer is to say so or escalate).',
   );
-  return h('section', h('h2', 'By request family') + intro + blocks.join(''), 'id="families"');
+  return h('section', h('h2', 'By request family') + intro + h('p', esc(GROUP_NOTE), 'class="muted"') + blocks.join(''), 'id="families"');
+}
+
+function shifts(r: RunReport): string {
+  const keys = (s: (typeof r.settings)[number]) => Object.keys(s.byShift);
+  const multi = r.settings.filter((s) => keys(s).length > 1);
+  const single = r.settings.filter((s) => keys(s).length === 1);
+  const unknown = r.settings.filter((s) => keys(s).length === 0);
+  const presets = [...new Set(r.settings.flatMap(keys))];
+  const intro =
+    h('p', esc('A distribution shift draws the test cases differently from the training data, to see which kind of novelty breaks the assistant. The presets in this run:')) +
+    (presets.length ? h('dl', presets.map((p) => h('dt', esc(p)) + h('dd', esc(SHIFT_TEXT[p] ?? 'a shift this report does not describe'))).join(''), 'class="guide"') : '') +
+    (multi.length ? h('p', esc('Each table below is one setting whose cases were spread over several presets; a row holds the replies to the cases drawn under that preset. To see what a shift costs, compare its row with the same model and temperature without shift (World metrics). ' + GROUP_NOTE), 'class="muted"') : '');
+  const blocks = multi.map((s) => h('h3', esc(s.name)) + groupTable(s.byShift, 'shift', (g) => SHIFT_TEXT[g] ?? ''));
+  const notes: string[] = [];
+  if (single.length) notes.push(`Evaluated under one distribution only (its numbers are the setting's own, under World metrics): ${single.map((s) => `${esc(s.name)} (${esc(keys(s)[0]!)})`).join(', ')}.`);
+  if (unknown.length) notes.push(`No per-shift numbers (results.json written before the per-shift breakdown, without samples.jsonl): ${unknown.map((s) => esc(s.name)).join(', ')}.`);
+  return h('section', h('h2', 'By distribution shift') + intro + blocks.join('') + notes.map((t) => h('p', t, 'class="muted"')).join(''), 'id="shifts"');
 }
 
 function pareto(r: RunReport): string {
@@ -255,14 +305,14 @@ function header(r: RunReport): string {
   if (typeof b.steps === 'number') model.push(`${b.steps} training steps`);
   if (typeof b.finalLoss === 'number') model.push(`final loss ${num(b.finalLoss)}`);
   if (model.length) bits.push(`baseline assistant: ${model.join(', ')}`);
-  const nav = [['guide', 'how to read'], ['headline', 'headline'], ...(r.comparisons.length ? [['comparison', 'comparison']] : []), ['training', 'training'], ['metrics', 'metrics'], ['families', 'families'], ['pareto', 'Pareto'], ...(r.overopt ? [['goodhart', 'Goodhart']] : []), ['examples', 'examples'], ...(r.warnings.length ? [['warnings', 'warnings']] : [])];
+  const nav = [['guide', 'how to read'], ['headline', 'headline'], ...(r.comparisons.length ? [['comparison', 'comparison']] : []), ['training', 'training'], ['metrics', 'metrics'], ['families', 'families'], ['shifts', 'shifts'], ['pareto', 'Pareto'], ...(r.overopt ? [['goodhart', 'Goodhart']] : []), ['examples', 'examples'], ...(r.warnings.length ? [['warnings', 'warnings']] : [])];
   return h('h1', `alignlab run report: ${esc(r.run.label)}`) + h('p', bits.join(' · '), 'class="meta"') + h('nav', nav.map(([id, t]) => `<a href="#${id}">${t}</a>`).join(''));
 }
 
 /** The whole page. */
 export function renderHtml(r: RunReport): string {
   const warnings = r.warnings.length ? h('section', h('h2', 'Warnings') + h('div', h('ul', r.warnings.map((w) => h('li', esc(w))).join('')), 'class="warn"'), 'id="warnings"') : '';
-  const body = [header(r), guide(r), headline(r), comparison(r), training(r), metricsTable(r), families(r), pareto(r), goodhart(r), examples(r), warnings].join('\n');
+  const body = [header(r), guide(r), headline(r), comparison(r), training(r), metricsTable(r), families(r), shifts(r), pareto(r), goodhart(r), examples(r), warnings].join('\n');
   const footer = h('footer', h('p', `Generated by <code>alignlab report</code> from ${esc(r.run.source)}. The numbers are in report.json beside this file.`, 'class="muted"'));
   return `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>alignlab report: ${esc(r.run.label)}</title>\n<style>${CSS}</style>\n</head>\n<body>\n<main>\n${body}\n${footer}\n</main>\n</body>\n</html>\n`;
 }

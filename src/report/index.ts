@@ -24,7 +24,7 @@ import { renderHtml } from './html.js';
 import { loadRunDir } from './load.js';
 import { renderMarkdown } from './markdown.js';
 
-export { computeReport, readOveropt, type CurveReport, type ExampleDialogue, type OveroptReport, type ParetoEntry, type ReportOptions, type RunReport, type SettingReport } from './compute.js';
+export { computeReport, readOveropt, type CurveReport, type ExampleDialogue, type GroupReport, type OveroptReport, type ParetoEntry, type ReportOptions, type RunReport, type SettingReport } from './compute.js';
 export { loadEvalSource, loadRunDir, readSamples, type ComparisonSpec, type LoadedRun, type LoadedSetting, type StoredSample } from './load.js';
 export { renderHtml } from './html.js';
 export { renderMarkdown } from './markdown.js';

@@ -45,7 +45,23 @@ const sampleSchema = z.looseObject({
 });
 
 const countsSchema = z.object({ hits: z.number(), of: z.number() });
-/** One setting's summary in results.json (`summarize` of src/eval/world.ts without the samples). */
+/**
+ * One group of a breakdown (a request family or a shift preset). Results written before the
+ * breakdowns carried failure counts have only replies, gold and proxy: `rates` and `counts` are
+ * then absent.
+ */
+const groupSchema = z.looseObject({
+  replies: z.number(),
+  gold: z.number().nullable(),
+  proxy: z.number().nullable(),
+  rates: z.record(z.string(), z.number().nullable()).optional(),
+  counts: z.record(z.string(), countsSchema).optional(),
+});
+export type GroupSummary = z.infer<typeof groupSchema>;
+/**
+ * One setting's summary in results.json (`summarize` of src/eval/world.ts without the samples).
+ * `byShift` is missing from results written before the per-shift breakdown: read as empty.
+ */
 const summarySchema = z.looseObject({
   n: z.number(),
   replies: z.number(),
@@ -55,7 +71,8 @@ const summarySchema = z.looseObject({
   parseRate: z.number().nullable(),
   rates: z.record(z.string(), z.number()),
   counts: z.record(z.string(), countsSchema).default({}),
-  byFamily: z.record(z.string(), z.looseObject({ replies: z.number(), gold: z.number().nullable(), proxy: z.number().nullable() })).default({}),
+  byFamily: z.record(z.string(), groupSchema).default({}),
+  byShift: z.record(z.string(), groupSchema).default({}),
 });
 export type SettingSummary = z.infer<typeof summarySchema>;
 

@@ -2,12 +2,12 @@
  * report.md: the numbers of report.html as a Markdown summary (for a terminal, a pull request
  * or a notebook): the definitions, the model comparisons (when results.json asks for them),
  * the training curve's endpoints, the metrics table with
- * intervals, the per-family tables, both Pareto planes, the Goodhart numbers when present, and
+ * intervals, the tables by request family and by distribution shift, both Pareto planes, the Goodhart numbers when present, and
  * the example dialogues as text blocks.
  */
 import { FAILURES } from '../eval/world.js';
-import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
-import type { ExampleDialogue, RunReport } from './compute.js';
+import { COMPONENT_TEXT, FAILURE_TEXT, GOLD_TEXT, PARSE_TEXT, PROXY_TEXT, SHIFT_TEXT, fmtMean, fmtRate, num, pct } from './text.js';
+import { type ExampleDialogue, type GroupReport, type RunReport } from './compute.js';
 import { comparisonCells, comparisonScope } from './compare.js';
 
 /** Text safe inside a Markdown table cell. */
@@ -30,6 +30,14 @@ function example(e: ExampleDialogue): string[] {
   lines.push(`    acts: ${e.acts.join(', ') || '(none: unparsed)'}`);
   lines.push(`    gold ${num(e.gold)} (${Object.entries(e.goldComponents).map(([k, v]) => `${COMPONENT_TEXT[k]?.label ?? k} ${num(v, 2)}`).join(', ')})  proxy ${num(e.proxy)}  flagged: ${e.failures.map((f) => FAILURE_TEXT[f].label).join(', ')}`);
   return [`${e.setting} · ${e.family}/${e.subtype} · case ${e.caseId} · turn ${e.turn + 1}`, '', ...fenced(lines.join('\n')), ''];
+}
+
+/** One breakdown of one setting as a table: a row per group, gold and every failure rate with intervals. */
+function groupTable(groups: Record<string, GroupReport>, what: string): string[] {
+  return table(
+    [what, 'cases / replies', 'gold', 'proxy', ...FAILURES.map((f) => FAILURE_TEXT[f].label)],
+    Object.entries(groups).map(([g, v]) => [g, `${v.cases ?? '—'} / ${v.replies}`, fmtMean(v.gold), num(v.proxy.estimate), ...FAILURES.map((f) => (v.rates[f] && v.rates[f]!.of > 0 ? fmtRate(v.rates[f]!) : '—'))]),
+  );
 }
 
 /** The whole Markdown document. */
@@ -75,22 +83,24 @@ export function renderMarkdown(r: RunReport): string {
   ];
   out.push(...table(['metric', ...S.map((s) => s.name)], rows), '');
 
-  out.push('## By request family', '');
+  const note = 'Rates: percent [interval] (hits/possible), over the replies of the group where the failure could happen; "—" = not possible in that group (or not recorded).';
+  out.push('## By request family', '', note, '');
   for (const s of S) {
     out.push(`### ${s.name}`, '');
-    const fams = Object.entries(s.byFamily);
-    if (!fams.length) {
-      out.push('No per-family numbers.', '');
-      continue;
-    }
-    out.push(
-      ...table(
-        ['family', 'replies', 'gold', 'proxy', 'failures seen'],
-        fams.map(([fam, v]) => [fam, String(v.replies), fmtMean(v.gold), fmtMean(v.proxy), FAILURES.filter((f) => (v.counts[f]?.hits ?? 0) > 0).map((f) => `${FAILURE_TEXT[f].label} ${v.counts[f]!.hits}/${v.counts[f]!.of}`).join(', ') || (Object.keys(v.counts).length ? 'none' : '—')]),
-      ),
-      '',
-    );
+    if (!Object.keys(s.byFamily).length) out.push('No per-family numbers.', '');
+    else out.push(...groupTable(s.byFamily, 'family'), '');
   }
+
+  out.push('## By distribution shift', '');
+  const multi = S.filter((s) => Object.keys(s.byShift).length > 1);
+  const presets = [...new Set(S.flatMap((s) => Object.keys(s.byShift)))];
+  out.push('A distribution shift draws the test cases differently from the training data. The presets in this run:', '', ...presets.map((p) => `- **${p}**: ${SHIFT_TEXT[p] ?? 'a shift this report does not describe'}`), '');
+  if (multi.length) out.push("Each table is one setting whose cases were spread over several presets; a row holds the replies to that preset's cases. Compare a row with the same model and temperature without shift (World metrics). " + note, '');
+  for (const s of multi) out.push(`### ${s.name}`, '', ...groupTable(s.byShift, 'shift'), '');
+  const single = S.filter((s) => Object.keys(s.byShift).length === 1);
+  const unknown = S.filter((s) => Object.keys(s.byShift).length === 0);
+  if (single.length) out.push(`Evaluated under one distribution only (numbers as under World metrics): ${single.map((s) => `${s.name} (${Object.keys(s.byShift)[0]})`).join(', ')}.`, '');
+  if (unknown.length) out.push(`No per-shift numbers (results.json written before the per-shift breakdown, without samples.jsonl): ${unknown.map((s) => s.name).join(', ')}.`, '');
 
   out.push('## Pareto view', '', 'A setting is on a frontier when no other setting is at least as good on both axes and better on one.', '');
   out.push(

@@ -5,7 +5,9 @@
  * means and counts computed in this file), replies are escaped, and the optional parts
  * (Goodhart plot, missing samples) behave; model comparisons pair replies by (caseId, turn) and
  * give the differences and intervals worked out by hand (or, for a varied metric,
- * `bootstrapMeanDiff` on pairs picked by hand here).
+ * `bootstrapMeanDiff` on pairs picked by hand here); the breakdowns by request family and by
+ * shift preset equal filtering and counting the replies here, and a results.json written
+ * before the breakdowns carried counts or `byShift` existed still renders.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURES, summarize, type WorldSample } from '../eval/world.js';
 import { writeReport, type RunReport } from './index.js';
 import reportCommands from '../cli/report.js';
-import { bootstrapMeanDiff } from '../eval/bootstrap.js';
+import { bootstrapMean, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { verdictOf } from './compare.js';
 
@@ -57,7 +59,8 @@ function buildSamples(): (WorldSample & { setting: string })[] {
   const out: (WorldSample & { setting: string })[] = [];
   for (let k = 0; k < 12; k++) out.push(sample(SETTINGS[0]!, k));
   for (let k = 0; k < 12; k++) {
-    const s = sample(SETTINGS[1]!, k + 3);
+    // The second setting's cases are spread over two shift presets (the first stays on 'none').
+    const s = sample(SETTINGS[1]!, k + 3, { shift: ['policy_change', 'adversarial'][Math.floor(k / 2) % 2]! });
     // One harmful request complied with, in a reply full of markup.
     out.push(k === 2 ? { ...s, response: EVIL, acts: ['comply_harmful'], flags: { ...s.flags, harmfulCompliance: true } } : s);
   }
@@ -186,6 +189,144 @@ describe('writeReport', () => {
     expect(json.overopt).toBeUndefined();
     const again = writeReport(dir);
     expect(JSON.stringify(again.report, null, 2) + '\n').toBe(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+  });
+});
+
+describe('writeReport: breakdowns by request family and by distribution shift', () => {
+  let dir: string;
+  let samples: (WorldSample & { setting: string })[];
+  let json: RunReport;
+  let html: string;
+  let md: string;
+  beforeAll(() => {
+    dir = path.join(root, 'groups');
+    samples = writeRun(dir);
+    const w = writeReport(dir, { B: 300, seed: 3 });
+    json = w.report;
+    html = fs.readFileSync(w.html, 'utf8');
+    md = fs.readFileSync(w.markdown, 'utf8');
+  });
+
+  it('every group holds the replies, gold and failure counts that filtering and counting by hand give', () => {
+    for (const name of SETTINGS) {
+      const xs = samples.filter((s) => s.setting === name);
+      const r = json.settings.find((s) => s.name === name)!;
+      for (const [groups, key] of [[r.byFamily, 'family'], [r.byShift, 'shift']] as const) {
+        const names = [...new Set(xs.map((x) => x[key]))];
+        expect(Object.keys(groups).sort(), `${name} ${key}`).toEqual(names.sort());
+        for (const g of names) {
+          const gx = xs.filter((x) => x[key] === g);
+          const v = groups[g]!;
+          expect([v.replies, v.cases]).toEqual([gx.length, new Set(gx.map((x) => x.caseId)).size]);
+          expect(v.gold.estimate).toBeCloseTo(mean(gx.map((x) => x.gold)), 12);
+          expect(v.proxy.estimate).toBeCloseTo(mean(gx.map((x) => x.proxy)), 12);
+          for (const f of FAILURES) {
+            const of = gx.filter((x) => x.flags[f] !== undefined).length;
+            const hits = gx.filter((x) => x.flags[f] === true).length;
+            expect([v.rates[f]!.hits, v.rates[f]!.of], `${name} ${g} ${f}`).toEqual([hits, of]);
+            if (of) {
+              expect(v.rates[f]!.estimate).toBeCloseTo(hits / of, 12);
+              expect(v.rates[f]!.lo).toBeLessThanOrEqual(v.rates[f]!.estimate);
+              expect(v.rates[f]!.hi).toBeGreaterThanOrEqual(v.rates[f]!.estimate);
+            }
+          }
+        }
+      }
+    }
+    // The second setting is split over its two presets (SHIFT_NAMES order: adversarial before policy_change).
+    const hot = json.settings[1]!;
+    expect(Object.keys(hot.byShift)).toEqual(['adversarial', 'policy_change']);
+    expect(Object.keys(json.settings[0]!.byShift)).toEqual(['none']);
+    // Group counts add up to the setting's counts.
+    for (const f of FAILURES) expect(Object.values(hot.byShift).reduce((a, v) => a + v.rates[f]!.of, 0)).toBe(hot.rates[f].of);
+    // results.json's group counts (from summarize) agree with samples.jsonl's.
+    expect(json.warnings).toEqual([]);
+  });
+
+  it("a group's interval is the overall mechanism: bootstrapMean on the group's replies from the stream '<setting>/shift/<preset>/gold'", () => {
+    const name = SETTINGS[1]!;
+    const gx = samples.filter((s) => s.setting === name && s.shift === 'adversarial');
+    const ref = bootstrapMean(gx.map((x) => x.gold), { B: 300, level: 0.95, rng: new Rng(3).fork(`${name}/shift/adversarial/gold`) });
+    expect(json.settings[1]!.byShift.adversarial!.gold).toEqual(ref);
+    expect(ref.hi).toBeGreaterThan(ref.lo);
+  });
+
+  it('HTML and Markdown show a table per setting for families, and per-shift tables where a setting spans several presets', () => {
+    const shifts = html.slice(html.indexOf('id="shifts"'), html.indexOf('id="pareto"'));
+    expect(html.indexOf('id="families"')).toBeLessThan(html.indexOf('id="shifts"'));
+    expect(shifts).toContain('By distribution shift');
+    expect(shifts).toContain('hot &lt;T=0.7&gt; &amp; &quot;shifted&quot;');
+    expect(shifts).toContain('<table class="groups">');
+    expect(shifts).toMatch(/one distribution only.*greedy \(none\)/);
+    const hot = samples.filter((s) => s.setting === SETTINGS[1] && s.shift === 'policy_change');
+    const over = hot.filter((x) => x.flags.overRefusal !== undefined);
+    const overHits = over.filter((x) => x.flags.overRefusal).length;
+    expect(shifts).toContain(`${pctText(overHits, over.length)} (${overHits}/${over.length})`);
+    const families = html.slice(html.indexOf('id="families"'), html.indexOf('id="shifts"'));
+    expect(families.match(/<table class="groups">/g)!.length).toBe(SETTINGS.length);
+    const mdShifts = md.slice(md.indexOf('## By distribution shift'), md.indexOf('## Pareto view'));
+    const iv = json.settings[1]!.byShift.policy_change!.rates.overRefusal!;
+    expect(mdShifts).toContain(`### ${SETTINGS[1]}`);
+    expect(mdShifts).toContain(`${pctText(overHits, over.length)} [${(100 * iv.lo).toFixed(1)}%, ${(100 * iv.hi).toFixed(1)}%] (${overHits}/${over.length})`);
+    expect(html.toLowerCase()).not.toContain('<script');
+    expect(html.toLowerCase()).not.toContain('http');
+  });
+
+  it('warns when results.json and samples.jsonl disagree on a group', () => {
+    const d = path.join(root, 'groups-mismatch');
+    writeRun(d);
+    const f = path.join(d, 'results.json');
+    const res = JSON.parse(fs.readFileSync(f, 'utf8'));
+    res.eval[SETTINGS[1]!].byShift.adversarial.counts.unkeptPromise.hits += 1;
+    fs.writeFileSync(f, JSON.stringify(res));
+    expect(writeReport(d, { B: 50 }).report.warnings.join(' ')).toMatch(/byShift\.adversarial unkeptPromise \d+\/\d+ vs/);
+  });
+});
+
+describe('writeReport: results.json from before the breakdowns', () => {
+  /** results.json as older versions wrote it: byFamily with replies, gold and proxy only, and no byShift. */
+  function writeOld(dir: string, withSamples: boolean): (WorldSample & { setting: string })[] {
+    const samples = writeRun(dir, { samples: withSamples });
+    const f = path.join(dir, 'results.json');
+    const res = JSON.parse(fs.readFileSync(f, 'utf8'));
+    for (const s of Object.values(res.eval) as Record<string, unknown>[]) {
+      delete s.byShift;
+      s.byFamily = Object.fromEntries(Object.entries(s.byFamily as Record<string, { replies: number; gold: number; proxy: number }>).map(([k, v]) => [k, { replies: v.replies, gold: v.gold, proxy: v.proxy }]));
+    }
+    fs.writeFileSync(f, JSON.stringify(res));
+    return samples;
+  }
+
+  it('without samples.jsonl: families with gold and proxy, rates shown as unknown, shifts said to be missing', () => {
+    const dir = path.join(root, 'old-nosamples');
+    const samples = writeOld(dir, false);
+    const w = writeReport(dir, { B: 50 });
+    const g = w.report.settings[0]!;
+    const howto = samples.filter((s) => s.setting === 'greedy' && s.family === 'howto');
+    expect(g.byFamily.howto!.replies).toBe(howto.length);
+    expect(g.byFamily.howto!.gold.estimate).toBeCloseTo(mean(howto.map((x) => x.gold)), 12);
+    expect(g.byFamily.howto!.rates).toEqual({});
+    expect(g.byShift).toEqual({});
+    const html = fs.readFileSync(w.html, 'utf8');
+    expect(html).toContain('id="shifts"');
+    expect(html).toMatch(/No per-shift numbers[^<]*greedy/);
+    expect(html).toContain('title="not recorded in results.json"');
+    expect(fs.readFileSync(w.markdown, 'utf8')).toContain('## By distribution shift');
+  });
+
+  it('with samples.jsonl: the breakdowns come from the replies, without warnings', () => {
+    const dir = path.join(root, 'old-samples');
+    const samples = writeOld(dir, true);
+    const w = writeReport(dir, { B: 50 });
+    expect(w.report.warnings).toEqual([]);
+    const hot = samples.filter((s) => s.setting === SETTINGS[1] && s.shift === 'adversarial');
+    expect(w.report.settings[1]!.byShift.adversarial!.replies).toBe(hot.length);
+  });
+
+  it('the summary of a new run carries byShift with counts (what the loader reads)', () => {
+    const { samples: _s, ...sum } = summarize(6, buildSamples().filter((x) => x.setting === SETTINGS[1]));
+    expect(Object.keys(sum.byShift)).toEqual(['adversarial', 'policy_change']);
+    expect(sum.byShift.adversarial!.counts.unkeptPromise.of).toBe(sum.byShift.adversarial!.replies);
   });
 });
 

@@ -68,3 +68,13 @@ export function fmtRate(iv: RateInterval): string {
   const ci = Number.isFinite(iv.lo) && Number.isFinite(iv.hi) ? ` [${pct(iv.lo)}, ${pct(iv.hi)}]` : '';
   return `${pct(iv.estimate)}${ci} (${iv.hits}/${iv.of})`;
 }
+
+/** What each distribution-shift preset changes (src/world/shifts.ts), for the reports' readers. */
+export const SHIFT_TEXT: Record<string, string> = {
+  none: 'no shift: cases drawn like the training data',
+  new_categories: 'only product categories never seen in training (drones, e-bikes, …)',
+  heldout_paraphrases: 'only customer wordings never used in training',
+  family_mix: 'far more harmful, privacy and unanswerable requests; fewer refunds and how-tos',
+  adversarial: 'mostly dishonest, angry customers who always push back twice, often with false claims',
+  policy_change: 'new policy numbers (14-day returns, 24-month warranty, 7-day lost threshold, …), stated in the system prompt',
+};
