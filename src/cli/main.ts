@@ -21,8 +21,9 @@ import evalCompareCommands from './eval-compare.js';
 import evalTasksCommands from './eval-tasks.js';
 import labCommands from './lab.js';
 import bonCommands from './bon.js';
+import evalSweepCommands from './eval-sweep.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands, ...bonCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands, ...bonCommands, ...evalSweepCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

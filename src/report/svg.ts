@@ -1,7 +1,8 @@
 /**
  * Hand-written SVG plots for reports: a line plot (training curves, Goodhart curves), a Pareto
  * scatter (two failure or quality axes, each point with its interval whiskers, the frontier as
- * a staircase), and an interval plot (one row per metric, a dot and whisker per setting).
+ * a staircase, optionally curves of operating points such as a knob sweep drawn as labelled
+ * polylines), and an interval plot (one row per metric, a dot and whisker per setting).
  *
  * No library and no script: each function returns one `<svg>` element as a string. Inline in
  * HTML it needs no namespace; `standalone: true` adds `xmlns` so the string is a valid .svg
@@ -183,12 +184,25 @@ export interface ScatterPoint {
   color?: string;
 }
 
+/**
+ * A connected curve of operating points (e.g. one model's knob sweep): a polyline through the
+ * points in the order given, each vertex marked and labelled, the curve named at its last point.
+ */
+export interface ScatterCurve {
+  name: string;
+  /** Vertices in drawing order; `label` is written beside each (e.g. "λ=-1"). */
+  points: (Omit<ScatterPoint, 'name' | 'color'> & { label: string })[];
+  color?: string;
+}
+
 export interface ParetoPlotOptions {
   title?: string;
   xLabel: string;
   yLabel: string;
   dirs: Directions;
   points: ScatterPoint[];
+  /** Curves drawn as polylines (their points join the frontier staircase where `front`). */
+  curves?: ScatterCurve[];
   /** Format both axes as percentages. */
   percent?: boolean;
   width?: number;
@@ -213,18 +227,35 @@ function unitDomain(vals: number[], dir: Direction): [number, number] {
   return [lo - pad, hi + pad];
 }
 
+/** Interval whiskers of one point (each axis only where both bounds are finite). */
+function whiskers(f: Frame, p: Omit<ScatterPoint, 'name' | 'front'>, color: string, opacity: number, tick: number): string {
+  const px = f.sx(p.x), py = f.sy(p.y);
+  let out = '';
+  if (p.xLo !== undefined && p.xHi !== undefined && Number.isFinite(p.xLo) && Number.isFinite(p.xHi)) {
+    out += `<path d="M${c(f.sx(p.xLo))} ${c(py)}H${c(f.sx(p.xHi))}M${c(f.sx(p.xLo))} ${c(py - tick)}v${2 * tick}M${c(f.sx(p.xHi))} ${c(py - tick)}v${2 * tick}" stroke="${color}" stroke-opacity="${opacity}"/>`;
+  }
+  if (p.yLo !== undefined && p.yHi !== undefined && Number.isFinite(p.yLo) && Number.isFinite(p.yHi)) {
+    out += `<path d="M${c(px)} ${c(f.sy(p.yLo))}V${c(f.sy(p.yHi))}M${c(px - tick)} ${c(f.sy(p.yLo))}h${2 * tick}M${c(px - tick)} ${c(f.sy(p.yHi))}h${2 * tick}" stroke="${color}" stroke-opacity="${opacity}"/>`;
+  }
+  return out;
+}
+
 /**
  * Points on a plane with interval whiskers, numbered, a legend of names below, the Pareto
  * frontier as a dashed staircase (each step passes through the corner both neighbours
- * dominate), and an arrow label toward the ideal corner.
+ * dominate), and an arrow label toward the ideal corner. Curves (`curves`) are drawn as
+ * polylines with a small marker and label at every vertex, and listed in the legend after the
+ * points.
  */
 export function paretoPlot(o: ParetoPlotOptions): string {
   const W = o.width ?? 480;
   const plotH = o.height ?? 360;
-  const legendH = 18 * o.points.length + 8;
+  const curves = o.curves ?? [];
+  const legendH = 18 * (o.points.length + curves.length) + 8;
   const H = plotH + legendH;
-  const xd = unitDomain(o.points.flatMap((p) => [p.x, p.xLo ?? p.x, p.xHi ?? p.x]), o.dirs.x);
-  const yd = unitDomain(o.points.flatMap((p) => [p.y, p.yLo ?? p.y, p.yHi ?? p.y]), o.dirs.y);
+  const all = [...o.points, ...curves.flatMap((cv) => cv.points)];
+  const xd = unitDomain(all.flatMap((p) => [p.x, p.xLo ?? p.x, p.xHi ?? p.x]), o.dirs.x);
+  const yd = unitDomain(all.flatMap((p) => [p.y, p.yLo ?? p.y, p.yHi ?? p.y]), o.dirs.y);
   const inUnit = (t: number) => t >= -1e-12 && t <= 1 + 1e-12;
   const xt = niceTicks(Math.max(0, xd[0]), Math.min(1, xd[1]), 5).filter(inUnit);
   const yt = niceTicks(Math.max(0, yd[0]), Math.min(1, yd[1]), 5).filter(inUnit);
@@ -239,7 +270,7 @@ export function paretoPlot(o: ParetoPlotOptions): string {
   const toward = `${o.dirs.y === 'maximize' ? 'top' : 'bottom'} ${o.dirs.x === 'maximize' ? 'right' : 'left'}`;
   parts.push(`<text x="${x0}" y="18" fill="#2a7" font-weight="bold">better toward the ${toward} ${ARROWS[toward]}</text>`);
   // Frontier staircase.
-  const front = o.points.filter((p) => p.front && Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x || a.y - b.y);
+  const front = all.filter((p) => p.front && Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x || a.y - b.y);
   if (front.length > 1) {
     const worse = (a: number, b: number, d: Direction) => (d === 'maximize' ? Math.min(a, b) : Math.max(a, b));
     let d = `M${c(f.sx(front[0]!.x))} ${c(f.sy(front[0]!.y))}`;
@@ -249,16 +280,32 @@ export function paretoPlot(o: ParetoPlotOptions): string {
     }
     parts.push(`<path d="${d}" fill="none" stroke="#2a7" stroke-width="2" stroke-dasharray="6 4"><title>Pareto frontier</title></path>`);
   }
+  const curveColor = (cv: ScatterCurve, j: number) => cv.color ?? PALETTE[(o.points.length + j) % PALETTE.length]!;
+  curves.forEach((cv, j) => {
+    const color = curveColor(cv, j);
+    const pts = cv.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+    if (pts.length === 0) return;
+    for (const p of pts) parts.push(whiskers(f, p, color, 0.35, 3));
+    parts.push(`<polyline points="${pts.map((p) => `${c(f.sx(p.x))},${c(f.sy(p.y))}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"><title>${esc(cv.name)}</title></polyline>`);
+    // Consecutive vertices at the same spot get one marker and one label ("λ=-2 … λ=-0.5").
+    for (let a = 0; a < pts.length; ) {
+      let b = a + 1;
+      while (b < pts.length && Math.abs(f.sx(pts[b]!.x) - f.sx(pts[a]!.x)) < 0.5 && Math.abs(f.sy(pts[b]!.y) - f.sy(pts[a]!.y)) < 0.5) b++;
+      const p = pts[a]!;
+      const label = b - a > 1 ? `${p.label} … ${pts[b - 1]!.label}` : p.label;
+      const px = f.sx(p.x), py = f.sy(p.y);
+      parts.push(`<circle cx="${c(px)}" cy="${c(py)}" r="3.5" fill="${pts.slice(a, b).some((q) => q.front) ? color : '#fff'}" stroke="${color}" stroke-width="1.5"><title>${esc(`${cv.name} ${label}`)}</title></circle>`);
+      parts.push(`<text x="${c(px + 5)}" y="${c(py + 12)}" fill="${color}" font-size="9">${esc(label)}</text>`);
+      a = b;
+    }
+    const end = pts[pts.length - 1]!;
+    parts.push(`<text x="${c(f.sx(end.x) + 6)}" y="${c(f.sy(end.y) - 6)}" fill="${color}" font-weight="bold">${esc(cv.name)}</text>`);
+  });
   o.points.forEach((p, i) => {
     if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
     const color = p.color ?? PALETTE[i % PALETTE.length]!;
     const px = f.sx(p.x), py = f.sy(p.y);
-    if (p.xLo !== undefined && p.xHi !== undefined && Number.isFinite(p.xLo) && Number.isFinite(p.xHi)) {
-      parts.push(`<path d="M${c(f.sx(p.xLo))} ${c(py)}H${c(f.sx(p.xHi))}M${c(f.sx(p.xLo))} ${c(py - 4)}v8M${c(f.sx(p.xHi))} ${c(py - 4)}v8" stroke="${color}" stroke-opacity="0.7"/>`);
-    }
-    if (p.yLo !== undefined && p.yHi !== undefined && Number.isFinite(p.yLo) && Number.isFinite(p.yHi)) {
-      parts.push(`<path d="M${c(px)} ${c(f.sy(p.yLo))}V${c(f.sy(p.yHi))}M${c(px - 4)} ${c(f.sy(p.yLo))}h8M${c(px - 4)} ${c(f.sy(p.yHi))}h8" stroke="${color}" stroke-opacity="0.7"/>`);
-    }
+    parts.push(whiskers(f, p, color, 0.7, 4));
     parts.push(`<circle cx="${c(px)}" cy="${c(py)}" r="6" fill="${p.front ? color : '#fff'}" stroke="${color}" stroke-width="2"><title>${esc(p.name)}</title></circle>`);
     parts.push(`<text x="${c(px + 8)}" y="${c(py - 8)}" fill="${color}" font-weight="bold">${i + 1}</text>`);
   });
@@ -267,6 +314,13 @@ export function paretoPlot(o: ParetoPlotOptions): string {
     const color = p.color ?? PALETTE[i % PALETTE.length]!;
     parts.push(`<circle cx="${x0 + 6}" cy="${y - 4}" r="5" fill="${p.front ? color : '#fff'}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${x0 + 18}" y="${y}" fill="#222">${i + 1}. ${esc(p.name)}${p.front ? ' (frontier)' : ''}</text>`);
+  });
+  curves.forEach((cv, j) => {
+    const y = plotH + 14 + 18 * (o.points.length + j);
+    const color = curveColor(cv, j);
+    const onFront = cv.points.filter((p) => p.front).length;
+    parts.push(`<path d="M${x0} ${y - 4}h12" stroke="${color}" stroke-width="2.5"/><circle cx="${x0 + 6}" cy="${y - 4}" r="3" fill="${color}"/>`);
+    parts.push(`<text x="${x0 + 18}" y="${y}" fill="#222">${esc(cv.name)} (curve of ${cv.points.length}; ${onFront} on the frontier, filled)</text>`);
   });
   return parts.join('') + '</svg>';
 }
