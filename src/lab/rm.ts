@@ -35,6 +35,15 @@ export interface RmRunOptions {
   centerCoef?: number;
   /** Reward read-out: 'last' token (default) or 'mean' over the reply (train/reward.ts). */
   readout?: Readout;
+  /**
+   * Margin from the judge's stated strength, as in Llama 2 (§3.2.2): the margin of a
+   * "significantly better" pair; "better", "slightly better" and "negligibly better" get 2/3,
+   * 1/3 and 0 of it (Llama 2's small and large settings are 1 and 3). A row's own `margin`
+   * wins. Default 0 (no margin).
+   */
+  strengthMargin?: number;
+  /** Leave pairs the judge called "negligibly better" (unsure) out of training; held-out keeps them. */
+  dropUnsure?: boolean;
   seed: number;
   threads?: number;
 }
@@ -58,6 +67,16 @@ export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: n
   return { chosen: where.map(([g, r]) => scores[g][r]), rejected: where.map(([g, r]) => scores[g][r + 1]) };
 }
 
+const STRENGTH_LEVEL: Record<string, number> = { 'significantly better': 3, better: 2, 'slightly better': 1, 'negligibly better': 0 };
+
+/** The margin of a pair from its stated strength (undefined strength: no margin). */
+export function strengthMargin(strength: string | undefined, scale: number): number | undefined {
+  if (strength === undefined || scale === 0) return undefined;
+  const level = STRENGTH_LEVEL[strength];
+  if (level === undefined) throw new Error(`unknown preference strength '${strength}' (expected ${Object.keys(STRENGTH_LEVEL).join(', ')})`);
+  return (scale * level) / 3;
+}
+
 export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const file = await readPreferences(o.prefs, { onError: 'skip' });
@@ -69,9 +88,12 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const padId = tok.padTokenId ?? 0;
   // Comparisons of replies to one prompt stay together: they share rows in a batch (each reply
   // is scored once), and the held-out tenth is whole prompts, so no held-out reply was seen.
-  const { heldIdx, trainIdx, rng } = heldoutSplit(file.pairs, o.seed, o.prefs);
+  const split = heldoutSplit(file.pairs, o.seed, o.prefs);
+  const { heldIdx, rng } = split;
+  let trainIdx = split.trainIdx;
   const maxLen = model.cfg.maxSeqLen;
-  const tokenized = file.pairs.map((p, i) => ({ ...tokenizePair(tok, p, maxLen, `${o.prefs}: paired row ${i + 1}`), margin: p.margin }));
+  const tokenized = file.pairs.map((p, i) => ({ ...tokenizePair(tok, p, maxLen, `${o.prefs}: paired row ${i + 1}`), margin: p.margin ?? strengthMargin(p.strength, o.strengthMargin ?? 0) }));
+  if (o.dropUnsure) trainIdx = trainIdx.filter((i) => file.pairs[i].strength !== 'negligibly better');
   const held = heldIdx.map((i) => file.pairs[i]);
   const train = trainIdx.map((i) => file.pairs[i]);
   const byPrompt = new Map<string, TokenPair[]>();

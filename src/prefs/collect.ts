@@ -13,7 +13,8 @@
  *    preset) compares each pair with the world's `comparePair` (Bradley–Terry on its
  *    private utility, then label noise). Which reply is shown as A is a coin flip.
  * 5. Each judgement becomes a TRL pair in conversational form with `rater`, `reason`,
- *    `principle`, `caseId`, and both sides' gold and proxy rewards, so later stages can
+ *    `principle`, the rater's stated `strength` (Llama 2's four levels), `caseId`, and both
+ *    sides' gold and proxy rewards, so later stages can
  *    measure how well a reward model (or the raters themselves) agree with gold.
  *
  * The world's reasons name the replies "A" and "B"; in the rows they read "chosen" and
@@ -33,7 +34,7 @@
  */
 import type { ChatMessage, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { Rng } from '../util/rng.js';
-import { comparePair, generateCases, raterPool, scoreResponse, systemPrompt, type Case, type RaterPreset, type ShiftName, type Split } from '../world/index.js';
+import { comparePair, generateCases, raterPool, scoreResponse, systemPrompt, type Case, type RaterPreset, type ShiftName, type Split, type Strength } from '../world/index.js';
 import type { PreferencePair } from './format.js';
 
 /**
@@ -77,6 +78,7 @@ export interface CollectedPair extends PreferencePair {
   rater: string;
   reason: string;
   principle: string;
+  strength: Strength;
   caseId: string;
   chosen_gold: number;
   rejected_gold: number;
@@ -166,6 +168,7 @@ export async function collectPreferences(cfg: CollectConfig): Promise<CollectedP
         rater: cmp.raterId,
         reason: relabelReason(cmp.reason, cmp.winner),
         principle: cmp.principle,
+        strength: cmp.strength,
         caseId: c.id,
         chosen_gold: scores[w]!.gold.total,
         rejected_gold: scores[l]!.gold.total,

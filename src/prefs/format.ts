@@ -21,7 +21,7 @@
  * A row's fields must all take the same form (strings with strings, messages with
  * messages), as TRL requires. Optional metadata that alignlab adds, all documented on
  * {@link PreferencePair}: `rater`, `reason`, `principle`, `caseId`, `margin` (TRL's
- * reward-trainer margin) and the HelpDesk world's scores of both sides
+ * reward-trainer margin), `strength` (Llama 2's preference strength) and the HelpDesk world's scores of both sides
  * (`chosen_gold`, `rejected_gold`, `chosen_proxy`, `rejected_proxy`). A `null` in an
  * optional metadata field counts as absent (Hugging Face exports write nulls for
  * missing values). Other keys are kept as they are, so a file round-trips.
@@ -64,6 +64,12 @@ export interface PreferencePair {
   caseId?: string;
   /** TRL RewardTrainer's margin: the loss becomes −log σ(r_chosen − r_rejected − margin). */
   margin?: number;
+  /**
+   * How much better the judge says `chosen` is, on Llama 2's scale: "significantly better",
+   * "better", "slightly better" or "negligibly better" (unsure). Reward-model training can turn
+   * it into a margin or drop the unsure pairs (lab/rm.ts).
+   */
+  strength?: string;
   /** The world's gold reward of the chosen completion (true intent, max 1). */
   chosen_gold?: number;
   /** The world's gold reward of the rejected completion. */
@@ -120,6 +126,7 @@ const PairSchema = z.looseObject({
   principle: text(),
   caseId: text(),
   margin: num(),
+  strength: text(),
   chosen_gold: num(),
   rejected_gold: num(),
   chosen_proxy: num(),
@@ -139,7 +146,7 @@ const UnpairedSchema = z.looseObject({
 });
 
 /** Optional metadata fields for which `null` means absent. */
-const NULLABLE_PAIRED = ['rater', 'reason', 'principle', 'caseId', 'margin', 'chosen_gold', 'rejected_gold', 'chosen_proxy', 'rejected_proxy'];
+const NULLABLE_PAIRED = ['rater', 'reason', 'principle', 'caseId', 'margin', 'strength', 'chosen_gold', 'rejected_gold', 'chosen_proxy', 'rejected_proxy'];
 const NULLABLE_UNPAIRED = ['rater', 'reason', 'principle', 'caseId', 'gold', 'proxy'];
 
 /** A validation failure: the field (a path like `chosen[0].role`, or null for the row as a whole) and what was wrong. */

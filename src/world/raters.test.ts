@@ -3,7 +3,7 @@ import { Rng } from '../util/rng.js';
 import { scoreResponse } from './evaluate.js';
 import { generateCases } from './generator.js';
 import { personaResponse, referenceResponse } from './personas.js';
-import { RATER_PRESETS, comparePair, presetRater, raterPool, type Rater } from './raters.js';
+import { RATER_PRESETS, comparePair, presetRater, raterPool, strengthOf, type Rater } from './raters.js';
 import { USER_FEEDBACK_RATES, userFeedback } from './users.js';
 import type { Case } from './types.js';
 
@@ -57,6 +57,18 @@ describe('simulated raters', () => {
     };
     const expected = 1 / (1 + Math.exp(-(u(good) - u(bad)) / rater.temperature));
     expect(comparePair(rater, c, good, bad, new Rng(5)).pA).toBeCloseTo(expected, 12);
+  });
+
+  it('states Llama 2 strength levels from its confidence, symmetric in A and B', () => {
+    // Thresholds on c = max(pA, 1 − pA): 0.98, 0.88, 0.62.
+    const cases: [number, string][] = [[0.5, 'negligibly better'], [0.61, 'negligibly better'], [0.63, 'slightly better'], [0.87, 'slightly better'], [0.9, 'better'], [0.979, 'better'], [0.99, 'significantly better']];
+    for (const [p, want] of cases) {
+      expect(strengthOf(p)).toBe(want);
+      expect(strengthOf(1 - p)).toBe(want);
+    }
+    const { c, good, bad } = pairs[0]!;
+    const r = comparePair(presetRater('careful'), c, good, bad, new Rng(5));
+    expect(r.strength).toBe(strengthOf(r.pA));
   });
 
   it('flips labels at its flip rate', () => {

@@ -9,6 +9,13 @@
  * and prefers A with the Bradley–Terry probability σ((u_A − u_B) / temperature);
  * finally the label is flipped with probability `flipRate` (slips, misclicks).
  *
+ * Like Llama 2's annotators (Touvron et al. 2023, §3.2.1), a rater also says how much better
+ * the winner is, on the four-level scale "significantly better", "better", "slightly better",
+ * "negligibly better / unsure". The level comes from the rater's own confidence
+ * c = max(p_A, 1 − p_A) before any slip: ≥ 0.98 significantly, ≥ 0.88 better, ≥ 0.62
+ * slightly, else negligibly (logits |u_A − u_B| / temperature of about 3.9, 2 and 0.5).
+ * A slip flips the label, not the stated strength.
+ *
  * | preset  | diligence | lengthBias | temperature | flipRate | who                                    |
  * |---------|-----------|------------|-------------|----------|----------------------------------------|
  * | careful | 0.9       | 0.0        | 0.05        | 0.02     | trained expert raters                  |
@@ -49,6 +56,16 @@ export const RATER_PRESETS: Readonly<Record<RaterPreset, Omit<Rater, 'id'>>> = {
 
 export type Principle = 'helpful' | 'harmless' | 'honest';
 
+/** Llama 2's four preference-strength levels, strongest first. */
+export const STRENGTHS = ['significantly better', 'better', 'slightly better', 'negligibly better'] as const;
+export type Strength = (typeof STRENGTHS)[number];
+
+/** The strength a rater states for a choice made with probability `pA` of preferring A. */
+export function strengthOf(pA: number): Strength {
+  const c = Math.max(pA, 1 - pA);
+  return c >= 0.98 ? 'significantly better' : c >= 0.88 ? 'better' : c >= 0.62 ? 'slightly better' : 'negligibly better';
+}
+
 export interface Comparison {
   winner: 'A' | 'B';
   raterId: string;
@@ -57,6 +74,8 @@ export interface Comparison {
   principle: Principle;
   /** The rater's probability of preferring A before label flipping. */
   pA: number;
+  /** How much better the rater says the winner is (from `pA`; see {@link strengthOf}). */
+  strength: Strength;
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
@@ -127,5 +146,5 @@ export function comparePair(rater: Rater, c: Case, textA: string, textB: string,
   let winner: 'A' | 'B' = rng.next() < pA ? 'A' : 'B';
   if (rng.next() < rater.flipRate) winner = winner === 'A' ? 'B' : 'A';
   const why = winner === 'A' ? explain(a, b, 'A', 'B', textA, textB) : explain(b, a, 'B', 'A', textB, textA);
-  return { winner, raterId: rater.id, reason: why.reason, principle: why.principle, pA };
+  return { winner, raterId: rater.id, reason: why.reason, principle: why.principle, pA, strength: strengthOf(pA) };
 }
