@@ -24,7 +24,7 @@ describe('Runtime session cache', () => {
       const rt = new Runtime({ threads: 1, maxSessions: 2, memArena });
       const a = await rt.cached('a', () => affine(1));
       const b = await rt.cached('b', () => affine(2));
-      expect(Array.from((await a.run({ x, w })).y)).toEqual(expected(1));
+      expect(Array.from((await a.run({ x, w })).y as Float32Array)).toEqual(expected(1));
       await rt.cached('a', () => affine(1)); // a is now most recently used
       await rt.cached('c', () => affine(3)); // evicts b
       await tick();
@@ -32,7 +32,7 @@ describe('Runtime session cache', () => {
       expect(b.open).toBe(false);
       expect(a.open).toBe(true);
       // Someone still holding b (a decode loop) gets the right answer from a reopened session.
-      expect(Array.from((await b.run({ x, w })).y)).toEqual(expected(2));
+      expect(Array.from((await b.run({ x, w })).y as Float32Array)).toEqual(expected(2));
       expect(b.open).toBe(true);
       await rt.release();
       expect(a.open).toBe(false);
@@ -44,7 +44,7 @@ describe('Runtime session cache', () => {
     const a = await rt.cached('a', () => affine(0));
     const running = a.run({ x, w });
     const dropping = a.drop();
-    expect(Array.from((await running).y)).toEqual(expected(0));
+    expect(Array.from((await running).y as Float32Array)).toEqual(expected(0));
     await dropping;
     expect(a.open).toBe(false);
   });

@@ -4,7 +4,7 @@
  * unpaired), zero width for constant samples, coverage near the nominal level, determinism.
  */
 import { describe, expect, it } from 'vitest';
-import { bootstrapMean, bootstrapMeanDiff, bootstrapRate, quantileSorted } from './bootstrap.js';
+import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff, bootstrapRate, quantileSorted } from './bootstrap.js';
 import { Rng } from '../util/rng.js';
 
 const Z = 1.959964;
@@ -140,5 +140,28 @@ describe('bootstrapMeanDiff', () => {
     expect(bootstrapMeanDiff([1, 2, 3], [2, 2, 5], { seed: 3 })).toEqual(bootstrapMeanDiff([1, 2, 3], [2, 2, 5], { seed: 3 }));
     expect(bootstrapMeanDiff([1, 2, 3], [2, 2, 5]).paired).toBe(false);
     expect(() => bootstrapMeanDiff([1, 2], [1, 2], { paired: true })).toThrow(/paired/);
+  });
+});
+
+describe('bootstrapMeanByKey', () => {
+  it('with one value per key equals the plain bootstrap of the values in key order', () => {
+    const rng = new Rng(3);
+    const xs = Array.from({ length: 40 }, (_, i) => ({ key: `k${String(i).padStart(2, '0')}`, value: rng.next() }));
+    const byKey = bootstrapMeanByKey(xs, { seed: 9 });
+    const plain = bootstrapMean(xs.map((x) => x.value), { seed: 9 });
+    expect(byKey.estimate).toBeCloseTo(plain.estimate, 12);
+    expect(byKey.lo).toBeCloseTo(plain.lo, 12);
+    expect(byKey.hi).toBeCloseTo(plain.hi, 12);
+    expect(byKey.cases).toBe(40);
+  });
+  it('counts keys, not values: m identical copies per key give the one-copy interval, wider than treating copies as independent', () => {
+    const base = [0, 1, 1, 0, 1, 1, 1, 0, 1, 1].map((v, i) => ({ key: `c${i}`, value: v }));
+    const copies = base.flatMap((x) => Array.from({ length: 8 }, () => x));
+    const one = bootstrapMeanByKey(base, { seed: 2 });
+    const many = bootstrapMeanByKey(copies, { seed: 2 });
+    expect(many.lo).toBeCloseTo(one.lo, 12);
+    expect(many.hi).toBeCloseTo(one.hi, 12);
+    const naive = bootstrapMean(copies.map((x) => x.value), { seed: 2 });
+    expect(many.hi - many.lo).toBeGreaterThan(1.8 * (naive.hi - naive.lo));
   });
 });

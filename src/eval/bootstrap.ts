@@ -219,3 +219,35 @@ export function bootstrapMeanDiff(
   }
   return { ...percentile(stats, estimate, va.length + vb.length, r), ...base, paired: true, cases: K };
 }
+
+/**
+ * Percentile-bootstrap interval of the mean of keyed values, resampling whole keys (a cluster
+ * bootstrap): use it when values under one key are correlated — e.g. the comparisons of replies
+ * to one prompt, which share replies — so that the interval reflects the number of keys, not of
+ * values. Each resample draws K keys with replacement and takes the pooled mean of their values.
+ */
+export function bootstrapMeanByKey(xs: readonly KeyedValue[], opts: BootstrapOptions = {}): Interval & { cases: number } {
+  const r = resolve(opts);
+  if (xs.length === 0) return { ...empty(0, r), cases: 0 };
+  const keys = [...new Set(xs.map((x) => x.key))].sort();
+  const index = new Map(keys.map((k, i) => [k, i]));
+  const K = keys.length;
+  const sum = new Float64Array(K), cnt = new Float64Array(K);
+  for (const x of xs) {
+    if (!Number.isFinite(x.value)) throw new RangeError(`bootstrapMeanByKey: every value must be finite, got ${x.value} (key ${x.key})`);
+    const i = index.get(x.key)!;
+    sum[i] += x.value;
+    cnt[i]++;
+  }
+  const stats = new Float64Array(r.B);
+  for (let s = 0; s < r.B; s++) {
+    let a = 0, c = 0;
+    for (let i = 0; i < K; i++) {
+      const k = r.rng.int(K);
+      a += sum[k]!;
+      c += cnt[k]!;
+    }
+    stats[s] = a / c;
+  }
+  return { ...percentile(stats, mean(xs.map((x) => x.value)), xs.length, r), cases: K };
+}

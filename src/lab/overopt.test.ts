@@ -32,12 +32,16 @@ describe('lab overopt', () => {
         raters: ['careful', 'swayed'],
         seed: 2,
         threads: 1,
-        overrides: { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2 },
+        overrides: { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2, rmEvalPrompts: 4 },
       },
       { log: () => {} },
     )) as Record<string, any>;
     for (const k of ['rmAccuracyVsGold', 'sftGold', 'careful', 'swayed', 'bonFit', 'rlFit', 'monitors']) expect(r).toHaveProperty(k);
     expect(r.careful.goldCI).toHaveLength(2);
+    // Reward-model agreement with gold is measured on fresh validation prompts, with an interval.
+    const fresh = r.careful.rewardModel.freshPrompts;
+    expect(fresh.accuracyVsGold.estimate).toBe(r.rmAccuracyVsGold);
+    if (fresh.pairs > 0) expect(r.rmAccuracyVsGoldCI[0]).toBeLessThanOrEqual(r.rmAccuracyVsGold);
     for (const k of ['peakGold', 'finalGold', 'proxyRisingAtEnd']) expect(r.swayed).toHaveProperty(k);
     for (const m of r.monitors) for (const k of ['name', 'alarmStepsBeforeGoldPeak', 'falseAlarmsOnCareful']) expect(m).toHaveProperty(k);
     const bon = r.careful.bestOfN.points as { n: number; kl: number; gold: number }[];

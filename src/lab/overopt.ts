@@ -9,7 +9,10 @@
  *   1. preferences — k replies per prompt sampled once from the SFT policy, compared by a pool
  *      of raters of the preset (the same replies for every preset);
  *   2. reward models — Bradley–Terry from the SFT backbone (mean read-out), plus an extra
- *      ensemble member (another seed) whose disagreement with the first is a monitor;
+ *      ensemble member (another seed) whose disagreement with the first is a monitor; each is
+ *      scored against gold on every pair of replies (with different gold) to fresh validation
+ *      prompts — `rmAccuracyVsGold`, with a bootstrap interval over prompts (the held-out tenth
+ *      of the training prompts, ~100 gold pairs, is also kept but is too small to rely on);
  *   3. best-of-n — a pool of m replies per held-out prompt; the unbiased subset estimator
  *      gives gold and proxy of best-of-n for n = 1 … m at KL = log n − (n − 1)/n, fitted with
  *      Gao et al.'s d(α − βd), d = √KL;
@@ -40,8 +43,9 @@ import { generateCases, scoreResponse, type Case, type RaterPreset } from '../wo
 import { generate } from '../sample/generate.js';
 import { samplePool, rewardOf, powersUpTo } from './bon.js';
 import { casePromptIds, replyText } from './prompts.js';
-import { bootstrapMean, bootstrapMeanDiff } from '../eval/bootstrap.js';
-import { trainRewardModel, rewardReadout } from './rm.js';
+import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff } from '../eval/bootstrap.js';
+import { scorePairs, trainRewardModel, rewardReadout } from './rm.js';
+import { tokenizePair } from './pairs.js';
 import { runRl, type RlRow } from './rl.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
@@ -57,6 +61,8 @@ export interface OveroptProfile {
   ensembleExtra: number;
   /** Epochs of the extra ensemble members (they only feed the disagreement monitor). */
   ensembleEpochs: number;
+  /** Fresh validation prompts (× prefK replies) on which each reward model's agreement with gold is measured. */
+  rmEvalPrompts: number;
   /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
   bonPrompts: number;
   bonPool: number;
@@ -78,8 +84,8 @@ export interface OveroptProfile {
 }
 
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -174,6 +180,18 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     }
     rm[preset] = { dir: dirs[0], members: dirs.slice(1), heldout };
     io.log(`  ${preset}: held-out accuracy ${(heldout.accuracy as number).toFixed(3)} vs raters, ${(heldout.accuracyVsGold as number | null)?.toFixed(3)} vs gold`);
+  }
+  // Agreement with gold on fresh prompts: every pair of the k replies whose gold differs.
+  const rmEvalRows = P.rmEvalPrompts > 0 ? await collectPreferences({ model: local, seed: o.seed + 5, n: P.rmEvalPrompts, k: P.prefK, raters: 'careful', temperature: 1, maxTokens: P.maxNewTokens, split: 'validation' }) : [];
+  const goldPairs = rmEvalRows.filter((p) => p.chosen_gold !== p.rejected_gold);
+  const rmEval: Record<string, { accuracyVsGold: ReturnType<typeof bootstrapMeanByKey>; prompts: number; pairs: number }> = {};
+  for (const preset of o.raters) {
+    const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
+    const sc = await scorePairs(model, goldPairs.map((p) => tokenizePair(tok, p, model.cfg.maxSeqLen)), padId, rewardReadout(rm[preset].dir));
+    const right = goldPairs.map((p, i) => ({ key: p.caseId, value: +((sc.chosen[i] > sc.rejected[i]) === p.chosen_gold > p.rejected_gold) }));
+    rmEval[preset] = { accuracyVsGold: bootstrapMeanByKey(right, { seed: o.seed }), prompts: new Set(right.map((r) => r.key)).size, pairs: right.length };
+    const a = rmEval[preset].accuracyVsGold;
+    io.log(`  ${preset}: agreement with gold on ${a.n} pairs of ${rmEval[preset].prompts} fresh prompts ${a.estimate.toFixed(3)} [${a.lo.toFixed(3)}, ${a.hi.toFixed(3)}]`);
   }
   lap('rewardModels', t);
 
@@ -280,7 +298,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       p,
       {
         preferences: prefs[p],
-        rewardModel: rm[p],
+        rewardModel: { ...rm[p], freshPrompts: rmEval[p] ?? null },
         bestOfN: { fit: pick(bon[p].fit), observedPeak: bon[p].peak, points: bon[p].points.map((x) => ({ n: x.n, kl: x.kl, klEstimate: x.klEstimate, d: x.d, gold: x.gold.estimate, goldCI: [x.gold.lo, x.gold.hi], proxy: x.proxy.estimate })) },
         rl: {
           dir: rl[p].dir,
@@ -305,7 +323,11 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     seed: o.seed,
     model: o.model,
     settings: P,
-    rmAccuracyVsGold: (rm.careful ?? rm[o.raters[0]]).heldout.accuracyVsGold,
+    rmAccuracyVsGold: (rmEval.careful ?? rmEval[o.raters[0]])?.accuracyVsGold.estimate ?? (rm.careful ?? rm[o.raters[0]]).heldout.accuracyVsGold,
+    rmAccuracyVsGoldCI: (() => {
+      const a = (rmEval.careful ?? rmEval[o.raters[0]])?.accuracyVsGold;
+      return a ? [a.lo, a.hi] : null;
+    })(),
     sftGold: sftGold.estimate,
     sft: { gold: sftGold, acts: sftEval.acts, meanReplyTokens: sftEval.length },
     ...(perPreset.careful ? { careful: { finalGold: evals.careful.gold.estimate, goldCI: [evals.careful.gold.lo, evals.careful.gold.hi], gainOverSft: evals.careful.gainOverSft, ...perPreset.careful } } : {}),
