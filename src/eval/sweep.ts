@@ -40,7 +40,8 @@
  *   scorer: rewardModelScorer(rm.model, rm.tokenizer, { readout: 'last' }), base: 'reward-model:runs/latest/rlhf/rm',
  * });
  * r.points.map((p) => [p.lambda, p.overRefusal, p.harmfulCompliance]);
- * // [[-2, 0.02, 0.31], [-1, 0.03, 0.27], [0, 0.06, 0.18], [1, 0.15, 0.09], [2, 0.19, 0.07]]
+ * // measured on the main job's RLHF policy (200 cases, n = 4, seed 1, its own reward model):
+ * // [[-2, 0, 0.061], [-1, 0, 0.061], [0, 0.023, 0], [1, 0.078, 0], [2, 0.094, 0]]
  * writeFileAtomic('sweep.json', JSON.stringify(r));          // `eval compare sweep.json …` draws the curve
  * ```
  */
