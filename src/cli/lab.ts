@@ -28,7 +28,8 @@ const overopt: Command = {
       const [k, v] = kv.split('=');
       const base = OVEROPT_PROFILES.quick as unknown as Record<string, unknown>;
       if (!(k in base)) throw new UsageError(`lab overopt: --set: unknown field "${k}" (fields: ${Object.keys(base).join(', ')})`);
-      const parsed = typeof base[k] === 'number' ? Number(v) : v;
+      if (typeof base[k] === 'boolean' && v !== 'true' && v !== 'false') throw new UsageError(`lab overopt: --set ${k}: expected true or false, got "${v}"`);
+      const parsed = typeof base[k] === 'number' ? Number(v) : typeof base[k] === 'boolean' ? v === 'true' : v;
       if (typeof parsed === 'number' && !Number.isFinite(parsed)) throw new UsageError(`lab overopt: --set ${k}: expected a number, got "${v}"`);
       (overrides as Record<string, unknown>)[k] = parsed;
     }
