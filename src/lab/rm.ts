@@ -93,7 +93,11 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   let trainIdx = split.trainIdx;
   const maxLen = model.cfg.maxSeqLen;
   const tokenized = file.pairs.map((p, i) => ({ ...tokenizePair(tok, p, maxLen, `${o.prefs}: paired row ${i + 1}`), margin: p.margin ?? strengthMargin(p.strength, o.strengthMargin ?? 0) }));
-  if (o.dropUnsure) trainIdx = trainIdx.filter((i) => file.pairs[i].strength !== 'negligibly better');
+  if (o.dropUnsure) {
+    const before = trainIdx.length;
+    trainIdx = trainIdx.filter((i) => file.pairs[i].strength !== 'negligibly better');
+    if (trainIdx.length === 0) throw new Error(`${o.prefs}: all ${before} training pairs are marked "negligibly better"; nothing is left to train on without them (dropUnsure)`);
+  }
   const held = heldIdx.map((i) => file.pairs[i]);
   const train = trainIdx.map((i) => file.pairs[i]);
   const byPrompt = new Map<string, TokenPair[]>();
