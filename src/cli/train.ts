@@ -19,11 +19,20 @@ const sft: Command = {
     seed: { type: 'number', default: 1, describe: 'random seed for corpus, init and data order' },
     out: { type: 'string', required: true, describe: 'output run/model directory' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+    cases: { type: 'number', describe: "dialogues in the corpus (overrides the profile's)" },
+    epochs: { type: 'number', describe: "passes over the dialogues (overrides the profile's)" },
   },
   async run(o, _p, ctx) {
     const profile = String(o.profile);
     if (profile !== 'quick' && profile !== 'full') throw new UsageError(`train sft: --profile must be quick or full, got "${profile}"`);
-    const r = await trainBaseline({ profile, seed: Number(o.seed), out: String(o.out), threads: Number(o.threads) }, { log: ctx.log });
+    const recipe: { nCases?: number; epochs?: number } = {};
+    for (const [flag, key] of [['cases', 'nCases'], ['epochs', 'epochs']] as const) {
+      if (o[flag] === undefined) continue;
+      const v = Number(o[flag]);
+      if (!Number.isInteger(v) || v < 1) throw new UsageError(`train sft: --${flag} must be a positive integer, got ${o[flag]}`);
+      recipe[key] = v;
+    }
+    const r = await trainBaseline({ profile, seed: Number(o.seed), out: String(o.out), threads: Number(o.threads), recipe }, { log: ctx.log });
     ctx.print(`trained ${r.out}: ${r.steps} steps, final loss ${r.finalLoss.toFixed(3)}, ${r.seconds.toFixed(0)} s`);
     return { ...r };
   },
