@@ -93,6 +93,7 @@ const generateBench: Command = {
     'new-tokens': { type: 'number', default: 64, describe: 'tokens generated per prompt' },
     'prompt-len': { type: 'number', default: 16, describe: 'prompt length' },
     runs: { type: 'number', default: 3, describe: 'timed runs (median reported)' },
+    warmup: { type: 'number', default: 2, describe: 'untimed warmup runs (graph compilation, then the heap settles: the first runs page in fresh memory)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
     greedy: { type: 'boolean', default: false, describe: 'greedy instead of temperature-1 sampling' },
   },
@@ -106,7 +107,7 @@ const generateBench: Command = {
     const rng = new Rng(1);
     const prompts = Array.from({ length: B }, () => Array.from({ length: L }, () => rng.int(cfg.vocabSize)));
     const opts = { maxNewTokens: N, temperature: o.greedy ? 0 : 1, seed: 1 };
-    await generate(model, prompts, opts); // warmup: compiles the prefill and decode graphs
+    for (let w = 0; w < Number(o.warmup); w++) await generate(model, prompts, opts);
     const times: number[] = [];
     for (let r = 0; r < Number(o.runs); r++) {
       const t0 = performance.now();

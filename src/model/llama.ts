@@ -244,6 +244,84 @@ export function llamaForward(c: LlamaConfig, P: Params, inp: ForwardInputs, hook
   return { hidden, logits, cache: hooks.cached, present };
 }
 
+export interface DecodeInputs {
+  /** One new token per row (B, 1). */
+  ids: Tensor;
+  /** Its position (B, 1). */
+  positions: Tensor;
+  /** (B, S + 1): 1 for cached positions to attend to, 0 for empty or padded slots; last, the new token (1). */
+  keyMask: Tensor;
+  /**
+   * Key/value cache per layer as chunks along the position axis, each (B, nKVHeads, S_j, hd)
+   * with rotary embeddings applied to k; S = Σ S_j. Chunks are read where they lie: a cache
+   * that grows chunk by chunk is never copied, and a step reads only the chunks it lists.
+   */
+  past: { k: Tensor[]; v: Tensor[] }[];
+}
+
+/**
+ * One decoding step: `llamaForward` for T = 1 new token per row over a KV cache, written for
+ * speed (it runs once per generated token). Same math, with these differences in form only:
+ * no hook points; RMSNorm as x / √(mean(x²) + ε) · w, the pattern ONNX Runtime fuses into one
+ * kernel; rows kept as (B, ·) matrices, since with T = 1 the head transposes are reshapes; and
+ * attention scores against each cache chunk and against the new key, concatenated (small), then
+ * one softmax and z = Σ_j P_j V_j + p_new v_new, so no key or value is ever copied. Returns the
+ * next-token logits (B, V) and the new keys/values per layer, (B, nKVHeads, 1, hd).
+ *
+ *   const { logits, present } = llamaDecodeStep(cfg, P, { ids, positions, keyMask, past });
+ */
+export function llamaDecodeStep(c: LlamaConfig, P: Params, inp: DecodeInputs): { logits: Tensor; present: { k: Tensor; v: Tensor }[] } {
+  const g = inp.ids.graph;
+  const [B] = inp.ids.shape;
+  const d = c.dModel;
+  const nh = c.nHeads;
+  const nkv = c.nKVHeads;
+  const hd = headDim(c);
+  const rep = nh / nkv;
+  const sizes = inp.past[0].k.map((x) => x.shape[2]);
+  const L = sizes.reduce((a, n) => a + n, 0) + 1;
+  if (inp.keyMask.shape[1] !== L) throw new Error(`llamaDecodeStep: keyMask covers ${inp.keyMask.shape[1]} keys, the cache ${L - 1} + 1`);
+
+  const tab = ropeTables(c, c.maxSeqLen);
+  const cos = ops.reshape(ops.gather(g.constant(tab.cos, [c.maxSeqLen, hd]), inp.positions), [B, 1, hd]);
+  const sin = ops.reshape(ops.gather(g.constant(tab.sin, [c.maxSeqLen, hd]), inp.positions), [B, 1, hd]);
+  const R = rotateHalfMatrix(g, hd);
+  const rope = (x: Tensor, heads: number) => {
+    // x: (B, heads·hd) → x cos + (x R) sin, (B, heads, hd)
+    const rot = ops.reshape(ops.gemm(ops.reshape(x, [B * heads, hd]), R), [B, heads, hd]);
+    return ops.add(ops.mul(ops.reshape(x, [B, heads, hd]), cos), ops.mul(rot, sin));
+  };
+  const norm = (x: Tensor, w: Tensor) => ops.mul(ops.div(x, ops.sqrt(ops.add(ops.reduceMean(ops.pow(x, 2), [-1], true), g.scalar(c.normEps)))), w);
+  const bias = ops.reshape(ops.mul(ops.sub(g.scalar(1), inp.keyMask), g.scalar(-1e9)), [B, 1, 1, L]); // masked keys get −1e9
+  const attnScale = g.scalar(1 / Math.sqrt(hd));
+
+  let h = ops.reshape(ops.gather(P['model.embed_tokens.weight'], inp.ids), [B, d]); // (B, d)
+  const present: { k: Tensor; v: Tensor }[] = [];
+  for (let i = 0; i < c.nLayers; i++) {
+    const p = `model.layers.${i}`;
+    const x = norm(h, P[`${p}.input_layernorm.weight`]);
+    const proj = (n: string) => linear(x, P[`${p}.self_attn.${n}_proj.weight`], P[`${p}.self_attn.${n}_proj.bias`]);
+    const q = ops.reshape(ops.mul(rope(proj('q'), nh), attnScale), [B, nkv, rep, hd]); // grouped by KV head
+    const kNew = ops.reshape(rope(proj('k'), nkv), [B, nkv, 1, hd]);
+    const vNew = ops.reshape(proj('v'), [B, nkv, 1, hd]);
+    present.push({ k: kNew, v: vNew });
+    const { k: pastK, v: pastV } = inp.past[i];
+    // Against the new key and value, a product per (row, head) of length hd: elementwise.
+    const scoreNew = ops.reduceSum(ops.mul(q, kNew), [3], true); // (B, nkv, rep, 1)
+    const scores = ops.concat([...pastK.map((kc) => ops.matmul(q, ops.transpose(kc, [0, 1, 3, 2]))), scoreNew], -1); // (B, nkv, rep, L)
+    const probs = ops.split(ops.softmax(ops.add(scores, bias), -1), [...sizes, 1], 3);
+    let z = ops.mul(probs[sizes.length], vNew); // (B, nkv, rep, hd)
+    pastV.forEach((vc, j) => (z = ops.add(z, ops.matmul(probs[j], vc))));
+    h = ops.add(h, linear(ops.reshape(z, [B, nh * hd]), P[`${p}.self_attn.o_proj.weight`]));
+
+    const y = norm(h, P[`${p}.post_attention_layernorm.weight`]);
+    const act = ops.mul(ops.silu(linear(y, P[`${p}.mlp.gate_proj.weight`])), linear(y, P[`${p}.mlp.up_proj.weight`]));
+    h = ops.add(h, linear(act, P[`${p}.mlp.down_proj.weight`]));
+  }
+  const lmHead = c.tieEmbeddings ? P['model.embed_tokens.weight'] : P['lm_head.weight'];
+  return { logits: linear(norm(h, P['model.norm.weight']), lmHead), present };
+}
+
 /** A scalar head on the final hidden state: (B·T, d) → (B, T). */
 export function scalarHead(P: Params, kind: HeadKind, hidden: Tensor, B: number, T: number): Tensor {
   const hp = HEAD_PARAMS[kind];

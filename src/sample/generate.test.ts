@@ -46,6 +46,42 @@ describe('generate (KV cache, batched, left-padded)', () => {
     }
   });
 
+  it('at temperature 1 (probabilities only) and greedy (log-probabilities only), log-probs equal a full forward pass while the cache grows', async () => {
+    const m = model();
+    // 40 new tokens: the generated-token cache grows from 16 to 32 to 64 slots on the way.
+    const prompts = [[4, 9, 1], [2, 2, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 3, 6, 8], [4, 9, 1], [30]];
+    for (const temperature of [1, 0]) {
+      const out = await generate(m, prompts, { maxNewTokens: 40, temperature, seed: 2, topLogprobs: 3 });
+      for (let b = 0; b < prompts.length; b++) {
+        expect(out[b].tokens.length).toBe(40);
+        const ref = await fullForwardLogprobs(m, prompts[b], out[b].tokens);
+        for (let j = 0; j < ref.length; j++) expect(Math.abs(out[b].logprobs[j] - ref[j])).toBeLessThan(1e-4);
+        // The most likely alternative's log-prob is the largest, and greedy picks it.
+        const top = out[b].top!;
+        for (let j = 0; j < ref.length; j++) {
+          expect(top[j][0].logprob).toBeGreaterThanOrEqual(out[b].logprobs[j] - 1e-6);
+          if (temperature === 0) expect(top[j][0].id).toBe(out[b].tokens[j]);
+        }
+      }
+    }
+  });
+
+  it('earlier calls of other shapes, and concurrent calls, leave the results unchanged', async () => {
+    const m = model();
+    const prompts = [[1, 2, 3, 4], [5, 6], [7]];
+    const opts = { maxNewTokens: 25, temperature: 1, seed: 7 };
+    const first = await generate(m, prompts, opts);
+    await generate(m, [[9, 9, 9, 9, 9, 9, 9, 9, 9]], { maxNewTokens: 30, seed: 1 }); // another shape
+    await generate(m, [[3, 1], [3, 3], [2]], opts); // same shapes, other contents
+    const again = await generate(m, prompts, opts);
+    const [p, q] = await Promise.all([generate(m, prompts, opts), generate(m, prompts, opts)]);
+    for (const other of [again, p, q]) expect(other).toEqual(first);
+    for (let b = 0; b < prompts.length; b++) {
+      const ref = await fullForwardLogprobs(m, prompts[b], first[b].tokens);
+      for (let j = 0; j < ref.length; j++) expect(Math.abs(first[b].logprobs[j] - ref[j])).toBeLessThan(1e-4);
+    }
+  });
+
   it('greedy decoding of a batch equals greedy decoding of each row alone (padding is invisible)', async () => {
     const m = model(1);
     const prompts = [[3, 1, 4, 1, 5, 9, 2, 6], [2, 7], [1, 8, 2, 8]];

@@ -4,10 +4,17 @@
  * Prompts of different lengths are left-padded to a common length P (rounded up to a multiple
  * of 8, or of 32 past 64 tokens, so few prefill graphs are compiled). One prefill run
  * computes the prompt's keys and values for every layer — once per distinct prompt, so k
- * samples of one prompt (RLOO, best-of-n, preference collection) share its prefill —; then each decode step feeds one token per row plus the whole cache
- * (B, nKVHeads, Smax, hd) and returns that token's keys/values, which the host writes into the
- * next cache slot. The cache has a fixed capacity Smax = P + maxNewTokens and a key mask marks
- * the filled slots, so one compiled decode graph serves every step.
+ * samples of one prompt (RLOO, best-of-n, preference collection) share its prefill —; then each
+ * decode step (`llamaDecodeStep`) feeds one token per row and returns that token's keys/values,
+ * which the host writes into the next cache slot.
+ *
+ * The cache is read in place, never copied into the graph: per layer, the prompt's keys/values
+ * (B, nKVHeads, P, hd) and the generated tokens' (B, nKVHeads, G, hd), with a key mask marking
+ * the filled slots. The generated part's capacity G starts at 16 slots and doubles when full,
+ * each growth re-laying the rows out in place, so a step reads at most twice the filled slots
+ * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
+ * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
+ * reading the cache.
  *
  * Log-probabilities are those of the model's own distribution, log softmax(logits) at
  * temperature 1, for the sampled token — what a full forward pass over the same text gives
@@ -21,7 +28,7 @@ import { Graph, type Tensor } from '../engine/ir.js';
 import * as ops from '../engine/ops.js';
 import type { HostArray } from '../engine/session.js';
 import { type LlamaModel } from '../model/model.js';
-import { llamaForward, paramInputs } from '../model/llama.js';
+import { llamaDecodeStep, llamaForward, paramInputs } from '../model/llama.js';
 import { headDim } from '../model/config.js';
 import { Rng } from '../util/rng.js';
 
@@ -54,6 +61,9 @@ export interface Generation {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** Generated-token cache slots at first; the capacity doubles from there. */
+const MIN_GEN_SLOTS = 16;
 
 /** log softmax of one row of logits, in float64 (host-side scoring). */
 export function logSoftmaxRow(logits: Float32Array, out: Float64Array): void {
@@ -119,13 +129,22 @@ function topAlternatives(logp: ArrayLike<number>, n: number): { id: number; logp
 }
 
 /**
- * The graph's sampling outputs for last-position logits (B, V): `logprobs` = log softmax at
- * temperature 1 (what is reported and what PPO needs) and `probs` = softmax(logits ·
- * invTemperature), the sampling distribution; the input `invTemperature` is one float.
+ * The graph's sampling outputs for last-position logits (B, V), only those the host needs:
+ * `logprobs` = log softmax at temperature 1 (what is reported and what PPO needs) and `probs` =
+ * softmax(logits / temperature), the sampling distribution. Greedy decoding needs only
+ * `logprobs`; at temperature 1 `probs` alone carries both (log p is read off as Math.log(p), within
+ * float32 rounding, ~1e-7); other temperatures get both, with `invTemperature` as an input.
  */
-function outputDistributions(g: Graph, logits: Tensor): void {
-  g.output('logprobs', ops.logSoftmax(logits, -1));
-  g.output('probs', ops.softmax(ops.mul(logits, g.input('invTemperature', [1])), -1));
+function outputDistributions(g: Graph, logits: Tensor, temperature: number): void {
+  if (temperature !== 1) g.output('logprobs', ops.logSoftmax(logits, -1));
+  if (temperature === 1) g.output('probs', ops.softmax(logits, -1));
+  else if (temperature > 0) g.output('probs', ops.softmax(ops.mul(logits, g.input('invTemperature', [1])), -1));
+}
+
+/** A row's distributions as the graph returned them (see `outputDistributions`). */
+interface RowDist {
+  logprobs?: Float32Array;
+  probs?: Float32Array;
 }
 
 /** Generates continuations of `prompts` (token ids) in one batch. */
@@ -150,12 +169,11 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     throw new Error(`generate: prompt of ${longest} tokens + ${maxNew} new tokens exceeds the context length ${c.maxSeqLen}`);
   }
   const P = Math.min(roundUp(longest, longest <= 64 ? 8 : 32), c.maxSeqLen - maxNew);
-  const Smax = P + maxNew;
   const nkv = c.nKVHeads;
   const hd = headDim(c);
   const V = c.vocabSize;
   const params: Record<string, HostArray> = Object.fromEntries(model.params.views);
-  const key = JSON.stringify([c, model.heads]);
+  const key = JSON.stringify([c, model.heads, temperature === 1 ? 't1' : temperature > 0 ? 't' : 'greedy']);
 
   // Distinct prompts: rows with the same prompt share one prefill row.
   const uniq: number[][] = [];
@@ -177,7 +195,7 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     const g = new Graph();
     const Pm = paramInputs(g, model.params.specs);
     const out = llamaForward(c, Pm, { ids: g.input('ids', [U, P], 'int64'), positions: g.input('positions', [U, P], 'int64'), keyMask: g.input('keyMask', [U, P]), lastOnly: true });
-    outputDistributions(g, out.logits);
+    outputDistributions(g, out.logits, temperature);
     out.present.forEach((kv, i) => {
       g.output(`present.${i}.k`, kv.k);
       g.output(`present.${i}.v`, kv.v);
@@ -195,66 +213,77 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       prefillMask[u * P + off + j] = 1;
     });
   });
-  // Key mask of every row over the cache's Smax slots plus the new token.
-  const mask = new Float32Array(B * (Smax + 1));
-  for (let b = 0; b < B; b++) mask.set(prefillMask.subarray(rowU[b] * P, (rowU[b] + 1) * P), b * (Smax + 1));
   const invTemperature = Float32Array.of(temperature > 0 ? 1 / temperature : 1);
   const pre = await prefill.run({ ...params, ids, positions: pos, keyMask: prefillMask, invTemperature });
 
-  // Host KV cache: (B, nkv, Smax, hd) per layer, prompt keys/values in slots [0, P).
-  const cacheK: Float32Array[] = [];
-  const cacheV: Float32Array[] = [];
-  for (let i = 0; i < c.nLayers; i++) {
-    const k = new Float32Array(B * nkv * Smax * hd);
-    const v = new Float32Array(B * nkv * Smax * hd);
-    const pk = pre[`present.${i}.k`] as Float32Array;
-    const pv = pre[`present.${i}.v`] as Float32Array;
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nkv; h++) {
-        const from = (rowU[b] * nkv + h) * P * hd;
-        const to = (b * nkv + h) * Smax * hd;
-        k.set(pk.subarray(from, from + P * hd), to);
-        v.set(pv.subarray(from, from + P * hd), to);
-      }
-    }
-    cacheK.push(k);
-    cacheV.push(v);
-  }
+  // Host KV cache per layer in two parts, each read in place by the decode graph: the prompt's
+  // keys/values (B, nkv, P, hd) — the prefill's own output when no prompt repeats — and the
+  // generated tokens' (B, nkv, G, hd).
+  const sameRows = U === B && rowU.every((u, b) => u === b);
+  const spreadRows = (x: Float32Array, rowSize: number) => {
+    if (sameRows) return x;
+    const out = new Float32Array(B * rowSize);
+    for (let b = 0; b < B; b++) out.set(x.subarray(rowU[b] * rowSize, (rowU[b] + 1) * rowSize), b * rowSize);
+    return out;
+  };
+  const promptKV = Array.from({ length: c.nLayers }, (_, i) => ({
+    k: spreadRows(pre[`present.${i}.k`] as Float32Array, nkv * P * hd),
+    v: spreadRows(pre[`present.${i}.v`] as Float32Array, nkv * P * hd),
+  }));
+  // One buffer per layer for keys and one for values, with room for every generated token;
+  // at capacity G it holds (B, nkv, G, hd) in its first B·nkv·G·hd values. G starts at 16 and
+  // doubles when full: decoding reads at most twice the filled slots, needs few decode graphs,
+  // and generations of any length share them.
+  let capacity = MIN_GEN_SLOTS;
+  while (capacity < maxNew - 1) capacity *= 2;
+  const rowsKV = B * nkv;
+  const buffers = Array.from({ length: 2 * c.nLayers }, () => new Float32Array(rowsKV * capacity * hd));
+  let G = MIN_GEN_SLOTS;
+  const view = (x: Float32Array) => x.subarray(0, rowsKV * G * hd);
+  let genKV = promptKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
+  const promptMask = spreadRows(prefillMask, P);
 
-  const step = await model.runtime.cached(`${key}:decode:${B}:${Smax}`, () => {
-    const g = new Graph();
-    const Pm = paramInputs(g, model.params.specs);
-    const past = Array.from({ length: c.nLayers }, (_, i) => ({ k: g.input(`past.${i}.k`, [B, nkv, Smax, hd]), v: g.input(`past.${i}.v`, [B, nkv, Smax, hd]) }));
-    const out = llamaForward(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, Smax + 1]), past, lastOnly: true });
-    outputDistributions(g, out.logits);
-    out.present.forEach((kv, i) => {
-      g.output(`present.${i}.k`, kv.k);
-      g.output(`present.${i}.v`, kv.v);
+  // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
+  // prompt's P keys, G generated slots and themselves.
+  const decodeStep = (G: number) =>
+    model.runtime.cached(`${key}:decode:${B}:${P}:${G}`, () => {
+      const g = new Graph();
+      const Pm = paramInputs(g, model.params.specs);
+      const past = Array.from({ length: c.nLayers }, (_, i) => ({
+        k: [g.input(`past.${i}.k`, [B, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
+        v: [g.input(`past.${i}.v`, [B, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
+      }));
+      const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, P + G + 1]), past });
+      outputDistributions(g, out.logits, temperature);
+      out.present.forEach((kv, i) => {
+        g.output(`present.${i}.k`, kv.k);
+        g.output(`present.${i}.v`, kv.v);
+      });
+      return g;
     });
-    return g;
-  });
 
   const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
   const done = new Array<boolean>(B).fill(false);
   const stepIds = new BigInt64Array(B);
   const stepPos = new BigInt64Array(B);
+  const feeds: Record<string, HostArray> = { ...params, invTemperature, ids: stepIds, positions: stepPos };
   // First-token distributions: each row's from its prompt's prefill row.
-  const spread = (x: Float32Array) => {
-    const out = new Float32Array(B * V);
-    for (let b = 0; b < B; b++) out.set(x.subarray(rowU[b] * V, (rowU[b] + 1) * V), b * V);
-    return out;
-  };
-  let logprobs: Float32Array = spread(pre.logprobs as Float32Array);
-  let probs: Float32Array = spread(pre.probs as Float32Array);
+  const rows = (o: Record<string, HostArray>, spread: boolean): RowDist => ({
+    logprobs: o.logprobs && (spread ? spreadRows(o.logprobs as Float32Array, V) : (o.logprobs as Float32Array)),
+    probs: o.probs && (spread ? spreadRows(o.probs as Float32Array, V) : (o.probs as Float32Array)),
+  });
+  let dist = rows(pre, true);
   for (let s = 0; s < maxNew; s++) {
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
-      const logp = logprobs.subarray(b * V, (b + 1) * V);
-      const tok = sampleToken(logp, probs.subarray(b * V, (b + 1) * V), rngs[b], temperature, topK, topP);
+      const logp = dist.logprobs?.subarray(b * V, (b + 1) * V);
+      const p = dist.probs?.subarray(b * V, (b + 1) * V);
+      // Greedy reads only logp, sampling only p; without logp, log p(token) = Math.log(p[token]).
+      const tok = sampleToken((logp ?? p)!, (p ?? logp)!, rngs[b], temperature, topK, topP);
       const r = results[b];
       r.tokens.push(tok);
-      r.logprobs.push(logp[tok]);
-      if (opts.topLogprobs) r.top!.push(topAlternatives(logp, opts.topLogprobs));
+      r.logprobs.push(logp ? logp[tok] : Math.log(p![tok]));
+      if (opts.topLogprobs) r.top!.push(topAlternatives((logp ?? p)!, opts.topLogprobs).map((a) => (logp ? a : { id: a.id, logprob: Math.log(a.logprob) })));
       if (stopIds.has(tok) || opts.shouldStop?.(b, r.tokens)) {
         done[b] = true;
         r.finishReason = 'stop';
@@ -263,31 +292,55 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       stepPos[b] = BigInt(prompts[b].length + s);
     }
     if (done.every(Boolean) || s === maxNew - 1) break;
-    // Token s goes into cache slot P + s; the key mask row covers Smax slots plus the new token.
-    const stepMask = new Float32Array(B * (Smax + 1));
+    // Step s feeds token s; tokens 0…s−1 are cached in generated slots 0…s−1.
+    if (s >= G) {
+      for (const x of buffers) regrow(x, rowsKV, G * hd, 2 * G * hd);
+      G *= 2;
+      genKV = genKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
+    }
+    const L = P + G + 1;
+    const keyMask = new Float32Array(B * L);
     for (let b = 0; b < B; b++) {
-      const row = mask.subarray(b * (Smax + 1), (b + 1) * (Smax + 1));
-      stepMask.set(row, b * (Smax + 1));
-      stepMask[b * (Smax + 1) + Smax] = 1;
+      keyMask.set(promptMask.subarray(b * P, (b + 1) * P), b * L);
+      keyMask.fill(1, b * L + P, b * L + P + s);
+      keyMask[b * L + L - 1] = 1;
     }
-    const feeds: Record<string, HostArray> = { ...params, ids: stepIds, positions: stepPos, keyMask: stepMask, invTemperature };
+    feeds.keyMask = keyMask;
     for (let i = 0; i < c.nLayers; i++) {
-      feeds[`past.${i}.k`] = cacheK[i];
-      feeds[`past.${i}.v`] = cacheV[i];
+      feeds[`past.${i}.k`] = promptKV[i].k;
+      feeds[`past.${i}.v`] = promptKV[i].v;
+      feeds[`gen.${i}.k`] = genKV[i].k;
+      feeds[`gen.${i}.v`] = genKV[i].v;
     }
-    const out = await step.run(feeds);
-    logprobs = out.logprobs as Float32Array;
-    probs = out.probs as Float32Array;
-    const slot = P + s;
+    const out = await (await decodeStep(G)).run(feeds);
+    dist = rows(out, false);
+    // Token s's keys/values (B, nkv, 1, hd) go to generated slot s.
     for (let i = 0; i < c.nLayers; i++) {
-      const nk = out[`present.${i}.k`] as Float32Array;
-      const nv = out[`present.${i}.v`] as Float32Array;
-      for (let bh = 0; bh < B * nkv; bh++) {
-        cacheK[i].set(nk.subarray(bh * hd, (bh + 1) * hd), (bh * Smax + slot) * hd);
-        cacheV[i].set(nv.subarray(bh * hd, (bh + 1) * hd), (bh * Smax + slot) * hd);
-      }
+      writeSlot(genKV[i].k, out[`present.${i}.k`] as Float32Array, B * nkv, hd, G, s);
+      writeSlot(genKV[i].v, out[`present.${i}.v`] as Float32Array, B * nkv, hd, G, s);
     }
-    for (let b = 0; b < B; b++) mask[b * (Smax + 1) + slot] = 1;
   }
   return results;
+}
+
+/** Copies rows (R, 1, hd) of `src` into slot `slot` of `dst` (R, G, hd). */
+function writeSlot(dst: Float32Array, src: Float32Array, R: number, hd: number, G: number, slot: number): void {
+  for (let r = 0; r < R; r++) {
+    const from = r * hd;
+    const to = (r * G + slot) * hd;
+    for (let j = 0; j < hd; j++) dst[to + j] = src[from + j];
+  }
+}
+
+/**
+ * Re-lays out R rows of `from` values at the start of `x` as R rows of `to` values (to > from),
+ * in place: each row's values first, then zeros (masked slots must hold finite values: softmax
+ * gives them p = 0, and 0 · v must be 0). Rows move from the last one down, so no row is
+ * overwritten before it has moved.
+ */
+function regrow(x: Float32Array, R: number, from: number, to: number): void {
+  for (let r = R - 1; r >= 0; r--) {
+    x.copyWithin(r * to, r * from, (r + 1) * from);
+    x.fill(0, r * to + from, (r + 1) * to);
+  }
 }
