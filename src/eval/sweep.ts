@@ -106,15 +106,8 @@ export interface SweepOptions extends Partial<SweepConfig> {
   onProgress?: (round: number, rounds: number) => void;
 }
 
-/** One sampled reply, scored by the world, the refusal classifier and base. */
-export interface SweepCandidate {
-  response: string;
-  acts: string[];
-  parsed: boolean;
-  gold: number;
-  goldComponents: Record<string, number>;
-  proxy: number;
-  flags: WorldSample['flags'];
+/** One sampled reply, scored by the world (the fields of a world sample), the refusal classifier and base. */
+export interface SweepCandidate extends Pick<WorldSample, 'response' | 'acts' | 'parsed' | 'gold' | 'goldComponents' | 'proxy' | 'flags'> {
   /** The refusal classifier's label, and refused(y) = label ≠ full_compliance. */
   refusal: RefusalLabel;
   refused: boolean;
