@@ -109,18 +109,23 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const nHeldGroups = new Set(heldIdx.map((i) => tokenized[i].prompt.join(','))).size;
   const bp = o.batchPairs ?? 16;
   const epochs = o.epochs ?? 2;
-  // A batch is whole prompt groups, filled to about `bp` comparisons.
+  // A batch is a fixed number of whole prompt groups (about `bp` comparisons), and every batch
+  // has the same shape — the longest prompt and reply of the data, the most replies and pairs a
+  // group has — so training compiles one graph (a new shape costs a build, a session and ONNX
+  // Runtime's slow first runs: 18 shapes in 28 steps before this).
+  const repliesOf = (g: TokenPair[]) => new Set(g.flatMap((p) => [p.chosen.join(','), p.rejected.join(',')])).size;
+  const groupsPerBatch = Math.max(1, Math.min(trainTok.length, Math.round((bp * trainTok.length) / train.length)));
+  const round = (x: number, m: number) => Math.ceil(x / m) * m;
+  const fixed = {
+    prefixLength: Math.min(maxLen - 1, round(Math.max(...trainTok.map((g) => g[0].prompt.length - 1)), 16)),
+    rowLength: round(Math.max(...trainTok.flat().map((p) => Math.max(p.chosen.length, p.rejected.length) + 1)), 16),
+    prefixCount: groupsPerBatch,
+    rowCount: groupsPerBatch * Math.max(...trainTok.map(repliesOf)),
+    comparisons: groupsPerBatch * Math.max(...trainTok.map((g) => g.length)),
+  };
   const batchesOf = (order: number[]) => {
     const out: TokenPair[][] = [];
-    let cur: TokenPair[] = [];
-    for (const i of order) {
-      cur.push(...trainTok[i]);
-      if (cur.length >= bp) {
-        out.push(cur);
-        cur = [];
-      }
-    }
-    if (cur.length) out.push(cur);
+    for (let i = 0; i < order.length; i += groupsPerBatch) out.push(order.slice(i, i + groupsPerBatch).flatMap((j) => trainTok[j]));
     return out;
   };
   const perEpoch = batchesOf(trainTok.map((_, i) => i)).length;
@@ -134,8 +139,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const bar = progress('rm', perEpoch * epochs);
   for (let e = 0; e < epochs; e++) {
     for (const chunk of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
-      // Lengths in multiples of 64 and rows in multiples of 8 keep the compiled shapes few.
-      const m = await trainer.step([pairBatch(chunk, { padId, maxSeqLen: maxLen, lengthMultiple: 64, rowMultiple: 8, readout: o.readout })]);
+      const m = await trainer.step([pairBatch(chunk, { padId, maxSeqLen: maxLen, readout: o.readout, fixed })]);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
       bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
     }

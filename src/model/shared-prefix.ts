@@ -75,6 +75,12 @@ export interface SharedPrefixOptions {
   maxSeqLen: number;
   /** Prefix length to use (at least the longest prompt − 1); default: rounded up as above. */
   prefixLength?: number;
+  /** Row length to use (at least the longest reply + 1); default: rounded up as above. */
+  rowLength?: number;
+  /** Exact number of prefix rows G (at least the number of groups); default: rounded up as above. */
+  prefixCount?: number;
+  /** Exact number of continuation rows R (at least the number of replies); default: rounded up as above. */
+  rowCount?: number;
 }
 
 const roundUp = (x: number, m: number) => Math.ceil(Math.max(1, x) / m) * m;
@@ -90,14 +96,20 @@ export function sharedPrefixBatch(groups: PromptGroup[], o: SharedPrefixOptions)
       if (g.prompt.length + r.length > o.maxSeqLen) throw new Error(`sharedPrefixBatch: group ${i}: prompt (${g.prompt.length}) + reply (${r.length}) tokens exceed the context of ${o.maxSeqLen}`);
     }
   });
-  const G = roundUp(groups.length, o.prefixMultiple ?? 1);
+  const exact = (what: string, given: number | undefined, need: number, fallback: number, unit: string): number => {
+    if (given === undefined) return fallback;
+    if (given < need) throw new Error(`sharedPrefixBatch: ${what} ${given} is smaller than the batch needs (${need} ${unit})`);
+    return given;
+  };
+  const G = exact('prefixCount', o.prefixCount, groups.length, roundUp(groups.length, o.prefixMultiple ?? 1), 'groups');
   const needTp = Math.max(...groups.map((g) => g.prompt.length - 1));
   if (o.prefixLength !== undefined && o.prefixLength < needTp) throw new Error(`sharedPrefixBatch: prefixLength ${o.prefixLength} is shorter than the longest prompt (${needTp} + 1 tokens)`);
   const Tp = o.prefixLength ?? roundUp(needTp, lm);
   const rows = groups.flatMap((g, group) => g.replies.map((r, reply) => ({ group, reply, length: r.length + 1 })));
   if (rows.length === 0) throw new Error('sharedPrefixBatch: no replies');
-  const R = roundUp(rows.length, rm);
-  const Tr = roundUp(Math.max(...rows.map((r) => r.length)), lm);
+  const R = exact('rowCount', o.rowCount, rows.length, roundUp(rows.length, rm), 'replies');
+  const needTr = Math.max(...rows.map((r) => r.length));
+  const Tr = exact('rowLength', o.rowLength, needTr, roundUp(needTr, lm), 'tokens: the longest reply + 1');
   const pad = BigInt(o.padId);
 
   const prefixIds = new BigInt64Array(G * Tp).fill(pad);

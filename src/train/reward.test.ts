@@ -51,6 +51,25 @@ describe('reward model (Bradley–Terry)', () => {
     expect(worst).toBeLessThan(2e-2);
   });
 
+  it('a batch padded to fixed sizes gives the same loss, gradient and rewards as the tight one; too-small sizes are refused', async () => {
+    const m = LlamaModel.init(cfg, { seed: 3, runtime: new Runtime({ threads: 1 }), heads: ['reward'] });
+    const ps = pairs(new Rng(9), 5);
+    const tight = pairBatch(ps, { padId: 0, maxSeqLen: 64, lengthMultiple: 1, rowMultiple: 1 });
+    const fixed = pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { prefixLength: tight.Tp + 5, rowLength: tight.Tr + 7, prefixCount: tight.G + 2, rowCount: tight.R + 3, comparisons: tight.P + 4 } });
+    expect([fixed.Tp, fixed.Tr, fixed.G, fixed.R, fixed.P]).toEqual([tight.Tp + 5, tight.Tr + 7, tight.G + 2, tight.R + 3, tight.P + 4]);
+    const obj = rewardObjective({ centerCoef: 0.1 });
+    const a = await obj(m, tight);
+    const b = await obj(m, fixed);
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
+    let worst = 0;
+    for (let i = 0; i < a.flat.length; i++) worst = Math.max(worst, Math.abs(a.flat[i] - b.flat[i]));
+    expect(worst).toBeLessThan(1e-5);
+    for (const k of ['rewards/accuracies', 'rewards/margins', 'rewards/chosen']) expect(b.metrics![k]).toBeCloseTo(a.metrics![k], 5);
+    expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { comparisons: 4 } })).toThrow(/fixed.comparisons 4 is smaller than the batch's 5 pairs/);
+    expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { rowCount: 2 } })).toThrow(/rowCount 2 is smaller than the batch needs \(10 replies\)/);
+    expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { rowLength: 2 } })).toThrow(/rowLength 2 is smaller than the batch needs/);
+  });
+
   it('learns a preference and agrees with held-out pairs; scoreSequences matches the training read-out', async () => {
     const m = LlamaModel.init(cfg, { seed: 1, runtime: new Runtime({ threads: 1 }), heads: ['reward'] });
     const trainer = new Trainer(m, trainConfig({ lr: 5e-3, totalSteps: 60, weightDecay: 0 }), rewardObjective());

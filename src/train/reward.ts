@@ -82,6 +82,13 @@ export interface PairBatchOptions {
   lengthMultiple?: number;
   /** Round prompt rows, reply rows and comparisons up to a multiple of this (default 8). */
   rowMultiple?: number;
+  /**
+   * Exact sizes instead of rounded ones (each at least what the pairs need): prefix length Tp,
+   * row length Tr, prompt rows G, reply rows R and comparisons P. A training loop that fixes
+   * all five compiles one graph and runs it at its steady speed from the second step on; a new
+   * shape costs a graph build, a session and ONNX Runtime's slow first runs.
+   */
+  fixed?: { prefixLength?: number; rowLength?: number; prefixCount?: number; rowCount?: number; comparisons?: number };
 }
 
 /** Packs pairs into one shared-prefix batch: one prefix per distinct prompt, one row per distinct reply. */
@@ -112,12 +119,14 @@ export function pairBatch(pairs: TokenPair[], o: PairBatchOptions): PairBatch {
     return [place(p.prompt, p.chosen), place(p.prompt, p.rejected)];
   });
   const mult = o.rowMultiple ?? 8;
-  const b = sharedPrefixBatch(groups, { padId: o.padId, maxSeqLen: o.maxSeqLen, lengthMultiple: o.lengthMultiple, rowMultiple: mult });
+  const f = o.fixed ?? {};
+  const b = sharedPrefixBatch(groups, { padId: o.padId, maxSeqLen: o.maxSeqLen, lengthMultiple: o.lengthMultiple, rowMultiple: mult, prefixLength: f.prefixLength, rowLength: f.rowLength, prefixCount: f.prefixCount, rowCount: f.rowCount });
   const rowIndex = new Map(b.rows.map((r, i) => [`${r.group}:${r.reply}`, i]));
   const row = ([g, r]: [number, number]) => rowIndex.get(`${g}:${r}`)!;
   const chosenRow = Int32Array.from(sides, (s) => row(s[0]));
   const rejectedRow = Int32Array.from(sides, (s) => row(s[1]));
-  const P = Math.ceil(n / mult) * mult;
+  if (f.comparisons !== undefined && f.comparisons < n) throw new Error(`pairBatch: fixed.comparisons ${f.comparisons} is smaller than the batch's ${n} pairs`);
+  const P = f.comparisons ?? Math.ceil(n / mult) * mult;
   const { R, Tr } = b;
   const last = readoutWeights(b.rows, R, Tr, o.readout ?? 'last');
   const compare = new Float32Array(P * R);
