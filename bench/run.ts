@@ -11,18 +11,28 @@
  *
  * 3. Batched sampling with a KV cache, 64 prompts × 64 new tokens, engine vs PyTorch's sampler.
  *
+ * 4. Single stream (bench/llamacpp.ts): greedy decoding at batch 1 of the reference-config model,
+ *    the engine vs llama.cpp (node-llama-cpp) on its exported F32 GGUF, same prompt, same
+ *    thread count, alternating rounds; decode tokens/s, end-to-end tokens/s and prompt time,
+ *    with the check that both choose the same tokens. node-llama-cpp is optional: run with
+ *    NODE_PATH=/path/to/node_modules (where node-llama-cpp@3.21.1 is installed) or after
+ *    `npm i -E node-llama-cpp@3.21.1`; without it the row is skipped and said so.
+ *
  * PyTorch comes from Debian (`apt-get install -y python3-torch libopenblas0-pthread`) and runs
  * with /usr/bin/python3; where it is missing the peer rows are skipped and said so. Timings are
  * medians; the machine is noisy, so read ratios, not absolutes.
  *
  * Options: --steps N (default 20), --rounds R (default 3), --config FILE (default
- * bench/reference.json), --json.
+ * bench/reference.json), --stream-threads LIST (thread counts of the single-stream rows, default
+ * 2,1: 2 is every other row's count; on a shared 2-core machine 2 threads per side is the most
+ * exposed to other load, 1 the least), --only LIST (some of parity,train,generate,stream), --json.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_LLAMA_CPP_PIN, formatSingleStream, nodeLlamaCppAvailable, singleStreamBench } from './llamacpp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -34,6 +44,13 @@ const flag = (name: string, def: string) => {
 const steps = flag('steps', '20');
 const config = flag('config', path.join(here, 'reference.json'));
 const json = args.includes('--json');
+const SECTIONS = ['parity', 'train', 'generate', 'stream'];
+const only = flag('only', SECTIONS.join(',')).split(',');
+const unknown = only.filter((x) => !SECTIONS.includes(x));
+if (unknown.length) throw new Error(`--only: unknown section "${unknown[0]}" (expected some of ${SECTIONS.join(',')})`);
+const streamThreads = flag('stream-threads', '2,1').split(',').map(Number);
+if (streamThreads.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--stream-threads: expected comma-separated positive integers, got "${flag('stream-threads', '')}"`);
+const wants = (section: string) => only.includes(section);
 const PY = '/usr/bin/python3';
 const log = (m: string) => process.stderr.write(m + '\n');
 
@@ -59,11 +76,11 @@ function torch(argv: string[]): Record<string, unknown> {
 }
 
 const results: Record<string, unknown> = { config: JSON.parse(fs.readFileSync(config, 'utf8')), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model };
-const hasTorch = torchAvailable();
-if (!hasTorch) log('PyTorch not found (/usr/bin/python3 -c "import torch" failed): peer rows skipped. Install: apt-get install -y python3-torch libopenblas0-pthread');
+const hasTorch = (wants('parity') || wants('train') || wants('generate')) && torchAvailable();
+if (!hasTorch && (wants('parity') || wants('train') || wants('generate'))) log('PyTorch not found (/usr/bin/python3 -c "import torch" failed): peer rows skipped. Install: apt-get install -y python3-torch libopenblas0-pthread');
 
 // 1. parity
-if (hasTorch) {
+if (hasTorch && wants('parity')) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-parity-'));
   alignlab(['model', 'init', '--config', config, '--seed', '1', '--out', dir]);
   const ids = Array.from({ length: 64 }, (_, i) => (i * 37 + 11) % 2048).join(',');
@@ -81,7 +98,7 @@ if (hasTorch) {
 const rounds = Number(flag('rounds', '3'));
 const engineRuns: Record<string, number>[] = [];
 const torchRuns: Record<string, number>[] = [];
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < (wants('train') ? rounds : 0); r++) {
   log(`round ${r + 1}/${rounds}: engine bench train --config ${path.relative(root, config)} --steps ${steps}`);
   engineRuns.push(alignlab(['bench', 'train', '--config', config, '--steps', steps]) as Record<string, number>);
   if (hasTorch) {
@@ -101,9 +118,9 @@ const summarize = (runs: Record<string, number>[]) => ({
   ...(runs[0].mfu !== undefined ? { mfu: med(runs.map((x) => x.mfu)) } : {}),
   rounds: runs.map((x) => ({ msPerStep: x.msPerStep, fwdMs: x.fwdMs })),
 });
-const engine = summarize(engineRuns);
-results.engine = engine;
-if (hasTorch) {
+const engine = wants('train') ? summarize(engineRuns) : undefined;
+if (engine) results.engine = engine;
+if (engine && hasTorch) {
   const peer = summarize(torchRuns);
   results.torch = peer;
   results.ratios = {
@@ -115,28 +132,53 @@ if (hasTorch) {
 }
 
 // 3. batched rollout throughput: 64 prompts × 64 new tokens, KV cache on both sides.
-log('generation: alignlab bench generate --batch 64 --new-tokens 64');
-const gen = alignlab(['bench', 'generate', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
-results.generate = { engine: gen };
-if (hasTorch) {
-  log('generation: PyTorch sample-bench --batch 64 --new-tokens 64');
-  const tgen = torch(['sample-bench', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
-  results.generate = { engine: gen, torch: tgen, speedup: gen.tokensPerSec / tgen.tokensPerSec };
+if (wants('generate')) {
+  log('generation: alignlab bench generate --batch 64 --new-tokens 64');
+  const gen = alignlab(['bench', 'generate', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
+  results.generate = { engine: gen };
+  if (hasTorch) {
+    log('generation: PyTorch sample-bench --batch 64 --new-tokens 64');
+    const tgen = torch(['sample-bench', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
+    results.generate = { engine: gen, torch: tgen, speedup: gen.tokensPerSec / tgen.tokensPerSec };
+  }
+}
+
+// 4. single stream against llama.cpp on the exported GGUF of the same model.
+let streamLines: string[] = [];
+if (wants('stream')) {
+  if (!nodeLlamaCppAvailable()) {
+    const why = `single stream vs llama.cpp skipped: node-llama-cpp not found. Enable with NODE_PATH=/path/to/node_modules (where ${NODE_LLAMA_CPP_PIN} is installed) or \`npm i -E ${NODE_LLAMA_CPP_PIN}\``;
+    log(why);
+    results.singleStream = { skipped: why };
+    streamLines = ['single stream vs llama.cpp: skipped (node-llama-cpp not found)'];
+  } else {
+    const loadBefore = os.loadavg();
+    const stream = await singleStreamBench({ config, rounds: Math.max(3, rounds), threads: streamThreads, alignlab, log });
+    results.singleStream = { ...stream, loadAverage: { before: loadBefore, after: os.loadavg() } };
+    streamLines = formatSingleStream(stream);
+    for (const row of stream.rows) if (!row.sameTokens) log(`WARNING: single stream at ${row.threads} thread(s): engine and llama.cpp greedy tokens differ from position ${row.firstDifference}`);
+  }
 }
 
 const f = (x: unknown, d = 1) => (typeof x === 'number' ? x.toFixed(d) : '—');
-const e = engine as unknown as Record<string, number>;
+const e = (engine ?? {}) as unknown as Record<string, number>;
 const t = (results.torch ?? {}) as Record<string, number>;
 const r = (results.ratios ?? {}) as Record<string, number>;
+const g = (results.generate ?? {}) as Record<string, Record<string, number>> & { speedup?: number };
 const table = [
   '',
   `reference config, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), medians:`,
-  `                      alignlab     PyTorch     time ratio (target)`,
-  `  train step (ms)   ${f(e.msPerStep).padStart(10)}  ${f(t.msPerStep).padStart(10)}     ${f(r.trainStepTimeVsTorch, 2)} (≤ 0.67)`,
-  `  forward (ms)      ${f(e.fwdMs).padStart(10)}  ${f(t.fwdMs).padStart(10)}     ${f(r.forwardTimeVsTorch, 2)} (≤ 0.60)`,
-  `  tokens/s (train)  ${f(e.tokensPerSec, 0).padStart(10)}  ${f(t.tokensPerSec, 0).padStart(10)}`,
-  `  MFU               ${f(e.mfu * 100)}% of ${e.peakGflops} GFLOPS (target ≥ 50%)`,
-  `  sampling tokens/s ${f((results.generate as Record<string, Record<string, number>>).engine.tokensPerSec, 0).padStart(10)}  ${f((results.generate as Record<string, Record<string, number>>).torch?.tokensPerSec, 0).padStart(10)}     ${f((results.generate as Record<string, number>).speedup, 2)}× (≥ 1.5×; batch 64 × 64 new)`,
+  ...(wants('train') || wants('generate') ? [`                      alignlab     PyTorch     time ratio (target)`] : []),
+  ...(wants('train')
+    ? [
+        `  train step (ms)   ${f(e.msPerStep).padStart(10)}  ${f(t.msPerStep).padStart(10)}     ${f(r.trainStepTimeVsTorch, 2)} (≤ 0.67)`,
+        `  forward (ms)      ${f(e.fwdMs).padStart(10)}  ${f(t.fwdMs).padStart(10)}     ${f(r.forwardTimeVsTorch, 2)} (≤ 0.60)`,
+        `  tokens/s (train)  ${f(e.tokensPerSec, 0).padStart(10)}  ${f(t.tokensPerSec, 0).padStart(10)}`,
+        `  MFU               ${f(e.mfu * 100)}% of ${e.peakGflops} GFLOPS (target ≥ 50%)`,
+      ]
+    : []),
+  ...(wants('generate') ? [`  sampling tokens/s ${f(g.engine?.tokensPerSec, 0).padStart(10)}  ${f(g.torch?.tokensPerSec, 0).padStart(10)}     ${f(g.speedup, 2)}× (≥ 1.5×; batch 64 × 64 new)`] : []),
+  ...streamLines.map((l) => `  ${l}`),
   '',
 ].join('\n');
 if (json) {
