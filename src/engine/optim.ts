@@ -39,15 +39,17 @@ export class AdamW {
   /** Contiguous runs of parameters with the same weight-decay flag (one tight loop each). */
   private readonly runs: { start: number; end: number; decay: boolean }[] = [];
 
-  constructor(size: number, cfg: Partial<AdamWConfig> = {}, decayMask?: Uint8Array) {
+  /** `frozenMask` (1 = frozen): those parameters are never updated nor decayed. */
+  constructor(size: number, cfg: Partial<AdamWConfig> = {}, decayMask?: Uint8Array, frozenMask?: Uint8Array) {
     this.cfg = { ...ADAMW_DEFAULTS, ...cfg };
     this.state = { step: 0, m: new Float32Array(size), v: new Float32Array(size) };
+    const kind = (i: number) => (frozenMask?.[i] === 1 ? 2 : decayMask ? decayMask[i] : 1);
     let start = 0;
     while (start < size) {
-      const flag = decayMask ? decayMask[start] === 1 : true;
+      const k = kind(start);
       let end = start + 1;
-      while (end < size && (decayMask ? decayMask[end] === 1 : true) === flag) end++;
-      this.runs.push({ start, end, decay: flag });
+      while (end < size && kind(end) === k) end++;
+      if (k !== 2) this.runs.push({ start, end, decay: k === 1 });
       start = end;
     }
   }

@@ -18,7 +18,7 @@ import { readPreferences } from '../prefs/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
 import { pairBatch, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
 import type { PromptGroup } from '../model/shared-prefix.js';
-import type { LlamaModel } from '../model/model.js';
+import { lowerLayerParams, type LlamaModel } from '../model/model.js';
 import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
@@ -44,6 +44,8 @@ export interface RmRunOptions {
   strengthMargin?: number;
   /** Leave pairs the judge called "negligibly better" (unsure) out of training; held-out keeps them. */
   dropUnsure?: boolean;
+  /** Freeze the token embedding and this many lower layers (default 0): a cheaper step, fewer parameters to overfit. */
+  freezeLayers?: number;
   seed: number;
   threads?: number;
 }
@@ -84,6 +86,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   if (file.pairs.length < 10) throw new Error(`${o.prefs}: ${file.pairs.length} usable pairs; a reward model needs at least 10`);
   const runtime = new Runtime({ threads: o.threads });
   const model = loadModel(o.model, { runtime, heads: ['reward'], seed: o.seed });
+  if (o.freezeLayers) model.freeze(lowerLayerParams(model, o.freezeLayers));
   const tok = await loadTokenizer(o.model);
   const padId = tok.padTokenId ?? 0;
   // Comparisons of replies to one prompt stay together: they share rows in a batch (each reply

@@ -68,6 +68,16 @@ export function toBatch(rows: number[][]): TokenBatch {
   return { B, T, ids };
 }
 
+/** The token embedding and the parameters of the lowest `n` decoder layers (for `freeze`). */
+export function lowerLayerParams(model: LlamaModel, n: number): string[] {
+  if (!Number.isInteger(n) || n < 0 || n > model.cfg.nLayers) throw new Error(`lowerLayerParams: n must be an integer in 0…${model.cfg.nLayers}, got ${n}`);
+  const below = (name: string) => {
+    const m = /^model\.layers\.(\d+)\./.exec(name);
+    return m !== null && Number(m[1]) < n;
+  };
+  return model.params.specs.map((s) => s.name).filter((name) => name === 'model.embed_tokens.weight' || below(name));
+}
+
 export class LlamaModel {
   /** Distinguishes this architecture's compiled graphs in a runtime shared by several models. */
   private readonly graphKey: string;
@@ -79,6 +89,34 @@ export class LlamaModel {
     readonly heads: HeadKind[] = [],
   ) {
     this.graphKey = JSON.stringify([cfg, heads]);
+  }
+
+  private readonly frozenNames = new Set<string>();
+
+  /**
+   * Freezes parameters (PyTorch's `requires_grad = False`): `objective` derives no gradient for
+   * them — the backward pass stops below the lowest trained parameter — and returns zeros in
+   * their place in the flat buffer, and a Trainer built afterwards leaves them untouched (no
+   * update, no weight decay). Typical use: train only the top layers and a head on top of a
+   * frozen lower network, e.g. `model.freeze(lowerLayerParams(model, 2))`.
+   */
+  freeze(names: Iterable<string>): void {
+    for (const n of names) {
+      if (!this.params.offsets.has(n)) throw new Error(`freeze: the model has no parameter '${n}'`);
+      this.frozenNames.add(n);
+    }
+  }
+
+  /** Names of the frozen parameters. */
+  get frozen(): ReadonlySet<string> {
+    return this.frozenNames;
+  }
+
+  /** One byte per parameter in the flat buffer: 1 where frozen. */
+  frozenMask(): Uint8Array {
+    const m = new Uint8Array(this.params.size);
+    for (const n of this.frozenNames) m.fill(1, this.params.offsets.get(n)!, this.params.offsets.get(n)! + this.params.get(n).length);
+    return m;
   }
 
   /** A randomly initialised model (HF initializer_range 0.02; norms at 1). */
@@ -138,7 +176,8 @@ export class LlamaModel {
    * loss, derives the gradient of every trained parameter, and returns the loss, the gradients
    * as one flat buffer in parameter order, and any extra outputs `build` names. `params` picks
    * the trained parameters: 'lm' (everything but scalar heads) or 'all'; both are prefixes of
-   * the parameter order, so `flat` lines up with `params.flat`.
+   * the parameter order, so `flat` lines up with `params.flat`. Frozen parameters (`freeze`)
+   * get no gradient: their part of `flat` is zeros.
    *
    *   const r = await model.objective('rm', { ids: { shape: [B, T], dtype: 'int64' } },
    *     ({ P, inp }) => ({ loss: myLoss(P, inp.ids) }), { ids }, 'all');
@@ -152,14 +191,16 @@ export class LlamaModel {
   ): Promise<{ loss: number; flat: Float32Array; grads: Record<string, Float32Array>; extras: Record<string, HostArray> }> {
     const specs = params === 'all' ? this.params.specs : this.params.specs.filter((s) => !s.name.startsWith('v_head.') && !s.name.startsWith('score.'));
     const shapes = Object.entries(inputs).map(([k, v]) => `${k}:${v.dtype ?? 'float32'}[${v.shape}]`).join(',');
-    const session = await this.runtime.cached(`${this.graphKey}:objective:${name}:${params}:${shapes}`, () => {
+    const frozen = specs.filter((s) => this.frozenNames.has(s.name)).map((s) => s.name);
+    const session = await this.runtime.cached(`${this.graphKey}:objective:${name}:${params}:${shapes}:frozen[${frozen.join(',')}]`, () => {
       const g = new Graph();
       const P = paramInputs(g, this.params.specs);
       const inp = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, g.input(k, v.shape, v.dtype ?? 'float32')]));
       const { loss, extras } = build({ g, P, inp, cfg: this.cfg });
-      const grads = grad(loss, specs.map((s) => P[s.name]));
+      const trained = specs.filter((s) => !this.frozenNames.has(s.name));
+      const grads = new Map(grad(loss, trained.map((s) => P[s.name])).map((d, i) => [trained[i].name, d]));
       g.output('loss', loss);
-      g.output('grad', ops.concat(grads.map((d) => ops.reshape(d, [-1])), 0));
+      g.output('grad', ops.concat(specs.map((s) => grads.get(s.name) ? ops.reshape(grads.get(s.name)!, [-1]) : ops.fill(g, [this.params.get(s.name).length], 0)), 0));
       for (const [k, t] of Object.entries(extras ?? {})) g.output(`extra:${k}`, t);
       return g;
     });

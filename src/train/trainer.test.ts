@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { llamaConfig } from '../model/config.js';
-import { LlamaModel } from '../model/model.js';
+import { LlamaModel, lowerLayerParams } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig, DivergenceError } from './trainer.js';
@@ -23,6 +23,40 @@ async function run(steps: number, opts: { threads?: number; trainer?: Trainer; r
 }
 
 describe('Trainer', () => {
+  it('frozen parameters get zero gradient and stay untouched; the trained ones get the unfrozen gradient', async () => {
+    const batch = source.batch(new Rng(5), 4, 12);
+    const full = LlamaModel.init(cfg, { seed: 4, runtime: new Runtime({ threads: 1 }) });
+    const ref = await full.lossAndGrads(batch);
+    const m = LlamaModel.init(cfg, { seed: 4, runtime: new Runtime({ threads: 1 }) });
+    const names = lowerLayerParams(m, 1);
+    expect(names).toContain('model.embed_tokens.weight');
+    expect(names).toContain('model.layers.0.mlp.up_proj.weight');
+    expect(names.some((n) => n.startsWith('model.layers.1.'))).toBe(false);
+    m.freeze(names);
+    const r = await m.lossAndGrads(batch);
+    expect(r.loss).toBe(ref.loss);
+    for (const s of m.params.specs) {
+      const g = r.grads[s.name];
+      if (m.frozen.has(s.name)) expect(g.every((x) => x === 0)).toBe(true);
+      else {
+        let worst = 0;
+        for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - ref.grads[s.name][i]));
+        expect(worst, s.name).toBeLessThan(1e-6);
+      }
+    }
+    const before = Float32Array.from(m.params.flat);
+    const t = new Trainer(m, trainConfig({ lr: 1e-2, weightDecay: 0.1 }));
+    await t.step([batch]);
+    for (const s of m.params.specs) {
+      const off = m.params.offsets.get(s.name)!;
+      const n = m.params.get(s.name).length;
+      const same = m.params.flat.subarray(off, off + n).every((x, i) => x === before[off + i]);
+      expect(same, s.name).toBe(m.frozen.has(s.name));
+    }
+    expect(() => m.freeze(['nope'])).toThrow(/freeze: the model has no parameter 'nope'/);
+    expect(() => lowerLayerParams(m, 3)).toThrow(/n must be an integer in 0…2, got 3/);
+  });
+
   it('is bit-identical for the same seed and thread count', async () => {
     for (const threads of [1, 2]) {
       const a = await run(4, { threads });

@@ -78,7 +78,7 @@ export class Trainer<Batch = LmBatch> {
     readonly cfg: TrainConfig,
     readonly objective: Objective<Batch> = lmObjective as unknown as Objective<Batch>,
   ) {
-    this.optimizer = new AdamW(model.params.size, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay }, model.params.decayMask());
+    this.optimizer = new AdamW(model.params.size, { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay }, model.params.decayMask(), model.frozenMask());
     this.grad = new Float32Array(model.params.size);
   }
 
