@@ -65,6 +65,8 @@ export interface OveroptProfile {
   rmEvalPrompts: number;
   /** Leave the pairs raters called "negligibly better" (unsure) out of reward-model training. */
   rmDropUnsure: boolean;
+  /** Freeze the reward models' token embedding and this many lower layers (0: train all). */
+  rmFreezeLayers: number;
   /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
   bonPrompts: number;
   bonPool: number;
@@ -86,8 +88,8 @@ export interface OveroptProfile {
 }
 
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -176,7 +178,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     let heldout: Record<string, unknown> = {};
     for (let e = 0; e <= P.ensembleExtra; e++) {
       const dir = path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
-      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, seed: o.seed + 1000 * e, threads: o.threads }, io);
+      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: P.rmFreezeLayers, seed: o.seed + 1000 * e, threads: o.threads }, io);
       if (e === 0) heldout = r.heldout as Record<string, unknown>;
       dirs.push(dir);
     }
@@ -221,10 +223,14 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   t = performance.now();
   io.log(`[4/6] ${P.algo} against each reward model: ${P.rlSteps} steps × ${P.rlPrompts} prompts × ${P.rlK}`);
   const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall> }> = {};
+  // The held-out judge of every run: a second careful-rater reward model (another seed; it
+  // stands for a small panel of trusted evaluators), never optimized against.
+  const judge = rm.careful?.members[0];
+  if (judge) io.log(`  judge: ${judge}`);
   for (const preset of o.raters) {
     const dir = path.join(o.out, `${P.algo}-${preset}`);
     const r = await runRl(
-      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
+      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
       io,
     );
     const history = r.history as RlRow[];

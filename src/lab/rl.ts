@@ -44,6 +44,12 @@ export interface RlRunOptions {
   reward: string;
   /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
   observers?: string[];
+  /**
+   * A held-out judge: a reward-model directory that scores every rollout but is neither
+   * optimized nor part of the ensemble; its mean is `monitor/judge`, which the
+   * judge_divergence monitor compares with the optimized reward.
+   */
+  judge?: string;
   steps: number;
   seed: number;
   /** Prompts per step (default 8); each is sampled k times. */
@@ -129,9 +135,10 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
+  const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
-  let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
+  let observed: { gold: number[]; proxy: number[]; rm: number[][]; judge?: number[]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
     const acts: Record<string, number> = {};
@@ -144,14 +151,15 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       g.at.push(j);
       groups.set(idx[j], g);
     });
-    const rmScores: number[][] = [];
-    for (const m of rms) {
+    const scoreWith = async (m: { model: LlamaModel; readout: ReturnType<typeof rewardReadout> }) => {
       const s = await scoreReplies(m.model, [...groups.values()], { padId, readout: m.readout });
       const flat = new Array<number>(responses.length);
       [...groups.values()].forEach((g, gi) => g.at.forEach((j, r) => (flat[j] = s[gi][r])));
-      rmScores.push(flat);
-    }
-    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, acts, lengths: responses.map((r) => r.length) };
+      return flat;
+    };
+    const rmScores: number[][] = [];
+    for (const m of rms) rmScores.push(await scoreWith(m));
+    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
     return rmScores[0];
@@ -237,6 +245,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       'time/step_seconds': (performance.now() - tStep) / 1000,
     };
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
+    if (observed.judge) row['monitor/judge'] = mean(observed.judge);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow());
     const alarms = monitors.update(row, s);
