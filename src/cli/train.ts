@@ -115,12 +115,15 @@ const rm: Command = {
     lr: { type: 'number', default: 3e-5, describe: 'learning rate' },
     'center-coef': { type: 'number', default: 0.01, describe: 'reward-centering weight' },
     readout: { type: 'string', default: 'last', describe: "reward read-out: 'last' token or 'mean' over the reply" },
+    'strength-margin': { type: 'number', default: 0, describe: 'margin of a "significantly better" pair (Llama 2); weaker strengths get 2/3, 1/3, 0 of it' },
+    'drop-unsure': { type: 'boolean', default: false, describe: 'leave pairs judged "negligibly better" out of training' },
+    'freeze-layers': { type: 'number', default: 0, describe: 'freeze the token embedding and this many lower layers' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
     const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), readout: readoutOf(o.readout), seed: Number(o.seed), threads: Number(o.threads) },
+      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), seed: Number(o.seed), threads: Number(o.threads) },
       { log: ctx.log },
     );
     const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };
