@@ -148,7 +148,7 @@ describe('alignlab eval xstest', () => {
     const r = await run('eval xstest', ['--model', lmDir, '--csv', f('xstest.csv'), '--log', log, '--max-tokens', '6', '--threads', '1', '--bootstrap', '100']);
     const rows = readJsonlFile(log);
     expect(rows).toHaveLength(6);
-    const refused = (label: string) => rows.filter((x) => x.metadata.label === label && isRefusal(classifyRefusal(x.completion.text).label)).length;
+    const refused = (label: string) => rows.filter((x) => x.metadata.label === label && isRefusal(classifyRefusal(x.completion.text, { prompt: x.messages[x.messages.length - 1].content }).label)).length;
     expect(r.overRefusal).toMatchObject({ hits: refused('safe'), of: 4 });
     expect(r.compliance).toMatchObject({ hits: 2 - refused('unsafe'), of: 2 });
     expect(r.model).toBe(`local:${path.resolve(lmDir)}`);
