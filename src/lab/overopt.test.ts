@@ -32,7 +32,7 @@ describe('lab overopt', () => {
         raters: ['careful', 'swayed'],
         seed: 2,
         threads: 1,
-        overrides: { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2, rmEvalPrompts: 4, rmDropUnsure: false },
+        overrides: { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2, rmEvalPrompts: 4, rmDropUnsure: false, ensembleFreezeLayers: 1 },
       },
       { log: () => {} },
     )) as Record<string, any>;

@@ -67,6 +67,8 @@ export interface OveroptProfile {
   rmDropUnsure: boolean;
   /** Freeze the reward models' token embedding and this many lower layers (0: train all). */
   rmFreezeLayers: number;
+  /** The same for the extra ensemble members (they feed the disagreement monitor and are the judge): a cheaper step. */
+  ensembleFreezeLayers: number;
   /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
   bonPrompts: number;
   bonPool: number;
@@ -88,8 +90,8 @@ export interface OveroptProfile {
 }
 
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 300, prefK: 4, rmEpochs: 2, rmLr: 1e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 45, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -178,7 +180,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     let heldout: Record<string, unknown> = {};
     for (let e = 0; e <= P.ensembleExtra; e++) {
       const dir = path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
-      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: P.rmFreezeLayers, seed: o.seed + 1000 * e, threads: o.threads }, io);
+      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: o.threads }, io);
       if (e === 0) heldout = r.heldout as Record<string, unknown>;
       dirs.push(dir);
     }

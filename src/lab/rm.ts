@@ -112,26 +112,32 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const nHeldGroups = new Set(heldIdx.map((i) => tokenized[i].prompt.join(','))).size;
   const bp = o.batchPairs ?? 16;
   const epochs = o.epochs ?? 2;
-  // A batch is a fixed number of whole prompt groups (about `bp` comparisons), and every batch
-  // has the same shape — the longest prompt and reply of the data, the most replies and pairs a
-  // group has — so training compiles one graph (a new shape costs a build, a session and ONNX
-  // Runtime's slow first runs: 18 shapes in 28 steps before this).
+  // A batch is a fixed number of whole prompt groups (about `bp` comparisons) with the same
+  // rows, reply length and comparisons every step; only the prefix length varies, in steps of
+  // 32, because each epoch's shuffled groups are sorted by prompt length within runs of eight
+  // batches (length bucketing), so a batch's prompts are alike. Training then compiles a handful
+  // of graphs (a new shape costs a build, a session and ONNX Runtime's slow first runs: the
+  // earlier free shapes compiled 18 graphs in 28 steps), and pads little (a global prefix length
+  // would be the longest prompt's, 304 tokens where the median is 189).
   const repliesOf = (g: TokenPair[]) => new Set(g.flatMap((p) => [p.chosen.join(','), p.rejected.join(',')])).size;
   const groupsPerBatch = Math.max(1, Math.min(trainTok.length, Math.round((bp * trainTok.length) / train.length)));
   const round = (x: number, m: number) => Math.ceil(x / m) * m;
+  const promptLen = (j: number) => trainTok[j][0].prompt.length - 1;
   const fixed = {
-    prefixLength: Math.min(maxLen - 1, round(Math.max(...trainTok.map((g) => g[0].prompt.length - 1)), 16)),
-    rowLength: round(Math.max(...trainTok.flat().map((p) => Math.max(p.chosen.length, p.rejected.length) + 1)), 16),
+    rowLength: round(Math.max(...trainTok.flat().map((p) => Math.max(p.chosen.length, p.rejected.length) + 1)), 8),
     prefixCount: groupsPerBatch,
     rowCount: groupsPerBatch * Math.max(...trainTok.map(repliesOf)),
     comparisons: groupsPerBatch * Math.max(...trainTok.map((g) => g.length)),
   };
   const batchesOf = (order: number[]) => {
-    const out: TokenPair[][] = [];
-    for (let i = 0; i < order.length; i += groupsPerBatch) out.push(order.slice(i, i + groupsPerBatch).flatMap((j) => trainTok[j]));
-    return out;
+    const run = groupsPerBatch * 8;
+    const sorted: number[] = [];
+    for (let i = 0; i < order.length; i += run) sorted.push(...order.slice(i, i + run).sort((x, y) => promptLen(x) - promptLen(y) || x - y));
+    const out: number[][] = [];
+    for (let i = 0; i < sorted.length; i += groupsPerBatch) out.push(sorted.slice(i, i + groupsPerBatch));
+    return rng.shuffle(out).map((b) => ({ pairs: b.flatMap((j) => trainTok[j]), prefixLength: Math.min(maxLen - 1, round(Math.max(...b.map(promptLen)), 32)) }));
   };
-  const perEpoch = batchesOf(trainTok.map((_, i) => i)).length;
+  const perEpoch = Math.ceil(trainTok.length / groupsPerBatch);
   const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: perEpoch * epochs, warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01 }));
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
@@ -141,8 +147,8 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
 
   const bar = progress('rm', perEpoch * epochs);
   for (let e = 0; e < epochs; e++) {
-    for (const chunk of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
-      const m = await trainer.step([pairBatch(chunk, { padId, maxSeqLen: maxLen, readout: o.readout, fixed })]);
+    for (const batch of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
+      const m = await trainer.step([pairBatch(batch.pairs, { padId, maxSeqLen: maxLen, readout: o.readout, fixed: { ...fixed, prefixLength: batch.prefixLength } })]);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
       bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
     }
