@@ -123,11 +123,12 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const groupsPerBatch = Math.max(1, Math.min(trainTok.length, Math.round((bp * trainTok.length) / train.length)));
   const round = (x: number, m: number) => Math.ceil(x / m) * m;
   const promptLen = (j: number) => trainTok[j][0].prompt.length - 1;
+  const maxOf = (xs: number[]) => xs.reduce((a, x) => Math.max(a, x), 0); // no spread: large files
   const fixed = {
-    rowLength: round(Math.max(...trainTok.flat().map((p) => Math.max(p.chosen.length, p.rejected.length) + 1)), 8),
+    rowLength: round(maxOf(trainTok.flat().map((p) => Math.max(p.chosen.length, p.rejected.length) + 1)), 8),
     prefixCount: groupsPerBatch,
-    rowCount: groupsPerBatch * Math.max(...trainTok.map(repliesOf)),
-    comparisons: groupsPerBatch * Math.max(...trainTok.map((g) => g.length)),
+    rowCount: groupsPerBatch * maxOf(trainTok.map(repliesOf)),
+    comparisons: groupsPerBatch * maxOf(trainTok.map((g) => g.length)),
   };
   const batchesOf = (order: number[]) => {
     const run = groupsPerBatch * 8;
