@@ -79,6 +79,8 @@ export interface OveroptProfile {
   rlK: number;
   rlLr: number;
   klCoef: number;
+  /** Target KL (nats per reply) of an adaptive controller starting at klCoef (Ziegler et al.); 0: β stays fixed. */
+  klTarget: number;
   ppoEpochs: number;
   /** Most new tokens of every sampled reply. */
   maxNewTokens: number;
@@ -90,8 +92,8 @@ export interface OveroptProfile {
 }
 
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 12, bonPool: 256, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 64, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -232,7 +234,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   for (const preset of o.raters) {
     const dir = path.join(o.out, `${P.algo}-${preset}`);
     const r = await runRl(
-      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
+      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
       io,
     );
     const history = r.history as RlRow[];
