@@ -19,26 +19,6 @@ import { Runtime } from '../src/engine/session.js';
 import { generate } from '../src/sample/generate.js';
 import { streamTiming, type StreamTiming } from './llamacpp.js';
 
-/** The part of node-llama-cpp v3 (3.21.1) this worker uses. */
-interface LlamaCppLib {
-  getLlama(opts: { gpu: false; maxThreads: number; logLevel: string; logger: (level: string, message: string) => void }): Promise<{
-    loadModel(opts: { modelPath: string }): Promise<{
-      createContext(opts: Record<string, unknown>): Promise<{
-        contextSize: number;
-        batchSize: number;
-        getSequence(): {
-          clearHistory(): Promise<void>;
-          evaluate(tokens: number[], opts: Record<string, unknown>): AsyncGenerator<number, void, void>;
-        };
-        printTimings(): Promise<void>;
-        dispose(): Promise<void>;
-      }>;
-      dispose(): Promise<void>;
-    }>;
-    dispose(): Promise<void>;
-  }>;
-}
-
 interface Run {
   tokens: number[];
   timing: StreamTiming;
@@ -101,7 +81,7 @@ function parsePerf(lines: string[]): { promptMs: number; promptTokens: number; e
 }
 
 async function llamacpp(): Promise<Record<string, unknown>> {
-  const lib = (await loadNodeLlamaCpp()) as unknown as LlamaCppLib;
+  const lib = await loadNodeLlamaCpp();
   // maxThreads caps the Llama instance's pool; threads {ideal, min} makes the context use exactly
   // that many for both the prompt batch and single-token steps. Logs at info level reach the
   // logger, which keeps only llama.cpp's performance counters and passes on warnings and errors.

@@ -27,12 +27,18 @@ import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 /** The pinned version the llama.cpp backend is tested with. */
 export const NODE_LLAMA_CPP = 'node-llama-cpp@3.21.1';
 
-/** What this command needs from node-llama-cpp (v3). */
-interface NodeLlamaCpp {
-  getLlama(opts: { gpu: false; logLevel: string }): Promise<{
+/** The part of node-llama-cpp v3 (3.21.1) alignlab uses: this command and the single-stream bench (bench/stream-worker.ts). */
+export interface NodeLlamaCpp {
+  getLlama(opts: { gpu: false; logLevel: string; maxThreads?: number; logger?: (level: string, message: string) => void }): Promise<{
     loadModel(opts: { modelPath: string }): Promise<{
       createContext(opts: Record<string, unknown>): Promise<{
-        getSequence(): { evaluate(tokens: number[], opts: Record<string, unknown>): AsyncGenerator<number, void, void> };
+        contextSize: number;
+        batchSize: number;
+        getSequence(): {
+          clearHistory(): Promise<void>;
+          evaluate(tokens: number[], opts: Record<string, unknown>): AsyncGenerator<number, void, void>;
+        };
+        printTimings(): Promise<void>;
         dispose(): Promise<void>;
       }>;
       dispose(): Promise<void>;
