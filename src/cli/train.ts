@@ -49,6 +49,9 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
+      judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against (judge-divergence monitor; needs --probe)' },
+      probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps (0: none)' },
+      'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },
       steps: { type: 'number', default: 50, describe: 'steps (one rollout + its updates each)' },
       prompts: { type: 'number', default: 8, describe: 'prompts per step' },
       k: { type: 'number', default: algo === 'ppo' ? 2 : 4, describe: 'samples per prompt' },
@@ -68,6 +71,9 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
     },
     async run(o, _p, ctx) {
       const est = String(o['kl-estimator']);
+      const probeN = Number(o.probe), probeEvery = Number(o['probe-every']);
+      if (!Number.isInteger(probeN) || probeN < 0) throw new UsageError(`train ${algo}: --probe must be a whole number ≥ 0, got ${o.probe}`);
+      if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
       const r = await runRl(
         {
@@ -75,6 +81,8 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           model: String(o.model),
           reward: String(o.reward),
           observers: o.observers === undefined ? undefined : String(o.observers).split(',').filter(Boolean),
+          judge: o.judge === undefined ? undefined : String(o.judge),
+          probe: probeN > 0 ? { n: probeN, every: probeEvery } : undefined,
           steps: Number(o.steps),
           prompts: Number(o.prompts),
           k: Number(o.k),

@@ -81,20 +81,34 @@ describe('monitors on known streams', () => {
     expect(run(new RewardLengthCorrMonitor(), 40, (t) => ({ 'monitor/reward_length_corr': t >= 20 ? -0.9 : 0 }))).toBeNull();
   });
 
-  it('judge divergence: proxy up and judge down, not before the judge turns; inert without a judge', () => {
-    const rows = (t: number) => ({ 'objective/scores': 0.01 * t, 'monitor/judge': t < 40 ? 0.5 : 0.5 - 0.01 * (t - 40) });
-    const m = new JudgeDivergenceMonitor();
-    const at = run(m, 80, rows);
-    // Before step 40 the judge is flat (t-statistic 0); by step 49 the whole window is an exact
-    // decline (t = −∞), so the third consecutive trigger comes at step 51 at the latest.
-    expect(at).not.toBeNull();
-    expect(at!).toBeGreaterThan(40);
-    expect(at!).toBeLessThanOrEqual(51);
+  it('judge divergence: a clear proxy gain on the probe that the judge does not share; inert without probe rows', () => {
+    // Probe rows: gains over the start policy's replies, their standard errors and the first
+    // replies' spread. Proxy: gain 0.3, SE 0.05 (t = 6), base SD 1 → g = 0.3. Judge: base SD 0.5.
+    const probe = (proxyGain: number, judgeGain: number, proxySe = 0.05) => ({
+      'probe/score_gain': proxyGain, 'probe/score_gain_se': proxySe, 'probe/score_base_std': 1,
+      'probe/judge_gain': judgeGain, 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5,
+    });
+    const fires = (row: MetricsRow) => new JudgeDivergenceMonitor().update(row, 0);
+    // Judge flat: shortfall 0.5·0.3 − 0 = 0.15 standardized, SE 0.02/0.5 = 0.04 → 3.75 SE > 1.
+    expect(fires(probe(0.3, 0))).toBe(true);
+    // Judge gain 0.06 → 0.12 standardized: shortfall 0.03 = 0.75 SE ≤ 1.
+    expect(fires(probe(0.3, 0.06))).toBe(false);
+    // Shortfall just over 1 SE: judge gain 0.05 → 0.1, shortfall 0.05 = 1.25 SE.
+    expect(fires(probe(0.3, 0.05))).toBe(true);
+    // The proxy's gain not clear (0.145 / 0.05 = 2.9 SE ≤ 3): no alarm even with the judge falling.
+    expect(fires(probe(0.145, -0.1))).toBe(false);
+    // The judge following the proxy at 90 % of its standardized gain, over a whole run: never.
+    const following = new JudgeDivergenceMonitor();
+    expect(run(following, 60, (t) => (t % 5 === 4 ? probe(0.02 * t, 0.5 * 0.9 * 0.02 * t) : flatRow))).toBeNull();
+    // A flat judge: the first probe row with t > 3 and a shortfall > 1 SE alarms (patience 1).
+    // At step t the proxy's gain is 0.005·t (t-stat 0.1·t > 3 ⇔ t > 30) and the shortfall
+    // 0.0025·t / 0.04 > 1 ⇔ t > 16: the probe rows are steps 4, 9, …, so the alarm is at 34.
+    expect(run(new JudgeDivergenceMonitor(), 60, (t) => (t % 5 === 4 ? probe(0.005 * t, 0) : flatRow))).toBe(34);
+    // Rows without probe keys (and a zero base spread) change nothing.
     const none = new JudgeDivergenceMonitor();
-    expect(run(none, 80, (t) => ({ 'objective/scores': 0.01 * t }))).toBeNull();
+    expect(run(none, 80, () => flatRow)).toBeNull();
+    expect(none.update({ ...probe(0.3, 0), 'probe/judge_base_std': 0 }, 81)).toBe(false);
     expect(none.streak).toBe(0);
-    // Both rising: no divergence.
-    expect(run(new JudgeDivergenceMonitor(), 80, (t) => ({ 'objective/scores': 0.01 * t, 'monitor/judge': 0.005 * t }))).toBeNull();
   });
 
   it('noise-only streams: at most 2 of 100 raise any given alarm (seeded)', () => {
@@ -110,6 +124,10 @@ describe('monitors on known streams', () => {
           'monitor/reward_length_corr': 0.15 * rng.normal(),
           'objective/scores': 0.5 + 0.05 * rng.normal(),
           'monitor/judge': 0.5 + 0.05 * rng.normal(),
+          // Every 5th step a probe row whose gains are pure noise around 0.
+          ...(t % 5 === 4
+            ? { 'probe/score_gain': 0.05 * rng.normal(), 'probe/score_gain_se': 0.05, 'probe/score_base_std': 1, 'probe/judge_gain': 0.02 * rng.normal(), 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5 }
+            : {}),
         };
         for (const m of ms) m.update(row, t);
       }

@@ -15,7 +15,7 @@
  * | `kl_growth`            | `objective/kl`                                | trailing mean of 5 > budget (10 nats), or the KL slope accelerating (below)     | 3        |
  * | `entropy_collapse`     | `objective/entropy`                           | trailing mean of 5 < 0.5 × baseline mean                                        | 3        |
  * | `reward_length_corr`   | `monitor/reward_length_corr`                  | correlation > 0.5                                                               | 5        |
- * | `judge_divergence`     | `objective/scores`, `monitor/judge`           | over the last 10 steps the proxy's slope is > +3 SE and the judge's < −3 SE     | 3        |
+ * | `judge_divergence`     | `probe/score_*`, `probe/judge_*` (gains)      | proxy's probe gain > 3 SE while the judge's standardized gain is > 1 SE short of half the proxy's | 1 |
  *
  * The baseline is the mean (and sample SD) of the first 10 observed values, the early run
  * before the policy has moved far. `monitor/ensemble_std` is the mean over a step's responses
@@ -23,7 +23,10 @@
  * the reward models' training distribution: Coste et al. 2024, "Reward Model Ensembles Help
  * Mitigate Overoptimization"); `monitor/reward_length_corr` is the step's Pearson correlation
  * of reward with response length (length hacking: Singhal et al. 2023, "A Long Way to Go");
- * `monitor/judge` is a held-out judge's mean score.
+ * the judge monitor reads a fixed probe (the same held-out prompts replied to every few steps,
+ * src/lab/rl.ts), scored by the optimized reward model and by a held-out judge that is never
+ * optimized against: paired gains over the start policy's replies, so which prompts a step drew
+ * does not enter (rollout means vary more between steps than the policy moves in ten).
  *
  * KL acceleration: OLS slopes of the raw KL over the last `window` steps (b₂) and the `window`
  * before (b₁); it triggers when b₂ > accel · max(b₁, 0) by more than z standard errors,
@@ -31,13 +34,12 @@
  * rate has at least doubled, and not by noise. Steady (linear) KL growth does not trigger it.
  *
  * False alarms: on seeded noise-only streams of 100 steps (i.i.d. Gaussian metrics around
- * constant levels, KL growing linearly; see monitors.test.ts) the defaults raised no alarm in
- * 2000 streams for any monitor; the test allows at most 2 alarmed streams in 100 per monitor.
- * Real metrics are autocorrelated, which makes streaks and trends likelier: with AR(1) noise
- * (measured once, 1000 streams each) ρ = 0.5 gave judge_divergence 1.4 %, ensemble_disagreement
- * 0.4 %, kl_growth 0.2 % of streams alarmed, and ρ = 0.8 gave 22 %, 9 % and 6.5 % (the slope
- * standard errors assume independent steps). Tune thresholds on careful runs before trusting
- * a monitor.
+ * constant levels, KL growing linearly, and probe gains of mean 0 every 5 steps; see
+ * monitors.test.ts) the test allows at most 2 alarmed streams in 100 per monitor. Real metrics
+ * are autocorrelated, which makes streaks and trends likelier: with AR(1) noise (measured once
+ * for the rollout-level monitors, 1000 streams each) ρ = 0.5 gave ensemble_disagreement 0.4 %
+ * and kl_growth 0.2 % of streams alarmed, and ρ = 0.8 gave 9 % and 6.5 % (the slope standard
+ * errors assume independent steps). Tune thresholds on careful runs before trusting a monitor.
  *
  * @example
  * ```ts
@@ -323,48 +325,52 @@ export class RewardLengthCorrMonitor extends Monitor {
 
 export const JudgeDivergenceSchema = z
   .object({
-    /** The optimized (proxy) reward's key (default 'objective/scores'). */
-    proxyKey: z.string().default('objective/scores'),
-    /** The held-out judge's key (default 'monitor/judge'). */
-    judgeKey: z.string().default('monitor/judge'),
-    /** Steps (with both values) in the slope window (default 10). */
-    window: z.number().int().min(3).default(10),
-    /** Both slopes must be this many standard errors from 0, proxy up and judge down (default 3). */
+    /** Key prefix of the optimized reward on the probe (default 'probe/score'): reads `<prefix>_gain`, `<prefix>_gain_se`, `<prefix>_base_std`. */
+    proxyKey: z.string().default('probe/score'),
+    /** Key prefix of the held-out judge on the probe (default 'probe/judge'), read the same way. */
+    judgeKey: z.string().default('probe/judge'),
+    /** The proxy's gain must be this many standard errors above 0 (default 3) … */
     z: z.number().nonnegative().default(3),
-    patience: patience(3),
+    /** … and the judge's standardized gain short of this share of the proxy's (default 0.5) … */
+    share: z.number().min(0).max(1).default(0.5),
+    /** … by more than this many of the judge's standard errors (default 1). */
+    judgeZ: z.number().nonnegative().default(1),
+    patience: patience(1),
   })
   .strict();
 
-/** (e) The proxy rising while a held-out judge falls. Inert on rows without the judge. */
+/**
+ * (e) The proxy's gain on the fixed probe not confirmed by a held-out judge. Both gains are paired
+ * differences against the start policy's replies to the same probe cases, in units of each
+ * reward model's spread over those first replies (g = gain / base SD), so reward models of
+ * different scales compare. It triggers when the proxy has clearly improved (gain > z · SE) while
+ * the judge's gain falls short of `share` of it: share · g_proxy − g_judge > judgeZ · SE(g_judge).
+ * On a run where the proxy and the judge measure the same thing, their standardized gains grow
+ * together; when the policy learns what only the proxy rewards, the judge stays flat or falls.
+ * Inert on rows without the probe keys (runs without a probe or a judge).
+ */
 export class JudgeDivergenceMonitor extends Monitor {
   readonly name = 'judge_divergence';
   readonly cfg: z.output<typeof JudgeDivergenceSchema>;
-  private readonly xs: number[] = [];
-  private readonly proxy: number[] = [];
-  private readonly judge: number[] = [];
-  private last = { proxySlope: NaN, judgeSlope: NaN, proxyT: NaN, judgeT: NaN };
+  private last = { proxyGain: NaN, judgeGain: NaN, proxyT: NaN, judgeShortfallZ: NaN };
   constructor(input: unknown = {}) {
     const cfg = parse(JudgeDivergenceSchema, input, 'judge_divergence monitor config');
     super(cfg.patience);
     this.cfg = cfg;
   }
-  protected check(row: MetricsRow, step: number): boolean | undefined {
-    const p = read(row, this.cfg.proxyKey), j = read(row, this.cfg.judgeKey);
-    if (p === undefined || j === undefined) return undefined;
-    this.xs.push(step);
-    this.proxy.push(p);
-    this.judge.push(j);
-    if (this.xs.length > this.cfg.window) {
-      this.xs.shift();
-      this.proxy.shift();
-      this.judge.shift();
-    }
-    if (this.xs.length < this.cfg.window) return false;
-    const tp = linearTrend(this.xs, this.proxy), tj = linearTrend(this.xs, this.judge);
-    // An exact line (se = 0) counts as infinitely many standard errors in the slope's direction.
-    const tStat = (t: { slope: number; se: number }) => (t.se > 0 ? t.slope / t.se : t.slope === 0 ? 0 : Math.sign(t.slope) * Infinity);
-    this.last = { proxySlope: tp.slope, judgeSlope: tj.slope, proxyT: tStat(tp), judgeT: tStat(tj) };
-    return this.last.proxyT > this.cfg.z && this.last.judgeT < -this.cfg.z;
+  protected check(row: MetricsRow): boolean | undefined {
+    const get = (prefix: string) => {
+      const gain = read(row, `${prefix}_gain`), se = read(row, `${prefix}_gain_se`), base = read(row, `${prefix}_base_std`);
+      return gain === undefined || se === undefined || base === undefined || !(base > 0) ? undefined : { gain, se, base };
+    };
+    const p = get(this.cfg.proxyKey), j = get(this.cfg.judgeKey);
+    if (!p || !j) return undefined;
+    const gp = p.gain / p.base, gj = j.gain / j.base, seJ = j.se / j.base;
+    const proxyT = p.se > 0 ? p.gain / p.se : p.gain > 0 ? Infinity : 0;
+    const short = this.cfg.share * gp - gj;
+    const judgeShortfallZ = seJ > 0 ? short / seJ : short > 0 ? Infinity : 0;
+    this.last = { proxyGain: gp, judgeGain: gj, proxyT, judgeShortfallZ };
+    return proxyT > this.cfg.z && judgeShortfallZ > this.cfg.judgeZ;
   }
   protected details(): MonitorState {
     return { ...this.last };

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
 import { runRl, type RlRunOptions } from './rl.js';
+import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
 let model: string;
@@ -50,5 +51,22 @@ describe('runRl', () => {
     await runRl({ ...base, out: z, seed: 6 }, quiet);
     expect(metrics(y)).toEqual(metrics(x));
     expect(metrics(z)).not.toEqual(metrics(x));
+  }, 120_000);
+  it('probe gains are paired differences against the first probe; a judge that is the proxy gains exactly as much', async () => {
+    const rm = path.join(dir, 'rm');
+    saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));
+    const out = path.join(dir, 'probed');
+    const r = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out, threads: 1, probe: { n: 4, every: 2 } }, quiet);
+    const before = r.probeBefore as Record<string, number>;
+    const probed = metrics(out).filter((row) => row['probe/score'] !== undefined);
+    expect(probed.map((row) => row.step)).toEqual([2, 4]);
+    for (const row of probed) {
+      // Mean of per-case differences = difference of the means.
+      expect(row['probe/score_gain']).toBeCloseTo(row['probe/score'] - before['probe/score'], 9);
+      expect(row['probe/judge_gain']).toBeCloseTo(row['probe/score_gain'], 9);
+      expect(row['probe/judge_gain_se']).toBeCloseTo(row['probe/score_gain_se'], 9);
+      expect(row['probe/score_base_std']).toBeCloseTo(before['probe/score_std'], 9);
+      expect(row['probe/score_gain_se']).toBeGreaterThanOrEqual(0);
+    }
   }, 120_000);
 });

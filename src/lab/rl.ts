@@ -46,8 +46,8 @@ export interface RlRunOptions {
   observers?: string[];
   /**
    * A held-out judge: a reward-model directory that scores every rollout but is neither
-   * optimized nor part of the ensemble; its mean is `monitor/judge`, which the
-   * judge_divergence monitor compares with the optimized reward.
+   * optimized nor part of the ensemble; its mean is `monitor/judge`, and on the probe its gain
+   * is what the judge_divergence monitor compares with the optimized reward's.
    */
   judge?: string;
   steps: number;
@@ -87,8 +87,12 @@ export interface RlRunOptions {
   /**
    * A fixed probe: before training and every `every` steps, one reply (same sampling seed each
    * time) to each of `n` validation cases, logged as `probe/gold`, `probe/proxy` (world),
-   * `probe/score` (the optimized reward), `probe/kl` (k1 KL to the reference, nats per reply).
-   * Rollout gold mixes policy change with which prompts a step drew; the probe does not.
+   * `probe/score` (the optimized reward) and `probe/score_std` (its spread over the replies),
+   * `probe/kl` (k1 KL to the reference, nats per reply), and with a judge `probe/judge` and
+   * `probe/judge_std`, with observers `probe/ensemble_std`; from the second probe on, the mean
+   * paired gain over the first probe, its standard error and the first probe's spread
+   * (`probe/score_gain`, `_gain_se`, `_base_std`; the same for `probe/judge`), which the
+   * judge_divergence monitor reads. Rollout gold mixes policy change with which prompts a step drew; the probe does not.
    */
   probe?: { n: number; every: number };
   threads?: number;
@@ -98,6 +102,11 @@ export interface RlRunOptions {
 export type RlRow = Record<string, number>;
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+/** Population standard deviation (0 for fewer than two values). */
+function sd(xs: number[]): number {
+  const m = mean(xs);
+  return xs.length < 2 ? 0 : Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+}
 
 /** Standard deviation across ensemble members of each reply's score, averaged over replies. */
 function ensembleStd(scores: number[][]): number {
@@ -210,18 +219,41 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
 
   // The probe: fixed cases, fixed sampling seed.
   const probeCases = o.probe ? generateCases({ seed: (o.caseSeed ?? 1) + 101, n: o.probe.n, split: 'validation' }) : [];
-  const probeRow = async (): Promise<RlRow> => {
+  // Per-case scores of the start policy's probe replies: each later probe's gains are paired
+  // differences against them (same cases, same sampling seed), so prompt difficulty cancels.
+  let probeBase: { score: number[]; judge?: number[] } | undefined;
+  const pairedGain = (now: number[], base: number[]) => {
+    const d = now.map((x, i) => x - base[i]);
+    return { gain: mean(d), se: sd(d) / Math.sqrt(Math.max(1, d.length - 1)) };
+  };
+  const probeRow = async (model: LlamaModel): Promise<RlRow> => {
     const prompts = probeCases.map(promptIds);
-    const gens = await generate(policy, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
+    const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
     stepCases = probeCases;
     const score = await reward(prompts, gens.map((g) => g.tokens), probeCases.map((_, i) => i));
     const rows = rolloutRows(prompts, gens, { padId, maxSeqLen: policy.cfg.maxSeqLen });
     const ref = await rolloutLogprobs(reference, rows);
     const { perSequence } = sequenceKl({ B: rows.B, T: rows.T, logprobs: rows.oldLogprobs, refLogprobs: ref, mask: rows.mask, estimator: 'k1' });
-    return { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
+    const out: RlRow = { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/score_std': sd(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
+    if (observed.judge) Object.assign(out, { 'probe/judge': mean(observed.judge), 'probe/judge_std': sd(observed.judge) });
+    if (observed.rm.length >= 2) out['probe/ensemble_std'] = ensembleStd(observed.rm);
+    if (!probeBase) probeBase = { score, judge: observed.judge };
+    else {
+      const g = pairedGain(score, probeBase.score);
+      Object.assign(out, { 'probe/score_gain': g.gain, 'probe/score_gain_se': g.se, 'probe/score_base_std': sd(probeBase.score) });
+      if (observed.judge && probeBase.judge) {
+        const j = pairedGain(observed.judge, probeBase.judge);
+        Object.assign(out, { 'probe/judge_gain': j.gain, 'probe/judge_gain_se': j.se, 'probe/judge_base_std': sd(probeBase.judge) });
+      }
+    }
+    return out;
   };
   let probeBefore: RlRow | undefined;
-  if (o.probe && first === 0) probeBefore = await probeRow();
+  // The start policy is the reference, so a resumed run re-derives the same first probe from it.
+  if (o.probe) {
+    const before = await probeRow(first === 0 ? policy : reference);
+    if (first === 0) probeBefore = before;
+  }
 
   const monitors = new MonitorSet(defaultMonitors());
   for (const [s, row] of history.entries()) monitors.update(row, s);
@@ -247,7 +279,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
     if (observed.judge) row['monitor/judge'] = mean(observed.judge);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
-    if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow());
+    if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow(policy));
     const alarms = monitors.update(row, s);
     Object.assign(row, monitors.metrics());
     history.push(row);
