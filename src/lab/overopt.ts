@@ -285,7 +285,13 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   io.log('[6/6] monitors, plots, results');
   const monitors = o.raters.includes('careful') || o.raters.includes('swayed')
     ? evaluateMonitors(
-        o.raters.filter((p) => p === 'careful' || p === 'swayed').map((p) => ({ name: p as 'careful' | 'swayed', rows: rl[p].history, gold: probeGoldPerStep(rl[p].probe, rl[p].history.length), label: rl[p].dir })),
+        // Gold per step: the probe's gold smoothed as for the reported peak (3 points), then
+        // interpolated, so a monitor's lead is counted from the same peak the results report.
+        o.raters.filter((p) => p === 'careful' || p === 'swayed').map((p) => {
+          const smooth = movingAverage(rl[p].probe.map((x) => x.gold), 3);
+          const gold = probeGoldPerStep(rl[p].probe.map((x, i) => ({ step: x.step, gold: smooth[i] })), rl[p].history.length);
+          return { name: p as 'careful' | 'swayed', rows: rl[p].history, gold, label: rl[p].dir };
+        }),
         { smoothWindow: 1 },
       )
     : [];

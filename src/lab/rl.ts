@@ -89,7 +89,7 @@ export interface RlRunOptions {
    * time) to each of `n` validation cases, logged as `probe/gold`, `probe/proxy` (world),
    * `probe/score` (the optimized reward) and `probe/score_std` (its spread over the replies),
    * `probe/kl` (k1 KL to the reference, nats per reply), and with a judge `probe/judge` and
-   * `probe/judge_std`, with observers `probe/ensemble_std`; from the second probe on, the mean
+   * `probe/judge_std` (observers are not scored on the probe); from the second probe on, the mean
    * paired gain over the first probe, its standard error and the first probe's spread
    * (`probe/score_gain`, `_gain_se`, `_base_std`; the same for `probe/judge`), which the
    * judge_divergence monitor reads. Rollout gold mixes policy change with which prompts a step drew; the probe does not.
@@ -147,6 +147,9 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
+  // Probes skip the observers (their disagreement is a rollout-level monitor): a probe reply set
+  // is scored by the optimized reward model and the judge only.
+  let probing = false;
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; judge?: number[]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
@@ -167,7 +170,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       return flat;
     };
     const rmScores: number[][] = [];
-    for (const m of rms) rmScores.push(await scoreWith(m));
+    for (const m of probing ? rms.slice(0, o.reward !== 'gold' && o.reward !== 'proxy' ? 1 : 0) : rms) rmScores.push(await scoreWith(m));
     observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
@@ -230,13 +233,15 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const prompts = probeCases.map(promptIds);
     const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
     stepCases = probeCases;
-    const score = await reward(prompts, gens.map((g) => g.tokens), probeCases.map((_, i) => i));
-    const rows = rolloutRows(prompts, gens, { padId, maxSeqLen: policy.cfg.maxSeqLen });
+    probing = true;
+    const score = await reward(prompts, gens.map((g) => g.tokens), probeCases.map((_, i) => i)).finally(() => (probing = false));
+    // One reply per prompt: nothing to share, so plain rows (the shared-prefix form gathers each
+    // row's prefix through a rows × prompts product; measured slower here).
+    const rows = rolloutRows(prompts, gens, { padId, maxSeqLen: policy.cfg.maxSeqLen, sharePrefix: false });
     const ref = await rolloutLogprobs(reference, rows);
     const { perSequence } = sequenceKl({ B: rows.B, T: rows.T, logprobs: rows.oldLogprobs, refLogprobs: ref, mask: rows.mask, estimator: 'k1' });
     const out: RlRow = { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/score_std': sd(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
     if (observed.judge) Object.assign(out, { 'probe/judge': mean(observed.judge), 'probe/judge_std': sd(observed.judge) });
-    if (observed.rm.length >= 2) out['probe/ensemble_std'] = ensembleStd(observed.rm);
     if (!probeBase) probeBase = { score, judge: observed.judge };
     else {
       const g = pairedGain(score, probeBase.score);
