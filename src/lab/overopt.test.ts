@@ -51,11 +51,15 @@ describe('lab overopt', () => {
     expect(r.swayed.bestOfN.points[0].gold).toBeCloseTo(bon[0].gold, 12);
     for (const f of ['goodhart-careful.svg', 'goodhart-swayed.svg', 'prefs-careful.jsonl', 'rm-swayed-1/model.safetensors', 'ppo-careful/metrics.jsonl', 'results.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'goodhart-swayed.svg'), 'utf8')).toMatch(/^<svg/);
-    // Both runs are watched by the same held-out judge (the careful ensemble member), scored on
-    // every rollout: on the careful run it is also an observer, so its score is that observer's.
+    // Both runs are watched by the same held-out judge (the careful ensemble member), which scores
+    // the probe only: its paired gain is logged from the second probe on, never on rollouts.
     const rows = (preset: string) => fs.readFileSync(path.join(out, `ppo-${preset}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-    for (const row of rows('careful')) expect(row['monitor/judge']).toBeCloseTo(row['rm/1'], 5);
-    for (const row of rows('swayed')) expect(Number.isFinite(row['monitor/judge'])).toBe(true);
+    for (const preset of ['careful', 'swayed']) {
+      const probed = rows(preset).filter((row) => row['probe/gold'] !== undefined);
+      expect(probed.length).toBeGreaterThan(0);
+      for (const row of probed) for (const k of ['probe/judge', 'probe/judge_gain', 'probe/judge_gain_se', 'probe/judge_base_std']) expect(Number.isFinite(row[k])).toBe(true);
+      for (const row of rows(preset)) expect(row['monitor/judge']).toBeUndefined();
+    }
   }, 300_000);
 });
 

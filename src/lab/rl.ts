@@ -45,9 +45,9 @@ export interface RlRunOptions {
   /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
   observers?: string[];
   /**
-   * A held-out judge: a reward-model directory that scores every rollout but is neither
-   * optimized nor part of the ensemble; its mean is `monitor/judge`, and on the probe its gain
-   * is what the judge_divergence monitor compares with the optimized reward's.
+   * A held-out judge: a reward-model directory, neither optimized against nor part of the
+   * ensemble, that scores the probe's replies (`probe/judge`; not the rollouts): its gain there is
+   * what the judge_divergence monitor compares with the optimized reward's.
    */
   judge?: string;
   steps: number;
@@ -147,8 +147,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
-  // Probes skip the observers (their disagreement is a rollout-level monitor): a probe reply set
-  // is scored by the optimized reward model and the judge only.
+  // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
+  // rollout-level monitor); probes by the optimized reward model and the judge.
   let probing = false;
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; judge?: number[]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
@@ -171,7 +171,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     };
     const rmScores: number[][] = [];
     for (const m of probing ? rms.slice(0, o.reward !== 'gold' && o.reward !== 'proxy' ? 1 : 0) : rms) rmScores.push(await scoreWith(m));
-    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
+    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge && probing ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
     return rmScores[0];
@@ -282,7 +282,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       'time/step_seconds': (performance.now() - tStep) / 1000,
     };
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
-    if (observed.judge) row['monitor/judge'] = mean(observed.judge);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow(policy));
     const alarms = monitors.update(row, s);
