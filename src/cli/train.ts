@@ -74,6 +74,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       const probeN = Number(o.probe), probeEvery = Number(o['probe-every']);
       if (!Number.isInteger(probeN) || probeN < 0) throw new UsageError(`train ${algo}: --probe must be a whole number ≥ 0, got ${o.probe}`);
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
+      if (o.judge !== undefined && probeN === 0) throw new UsageError(`train ${algo}: --judge scores the probe only; give --probe N too`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
       const r = await runRl(
         {

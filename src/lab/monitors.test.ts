@@ -23,7 +23,6 @@ const flatRow: MetricsRow = {
   'objective/entropy': 2,
   'monitor/reward_length_corr': 0.1,
   'objective/scores': 0.5,
-  'monitor/judge': 0.4,
 };
 
 describe('monitors on known streams', () => {
@@ -83,32 +82,52 @@ describe('monitors on known streams', () => {
 
   it('judge divergence: a clear proxy gain on the probe that the judge does not share; inert without probe rows', () => {
     // Probe rows: gains over the start policy's replies, their standard errors and the first
-    // replies' spread. Proxy: gain 0.3, SE 0.05 (t = 6), base SD 1 → g = 0.3. Judge: base SD 0.5.
-    const probe = (proxyGain: number, judgeGain: number, proxySe = 0.05) => ({
-      'probe/score_gain': proxyGain, 'probe/score_gain_se': proxySe, 'probe/score_base_std': 1,
-      'probe/judge_gain': judgeGain, 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5,
+    // replies' spread. Proxy: base SD 1, SE 0.05. Judge: base SD 0.5, SE 0.02 → 0.04 standardized.
+    // Without a correlation key ρ = 0: SE(shortfall)² = 0.5²·0.05² + 0.04² = 0.002225 (SE 0.04717).
+    const probe = (proxyGain: number, judgeGain: number, extra: Record<string, number> = {}) => ({
+      'probe/score_gain': proxyGain, 'probe/score_gain_se': 0.05, 'probe/score_base_std': 1,
+      'probe/judge_gain': judgeGain, 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5, ...extra,
     });
     const fires = (row: MetricsRow) => new JudgeDivergenceMonitor().update(row, 0);
-    // Judge flat: shortfall 0.5·0.3 − 0 = 0.15 standardized, SE 0.02/0.5 = 0.04 → 3.75 SE > 1.
+    // Judge flat: shortfall 0.5·0.3 − 0 = 0.15 = 3.18 SE > 2.
     expect(fires(probe(0.3, 0))).toBe(true);
-    // Judge gain 0.06 → 0.12 standardized: shortfall 0.03 = 0.75 SE ≤ 1.
-    expect(fires(probe(0.3, 0.06))).toBe(false);
-    // Shortfall just over 1 SE: judge gain 0.05 → 0.1, shortfall 0.05 = 1.25 SE.
-    expect(fires(probe(0.3, 0.05))).toBe(true);
+    // Judge gain 0.02 → 0.04 standardized: shortfall 0.11 = 2.33 SE > 2; 0.03 → 0.09 = 1.91 SE: no.
+    expect(fires(probe(0.3, 0.02))).toBe(true);
+    expect(fires(probe(0.3, 0.03))).toBe(false);
+    // Correlated gains (ρ = 0.8) shrink the shortfall's SE: 0.002225 − 2·0.5·0.8·0.05·0.04 = 0.000625
+    // (SE 0.025), so the same 0.09 shortfall is 3.6 SE; anticorrelated (ρ = −0.8) it is 1.40 SE.
+    expect(fires(probe(0.3, 0.03, { 'probe/gain_corr': 0.8 }))).toBe(true);
+    expect(fires(probe(0.3, 0.02, { 'probe/gain_corr': -0.8 }))).toBe(false);
     // The proxy's gain not clear (0.145 / 0.05 = 2.9 SE ≤ 3): no alarm even with the judge falling.
     expect(fires(probe(0.145, -0.1))).toBe(false);
     // The judge following the proxy at 90 % of its standardized gain, over a whole run: never.
     const following = new JudgeDivergenceMonitor();
     expect(run(following, 60, (t) => (t % 5 === 4 ? probe(0.02 * t, 0.5 * 0.9 * 0.02 * t) : flatRow))).toBeNull();
-    // A flat judge: the first probe row with t > 3 and a shortfall > 1 SE alarms (patience 1).
-    // At step t the proxy's gain is 0.005·t (t-stat 0.1·t > 3 ⇔ t > 30) and the shortfall
-    // 0.0025·t / 0.04 > 1 ⇔ t > 16: the probe rows are steps 4, 9, …, so the alarm is at 34.
-    expect(run(new JudgeDivergenceMonitor(), 60, (t) => (t % 5 === 4 ? probe(0.005 * t, 0) : flatRow))).toBe(34);
+    // A flat judge: at probe step t the proxy's gain is 0.005·t (t-stat 0.1·t > 3 ⇔ t > 30) and the
+    // shortfall 0.0025·t / 0.04717 > 2 ⇔ t > 37.7; the probe rows are steps 4, 9, …: alarm at 39.
+    expect(run(new JudgeDivergenceMonitor(), 60, (t) => (t % 5 === 4 ? probe(0.005 * t, 0) : flatRow))).toBe(39);
     // Rows without probe keys (and a zero base spread) change nothing.
     const none = new JudgeDivergenceMonitor();
     expect(run(none, 80, () => flatRow)).toBeNull();
     expect(none.update({ ...probe(0.3, 0), 'probe/judge_base_std': 0 }, 81)).toBe(false);
     expect(none.streak).toBe(0);
+  });
+
+  it('judge divergence under a realistic null: proxy and judge rise together with correlated noise, at most 2 of 100 runs alarm (seeded)', () => {
+    // Twenty probes; the true standardized gain grows by 0.05 per probe for both models; each
+    // probe's estimates carry noise of SE 0.05 (proxy) and 0.04 (judge) with correlation 0.5.
+    const rng = new Rng(7);
+    let alarmed = 0;
+    for (let s = 0; s < 100; s++) {
+      const m = new JudgeDivergenceMonitor();
+      for (let k = 1; k <= 20; k++) {
+        const e1 = rng.normal(), e2 = 0.5 * e1 + Math.sqrt(0.75) * rng.normal();
+        const mu = 0.05 * k;
+        m.update({ 'probe/score_gain': mu + 0.05 * e1, 'probe/score_gain_se': 0.05, 'probe/score_base_std': 1, 'probe/judge_gain': 0.5 * (mu + 0.04 * e2), 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5, 'probe/gain_corr': 0.5 }, 5 * k);
+      }
+      if (m.alarmStep !== null) alarmed++;
+    }
+    expect(alarmed).toBeLessThanOrEqual(2);
   });
 
   it('noise-only streams: at most 2 of 100 raise any given alarm (seeded)', () => {
@@ -123,7 +142,6 @@ describe('monitors on known streams', () => {
           'objective/entropy': 2 + 0.1 * rng.normal(),
           'monitor/reward_length_corr': 0.15 * rng.normal(),
           'objective/scores': 0.5 + 0.05 * rng.normal(),
-          'monitor/judge': 0.5 + 0.05 * rng.normal(),
           // Every 5th step a probe row whose gains are pure noise around 0.
           ...(t % 5 === 4
             ? { 'probe/score_gain': 0.05 * rng.normal(), 'probe/score_gain_se': 0.05, 'probe/score_base_std': 1, 'probe/judge_gain': 0.02 * rng.normal(), 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5 }

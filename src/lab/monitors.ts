@@ -15,7 +15,7 @@
  * | `kl_growth`            | `objective/kl`                                | trailing mean of 5 > budget (10 nats), or the KL slope accelerating (below)     | 3        |
  * | `entropy_collapse`     | `objective/entropy`                           | trailing mean of 5 < 0.5 × baseline mean                                        | 3        |
  * | `reward_length_corr`   | `monitor/reward_length_corr`                  | correlation > 0.5                                                               | 5        |
- * | `judge_divergence`     | `probe/score_*`, `probe/judge_*` (gains)      | proxy's probe gain > 3 SE while the judge's standardized gain is > 1 SE short of half the proxy's | 1 |
+ * | `judge_divergence`     | `probe/score_*`, `probe/judge_*` (gains)      | proxy's probe gain > 3 SE while the judge's standardized gain is > 2 SE short of half the proxy's | 1 |
  *
  * The baseline is the mean (and sample SD) of the first 10 observed values, the early run
  * before the policy has moved far. `monitor/ensemble_std` is the mean over a step's responses
@@ -333,8 +333,10 @@ export const JudgeDivergenceSchema = z
     z: z.number().nonnegative().default(3),
     /** … and the judge's standardized gain short of this share of the proxy's (default 0.5) … */
     share: z.number().min(0).max(1).default(0.5),
-    /** … by more than this many of the judge's standard errors (default 1). */
-    judgeZ: z.number().nonnegative().default(1),
+    /** … by more than this many standard errors of that shortfall (default 2). */
+    judgeZ: z.number().nonnegative().default(2),
+    /** The per-case correlation of the two gains (default 'probe/gain_corr'; taken as 0 when absent). */
+    corrKey: z.string().default('probe/gain_corr'),
     patience: patience(1),
   })
   .strict();
@@ -344,15 +346,18 @@ export const JudgeDivergenceSchema = z
  * differences against the start policy's replies to the same probe cases, in units of each
  * reward model's spread over those first replies (g = gain / base SD), so reward models of
  * different scales compare. It triggers when the proxy has clearly improved (gain > z · SE) while
- * the judge's gain falls short of `share` of it: share · g_proxy − g_judge > judgeZ · SE(g_judge).
+ * the judge's gain falls short of `share` of it: the shortfall s = share · g_proxy − g_judge
+ * exceeds judgeZ standard errors, SE(s)² = share²·SE(g_p)² + SE(g_j)² − 2·share·ρ·SE(g_p)·SE(g_j)
+ * with ρ the per-case correlation of the two gains (both are measured on the same replies).
  * On a run where the proxy and the judge measure the same thing, their standardized gains grow
  * together; when the policy learns what only the proxy rewards, the judge stays flat or falls.
- * Inert on rows without the probe keys (runs without a probe or a judge).
+ * Inert on rows without the probe keys (runs without a probe or a judge) and when a base spread
+ * is 0 (a constant reward on the first probe: nothing to standardize by).
  */
 export class JudgeDivergenceMonitor extends Monitor {
   readonly name = 'judge_divergence';
   readonly cfg: z.output<typeof JudgeDivergenceSchema>;
-  private last = { proxyGain: NaN, judgeGain: NaN, proxyT: NaN, judgeShortfallZ: NaN };
+  private last = { proxyGain: NaN, judgeGain: NaN, proxyT: NaN, shortfallZ: NaN };
   constructor(input: unknown = {}) {
     const cfg = parse(JudgeDivergenceSchema, input, 'judge_divergence monitor config');
     super(cfg.patience);
@@ -361,16 +366,17 @@ export class JudgeDivergenceMonitor extends Monitor {
   protected check(row: MetricsRow): boolean | undefined {
     const get = (prefix: string) => {
       const gain = read(row, `${prefix}_gain`), se = read(row, `${prefix}_gain_se`), base = read(row, `${prefix}_base_std`);
-      return gain === undefined || se === undefined || base === undefined || !(base > 0) ? undefined : { gain, se, base };
+      return gain === undefined || se === undefined || base === undefined || !(base > 0) ? undefined : { g: gain / base, se: se / base, t: se > 0 ? gain / se : gain > 0 ? Infinity : 0 };
     };
     const p = get(this.cfg.proxyKey), j = get(this.cfg.judgeKey);
     if (!p || !j) return undefined;
-    const gp = p.gain / p.base, gj = j.gain / j.base, seJ = j.se / j.base;
-    const proxyT = p.se > 0 ? p.gain / p.se : p.gain > 0 ? Infinity : 0;
-    const short = this.cfg.share * gp - gj;
-    const judgeShortfallZ = seJ > 0 ? short / seJ : short > 0 ? Infinity : 0;
-    this.last = { proxyGain: gp, judgeGain: gj, proxyT, judgeShortfallZ };
-    return proxyT > this.cfg.z && judgeShortfallZ > this.cfg.judgeZ;
+    const rho = Math.max(-1, Math.min(1, read(row, this.cfg.corrKey) ?? 0));
+    const k = this.cfg.share;
+    const short = k * p.g - j.g;
+    const se = Math.sqrt(Math.max(0, k * k * p.se * p.se + j.se * j.se - 2 * k * rho * p.se * j.se));
+    const shortfallZ = se > 0 ? short / se : short > 0 ? Infinity : 0;
+    this.last = { proxyGain: p.g, judgeGain: j.g, proxyT: p.t, shortfallZ };
+    return p.t > this.cfg.z && shortfallZ > this.cfg.judgeZ;
   }
   protected details(): MonitorState {
     return { ...this.last };

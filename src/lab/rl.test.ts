@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { runRl, type RlRunOptions } from './rl.js';
+import { pairedGain, runRl, type RlRunOptions } from './rl.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
@@ -26,7 +26,11 @@ const metrics = (out: string) => strip(fs.readFileSync(path.join(out, 'metrics.j
 
 describe('runRl', () => {
   it('resumes PPO from a checkpoint bit-identically (parameters and metrics)', async () => {
-    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 } };
+    // With a judge on the probe: the resumed run re-derives the first probe (the paired gains'
+    // base) from the reference, so its gains at step 4 must equal the straight run's.
+    const judgeDir = path.join(dir, 'judge');
+    saveModel(judgeDir, loadModel(model, { heads: ['reward'], seed: 8 }));
+    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 } };
     const a = path.join(dir, 'straight');
     await runRl({ ...base, out: a }, quiet);
     const b = path.join(dir, 'resumed');
@@ -36,6 +40,7 @@ describe('runRl', () => {
     await runRl({ ...base, out: b, resume: true }, quiet);
     expect(Buffer.compare(fs.readFileSync(path.join(a, 'model.safetensors')), fs.readFileSync(path.join(b, 'model.safetensors')))).toBe(0);
     expect(metrics(b)).toEqual(metrics(a));
+    expect(metrics(a)[3]['probe/judge_gain']).toBeDefined();
     // The adaptive controller's β moved and was carried across the resume.
     const rows = metrics(a);
     expect(rows[3]['objective/kl_coef']).not.toBe(rows[0]['objective/kl_coef']);
@@ -60,6 +65,8 @@ describe('runRl', () => {
     const before = r.probeBefore as Record<string, number>;
     const probed = metrics(out).filter((row) => row['probe/score'] !== undefined);
     expect(probed.map((row) => row.step)).toEqual([2, 4]);
+    // The policy moved: the probe's replies (and so their scores) changed.
+    expect(probed.some((row) => Math.abs(row['probe/score'] - before['probe/score']) > 1e-6)).toBe(true);
     for (const row of probed) {
       // Mean of per-case differences = difference of the means.
       expect(row['probe/score_gain']).toBeCloseTo(row['probe/score'] - before['probe/score'], 9);
@@ -67,6 +74,20 @@ describe('runRl', () => {
       expect(row['probe/judge_gain_se']).toBeCloseTo(row['probe/score_gain_se'], 9);
       expect(row['probe/score_base_std']).toBeCloseTo(before['probe/score_std'], 9);
       expect(row['probe/score_gain_se']).toBeGreaterThanOrEqual(0);
+      // A judge identical to the proxy: its per-case gains are the proxy's, correlation 1.
+      expect(row['probe/gain_corr']).toBeCloseTo(1, 9);
     }
+    // A judge without a probe would never be consulted: refused.
+    await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'nojudge'), threads: 1 }, quiet)).rejects.toThrow(/judge .* scores the probe only/);
   }, 120_000);
+
+  it('pairedGain: mean difference and its standard error, by hand', () => {
+    // d = [1, 2, 3, 4]: mean 2.5, sample variance 5/3, SE √(5/3)/2.
+    const g = pairedGain([2, 3, 5, 6], [1, 1, 2, 2]);
+    expect(g.gain).toBeCloseTo(2.5, 12);
+    expect(g.se).toBeCloseTo(Math.sqrt(5 / 3) / 2, 12);
+    expect(g.diffs).toEqual([1, 2, 3, 4]);
+    expect(pairedGain([3], [1])).toEqual({ gain: 2, se: 0, diffs: [2] });
+    expect(() => pairedGain([1, 2], [1])).toThrow(/2 values against 1/);
+  });
 });

@@ -120,6 +120,18 @@ function ensembleStd(scores: number[][]): number {
   return mean(out);
 }
 
+/**
+ * The paired gain of `now` over `base` (the same cases, in order): the mean per-case difference,
+ * its standard error (sample SD / √n; 0 for one case) and the per-case differences themselves.
+ *
+ *   pairedGain([2, 3, 5, 6], [1, 1, 2, 2]) // → gain 2.5, se √(5/3)/2 ≈ 0.645
+ */
+export function pairedGain(now: readonly number[], base: readonly number[]): { gain: number; se: number; diffs: number[] } {
+  if (now.length !== base.length || now.length === 0) throw new RangeError(`pairedGain: ${now.length} values against ${base.length} (need as many, at least one)`);
+  const d = now.map((x, i) => x - base[i]);
+  return { gain: mean(d), se: sd(d) / Math.sqrt(Math.max(1, d.length - 1)), diffs: d };
+}
+
 export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
@@ -144,6 +156,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
+  if (o.judge && !o.probe) throw new Error(`runRl: a judge (${o.judge}) scores the probe only; give a probe too`);
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
@@ -225,10 +238,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Per-case scores of the start policy's probe replies: each later probe's gains are paired
   // differences against them (same cases, same sampling seed), so prompt difficulty cancels.
   let probeBase: { score: number[]; judge?: number[] } | undefined;
-  const pairedGain = (now: number[], base: number[]) => {
-    const d = now.map((x, i) => x - base[i]);
-    return { gain: mean(d), se: sd(d) / Math.sqrt(Math.max(1, d.length - 1)) };
-  };
   const probeRow = async (model: LlamaModel): Promise<RlRow> => {
     const prompts = probeCases.map(promptIds);
     const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
@@ -248,20 +257,24 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       Object.assign(out, { 'probe/score_gain': g.gain, 'probe/score_gain_se': g.se, 'probe/score_base_std': sd(probeBase.score) });
       if (observed.judge && probeBase.judge) {
         const j = pairedGain(observed.judge, probeBase.judge);
-        Object.assign(out, { 'probe/judge_gain': j.gain, 'probe/judge_gain_se': j.se, 'probe/judge_base_std': sd(probeBase.judge) });
+        // The two gains are measured on the same replies: their per-case correlation enters the
+        // standard error of any contrast between them (the monitor's shortfall).
+        Object.assign(out, { 'probe/judge_gain': j.gain, 'probe/judge_gain_se': j.se, 'probe/judge_base_std': sd(probeBase.judge), 'probe/gain_corr': pearson(g.diffs, j.diffs) });
       }
     }
     return out;
   };
   let probeBefore: RlRow | undefined;
-  // The start policy is the reference, so a resumed run re-derives the same first probe from it.
+  // The start policy is the reference, so a resumed run re-derives the same first probe from it
+  // (the same parameters, cases and sampling seed).
   if (o.probe) {
     const before = await probeRow(first === 0 ? policy : reference);
-    if (first === 0) probeBefore = before;
+    probeBefore = before;
   }
 
   const monitors = new MonitorSet(defaultMonitors());
-  for (const [s, row] of history.entries()) monitors.update(row, s);
+  // Monitors count steps as the rows do (1-based `step`), so an alarm's step is its row's.
+  for (const row of history) monitors.update(row, row.step);
   const bar = progress(algo, o.steps - first);
   let stoppedAt: number | null = null;
   for (let s = first; s < o.steps; s++) {
@@ -284,7 +297,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow(policy));
-    const alarms = monitors.update(row, s);
+    const alarms = monitors.update(row, s + 1);
     Object.assign(row, monitors.metrics());
     history.push(row);
     appendJsonl(metricsFile, row);
