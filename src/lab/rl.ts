@@ -91,8 +91,9 @@ export interface RlRunOptions {
    * `probe/kl` (k1 KL to the reference, nats per reply), and with a judge `probe/judge` and
    * `probe/judge_std` (observers are not scored on the probe); from the second probe on, the mean
    * paired gain over the first probe, its standard error and the first probe's spread
-   * (`probe/score_gain`, `_gain_se`, `_base_std`; the same for `probe/judge`), which the
-   * judge_divergence monitor reads. Rollout gold mixes policy change with which prompts a step drew; the probe does not.
+   * (`probe/score_gain`, `_gain_se`, `_base_std`; the same for `probe/judge`) and the per-case
+   * correlation of the two gains (`probe/gain_corr`), which the judge_divergence monitor reads.
+   * Rollout gold mixes policy change with which prompts a step drew; the probe does not.
    */
   probe?: { n: number; every: number };
   threads?: number;
@@ -156,6 +157,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
+  const optimizedRms = rms.slice(0, rmDirs.length - (o.observers?.length ?? 0));
   if (o.judge && !o.probe) throw new Error(`runRl: a judge (${o.judge}) scores the probe only; give a probe too`);
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
@@ -183,7 +185,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       return flat;
     };
     const rmScores: number[][] = [];
-    for (const m of probing ? rms.slice(0, o.reward !== 'gold' && o.reward !== 'proxy' ? 1 : 0) : rms) rmScores.push(await scoreWith(m));
+    for (const m of probing ? optimizedRms : rms) rmScores.push(await scoreWith(m));
     observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge && probing ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
@@ -267,10 +269,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   let probeBefore: RlRow | undefined;
   // The start policy is the reference, so a resumed run re-derives the same first probe from it
   // (the same parameters, cases and sampling seed).
-  if (o.probe) {
-    const before = await probeRow(first === 0 ? policy : reference);
-    probeBefore = before;
-  }
+  if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference);
 
   const monitors = new MonitorSet(defaultMonitors());
   // Monitors count steps as the rows do (1-based `step`), so an alarm's step is its row's.
