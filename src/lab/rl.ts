@@ -111,14 +111,7 @@ function sd(xs: number[]): number {
 
 /** Standard deviation across ensemble members of each reply's score, averaged over replies. */
 function ensembleStd(scores: number[][]): number {
-  const n = scores[0].length;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const xs = scores.map((s) => s[i]);
-    const m = mean(xs);
-    out.push(Math.sqrt(mean(xs.map((x) => (x - m) ** 2))));
-  }
-  return mean(out);
+  return mean(scores[0].map((_, i) => sd(scores.map((s) => s[i]))));
 }
 
 /**
