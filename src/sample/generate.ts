@@ -31,6 +31,7 @@ import { type LlamaModel } from '../model/model.js';
 import { llamaDecodeStep, llamaForward, paramInputs } from '../model/llama.js';
 import { headDim } from '../model/config.js';
 import { Rng } from '../util/rng.js';
+import { generateOnWorkers, workersFor } from './parallel.js';
 
 export interface GenerateOptions {
   /** Most new tokens per row (default 64). */
@@ -49,6 +50,11 @@ export interface GenerateOptions {
   seed?: number;
   /** Also return the n most likely alternatives at each position (default 0). */
   topLogprobs?: number;
+  /**
+   * Index of this batch's first row in a larger batch it was split from (default 0): row b
+   * samples from the seed's stream for row rowOffset + b, as it would in the whole batch.
+   */
+  rowOffset?: number;
 }
 
 export interface Generation {
@@ -186,15 +192,19 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const stopIds = new Set(opts.stopTokenIds ?? []);
   // One stream per row, so a row's samples do not depend on what else is in the batch.
   const base = new Rng(opts.seed ?? 0);
-  const rngs = prompts.map((_, b) => base.fork(`sample-row-${b}`));
+  const rowOffset = opts.rowOffset ?? 0;
+  const rngs = prompts.map((_, b) => base.fork(`sample-row-${rowOffset + b}`));
   prompts.forEach((p, b) => {
-    if (p.length === 0) throw new Error(`generate: prompt ${b} is empty`);
-    for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new Error(`generate: prompt ${b} has token id ${t} outside the vocabulary (0…${c.vocabSize - 1})`);
+    if (p.length === 0) throw new Error(`generate: prompt ${rowOffset + b} is empty`);
+    for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new Error(`generate: prompt ${rowOffset + b} has token id ${t} outside the vocabulary (0…${c.vocabSize - 1})`);
   });
   const longest = Math.max(...prompts.map((p) => p.length));
   if (longest + maxNew > c.maxSeqLen) {
     throw new Error(`generate: prompt of ${longest} tokens + ${maxNew} new tokens exceeds the context length ${c.maxSeqLen}`);
   }
+  // Large batches are split across worker threads (parallel.ts); they come back here per part.
+  const nWorkers = workersFor(model, B, opts);
+  if (nWorkers > 1) return generateOnWorkers(model, prompts, opts, nWorkers);
   const P = Math.min(roundUp(longest, longest <= 64 ? 8 : 32), c.maxSeqLen - maxNew);
   const nkv = c.nKVHeads;
   const hd = headDim(c);

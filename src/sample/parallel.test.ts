@@ -1,0 +1,81 @@
+import { describe, expect, it, afterAll } from 'vitest';
+import { llamaConfig } from '../model/config.js';
+import { LlamaModel } from '../model/model.js';
+import { Runtime } from '../engine/session.js';
+import { Rng } from '../util/rng.js';
+import { generate, logSoftmaxRow } from './generate.js';
+import { MIN_ROWS_PER_WORKER, generateOnWorkers, workersFor } from './parallel.js';
+
+const two = new Runtime({ threads: 2 });
+const one = new Runtime({ threads: 1 });
+afterAll(async () => {
+  await two.release();
+  await one.release();
+});
+
+/** The same random model in two runtimes: two threads (splits across workers) and one (never). */
+function models(): [LlamaModel, LlamaModel] {
+  const cfg = llamaConfig({ vocabSize: 50, dModel: 32, nLayers: 2, nHeads: 4, nKVHeads: 2, dFF: 48, maxSeqLen: 96 });
+  const a = LlamaModel.init(cfg, { seed: 3, runtime: two });
+  const rng = new Rng(5);
+  for (const s of a.params.specs) {
+    const v = a.params.get(s.name);
+    for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.3 * rng.normal();
+  }
+  return [a, new LlamaModel(cfg, a.params, one)];
+}
+
+describe('generation split across worker threads', () => {
+  it('is used for large batches on ≥ 2 threads only, and never with a shouldStop callback', () => {
+    const [m2, m1] = models();
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER, {})).toBe(2);
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, {})).toBe(1);
+    expect(workersFor(m1, 64, {})).toBe(1);
+    expect(workersFor(m2, 64, { shouldStop: () => false })).toBe(1);
+  });
+
+  it('samples what one thread samples (row streams follow the row, not the split), log-probs equal a full forward pass', async () => {
+    const [m2, m1] = models();
+    const rng = new Rng(2);
+    // Prompts of different lengths, some repeated (shared prefill), 20 rows → two workers of 10.
+    const base = Array.from({ length: 6 }, () => Array.from({ length: 3 + rng.int(9) }, () => rng.int(50)));
+    const prompts = Array.from({ length: 20 }, (_, i) => base[(i * 7) % base.length]);
+    expect(workersFor(m2, prompts.length, {})).toBe(2);
+    for (const opts of [
+      { maxNewTokens: 40, temperature: 1, seed: 11 },
+      { maxNewTokens: 20, temperature: 0 },
+      { maxNewTokens: 20, temperature: 0.7, topK: 8, seed: 4, stopTokenIds: [7] },
+    ]) {
+      const split = await generate(m2, prompts, opts);
+      const whole = await generate(m1, prompts, opts);
+      expect(split.map((g) => g.tokens)).toEqual(whole.map((g) => g.tokens));
+      expect(split.map((g) => g.finishReason)).toEqual(whole.map((g) => g.finishReason));
+      split.forEach((g, b) => g.logprobs.forEach((lp, j) => expect(Math.abs(lp - whole[b].logprobs[j])).toBeLessThan(1e-5)));
+    }
+    // Against a full forward pass, for a few rows of the first setting.
+    const split = await generate(m2, prompts, { maxNewTokens: 40, temperature: 1, seed: 11 });
+    const V = m1.cfg.vocabSize;
+    const lp = new Float64Array(V);
+    for (const b of [0, 9, 10, 19]) {
+      const seq = [...prompts[b], ...split[b].tokens];
+      const { logits } = await m1.forward([seq.slice(0, -1)]);
+      split[b].tokens.forEach((t, j) => {
+        const row = prompts[b].length - 1 + j;
+        logSoftmaxRow(logits!.subarray(row * V, (row + 1) * V), lp);
+        expect(Math.abs(split[b].logprobs[j] - lp[t])).toBeLessThan(1e-4);
+      });
+    }
+  });
+
+  it('follows parameter changes between calls, and reports a worker-side error as a rejection', async () => {
+    const [m2, m1] = models();
+    const prompts = Array.from({ length: 16 }, (_, i) => [1 + (i % 5), 2, 3]);
+    const before = await generate(m2, prompts, { maxNewTokens: 8, temperature: 0 });
+    m2.params.get('lm_head.weight').fill(0);
+    m2.params.get('lm_head.weight')[42 * 32] = 5; // token 42's logit = 5 × one hidden unit
+    const after = await generate(m2, prompts, { maxNewTokens: 8, temperature: 0 });
+    expect(after).toEqual(await generate(m1, prompts, { maxNewTokens: 8, temperature: 0 }));
+    expect(after).not.toEqual(before);
+    await expect(generateOnWorkers(m2, [[1, 2], [99]], {}, 2)).rejects.toThrow(/prompt 1 has token id 99 outside the vocabulary/);
+  });
+});
