@@ -9,7 +9,8 @@
  *    `bench train`, then PyTorch's `train-bench` on the same config, run one after the other
  *    (never concurrently), with ratios.
  *
- * 3. Batched sampling with a KV cache, 64 prompts × 64 new tokens, engine vs PyTorch's sampler.
+ * 3. Batched sampling with a KV cache, 64 prompts × 64 new tokens, engine vs PyTorch's sampler,
+ *    alternating for --rounds rounds; the speedup is the median of the per-round ratios.
  *
  * 4. Single stream (bench/llamacpp.ts): greedy decoding at batch 1 of the reference-config model,
  *    the engine vs llama.cpp (node-llama-cpp) on its exported F32 GGUF, same prompt, same
@@ -133,14 +134,22 @@ if (engine && hasTorch) {
 
 // 3. batched rollout throughput: 64 prompts × 64 new tokens, KV cache on both sides.
 if (wants('generate')) {
-  log('generation: alignlab bench generate --batch 64 --new-tokens 64');
-  const gen = alignlab(['bench', 'generate', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
-  results.generate = { engine: gen };
-  if (hasTorch) {
-    log('generation: PyTorch sample-bench --batch 64 --new-tokens 64');
-    const tgen = torch(['sample-bench', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>;
-    results.generate = { engine: gen, torch: tgen, speedup: gen.tokensPerSec / tgen.tokensPerSec };
+  // Alternating rounds as for training; the speedup is the median of per-round ratios (each
+  // round's two sides ran back to back, under about the same background load).
+  const gen: Record<string, number>[] = [];
+  const tgen: Record<string, number>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    log(`round ${r + 1}/${rounds}: alignlab bench generate --batch 64 --new-tokens 64`);
+    gen.push(alignlab(['bench', 'generate', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>);
+    if (hasTorch) {
+      log(`round ${r + 1}/${rounds}: PyTorch sample-bench --batch 64 --new-tokens 64`);
+      tgen.push(torch(['sample-bench', '--config', config, '--batch', '64', '--new-tokens', '64']) as Record<string, number>);
+    }
   }
+  const tps = (xs: Record<string, number>[]) => ({ ...xs[0], tokensPerSec: med(xs.map((x) => x.tokensPerSec)), rounds: xs.map((x) => x.tokensPerSec) });
+  results.generate = hasTorch
+    ? { engine: tps(gen), torch: tps(tgen), speedup: med(gen.map((x, i) => x.tokensPerSec / tgen[i].tokensPerSec)), speedups: gen.map((x, i) => x.tokensPerSec / tgen[i].tokensPerSec) }
+    : { engine: tps(gen) };
 }
 
 // 4. single stream against llama.cpp on the exported GGUF of the same model.

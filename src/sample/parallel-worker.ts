@@ -12,7 +12,9 @@ import type { WorkerJob, WorkerReply } from './parallel.js';
 
 if (!parentPort) throw new Error('parallel-worker: must run as a worker thread');
 const port = parentPort;
-const runtime = new Runtime({ threads: 1 });
+// Sessions per (rows, prompt length, cache size): generous, since recompiling costs more than a
+// session's few buffers (weights are inputs, not part of the session).
+const runtime = new Runtime({ threads: 1, maxSessions: 32 });
 /** Models by architecture and parameter layout, most recently used last; at most 4 kept. */
 const models = new Map<string, LlamaModel>();
 
