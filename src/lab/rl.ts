@@ -24,12 +24,13 @@ import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { generateCases, pearson, scoreResponse, type Case, type Split } from '../world/index.js';
 import { casePromptIds, replyText } from './prompts.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
-import { policyObjective, rolloutLogprobs, rolloutRows, type RolloutBatch } from '../train/policy.js';
+import { policyObjective, type RolloutBatch } from '../train/policy.js';
 import { generate } from '../sample/generate.js';
 import { RLOO_DEFAULTS, rlooStep, type RewardFn } from '../train/rloo.js';
 import { ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates } from '../train/ppo.js';
-import { AdaptiveKlController, FixedKlController, klControllerFromState, sequenceKl, type KlController, type KlEstimator } from '../train/kl.js';
+import { AdaptiveKlController, FixedKlController, klControllerFromState, klEstimate, type KlController, type KlEstimator } from '../train/kl.js';
 import { scoreReplies } from '../train/reward.js';
+import { PromptCache } from '../train/prompt-cache.js';
 import { rewardReadout } from './rm.js';
 import { MonitorSet, defaultMonitors } from './monitors.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
@@ -156,9 +157,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
 
   let stepCases: Case[] = [];
   // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
-  // rollout-level monitor); probes by the optimized reward model and the judge.
-  let probing = false;
-  let observed: { gold: number[]; proxy: number[]; rm: number[][]; judge?: number[]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
+  // rollout-level monitor); probes (below) by the optimized reward model and the judge.
+  let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
     const acts: Record<string, number> = {};
@@ -178,8 +178,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       return flat;
     };
     const rmScores: number[][] = [];
-    for (const m of probing ? optimizedRms : rms) rmScores.push(await scoreWith(m));
-    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, judge: judge && probing ? await scoreWith(judge) : undefined, acts, lengths: responses.map((r) => r.length) };
+    for (const m of rms) rmScores.push(await scoreWith(m));
+    observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
     return rmScores[0];
@@ -233,17 +233,22 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Per-case scores of the start policy's probe replies: each later probe's gains are paired
   // differences against them (same cases, same sampling seed), so prompt difficulty cancels.
   let probeBase: { score: number[]; judge?: number[] } | undefined;
+  // The frozen models that score the probe (reference, optimized reward model, judge) see the
+  // same prompts every time: their prompt states are computed once (PromptCache) and each probe
+  // runs only the replies over them (a tenth of the tokens: prompts ~300, replies ~35).
+  let probeCaches: { ref: PromptCache; rm?: PromptCache; judge?: PromptCache } | undefined;
   const probeRow = async (model: LlamaModel): Promise<RlRow> => {
     const prompts = probeCases.map(promptIds);
     const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
-    stepCases = probeCases;
-    probing = true;
-    const score = await reward(prompts, gens.map((g) => g.tokens), probeCases.map((_, i) => i)).finally(() => (probing = false));
-    // One reply per prompt: nothing to share, so plain rows (the shared-prefix form gathers each
-    // row's prefix through a rows × prompts product; measured slower here).
-    const rows = rolloutRows(prompts, gens, { padId, maxSeqLen: policy.cfg.maxSeqLen, sharePrefix: false });
-    const ref = await rolloutLogprobs(reference, rows);
-    const { perSequence } = sequenceKl({ B: rows.B, T: rows.T, logprobs: rows.oldLogprobs, refLogprobs: ref, mask: rows.mask, estimator: 'k1' });
+    const build = (m: LlamaModel) => PromptCache.build(m, prompts, { padId });
+    probeCaches ??= { ref: await build(reference), rm: optimizedRms[0] ? await build(optimizedRms[0].model) : undefined, judge: judge ? await build(judge.model) : undefined };
+    const replies = gens.map((g) => g.tokens);
+    const scored = replies.map((r, i) => scoreResponse(probeCases[i], replyText(tok, r)));
+    const observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), judge: probeCaches.judge ? await probeCaches.judge.rewards(replies, judge!.readout) : undefined };
+    const score = o.reward === 'gold' ? observed.gold : o.reward === 'proxy' ? observed.proxy : await probeCaches.rm!.rewards(replies, optimizedRms[0].readout);
+    // KL of each reply (sampling log-probs against the reference's), summed over its tokens.
+    const ref = await probeCaches.ref.logprobs(replies);
+    const perSequence = gens.map((g, i) => g.logprobs.reduce((a, lp, j) => a + klEstimate(lp - ref[i][j], 'k1'), 0));
     const out: RlRow = { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/score_std': sd(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
     if (observed.judge) Object.assign(out, { 'probe/judge': mean(observed.judge), 'probe/judge_std': sd(observed.judge) });
     if (!probeBase) probeBase = { score, judge: observed.judge };
