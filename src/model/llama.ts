@@ -254,7 +254,9 @@ export interface DecodeInputs {
   /**
    * Key/value cache per layer as chunks along the position axis, each (B, nKVHeads, S_j, hd)
    * with rotary embeddings applied to k; S = Σ S_j. Chunks are read where they lie: a cache
-   * that grows chunk by chunk is never copied, and a step reads only the chunks it lists.
+   * that grows chunk by chunk is never copied, and a step reads only the chunks it lists. A
+   * chunk may instead have U rows, U dividing B: it is then shared by groups of B/U consecutive
+   * rows (k samples of one prompt read its keys/values once).
    */
   past: { k: Tensor[]; v: Tensor[] }[];
 }
@@ -295,6 +297,24 @@ export function llamaDecodeStep(c: LlamaConfig, P: Params, inp: DecodeInputs): {
   const bias = ops.reshape(ops.mul(ops.sub(g.scalar(1), inp.keyMask), g.scalar(-1e9)), [B, 1, 1, L]); // masked keys get −1e9
   const attnScale = g.scalar(1 / Math.sqrt(hd));
 
+  // A chunk of U < B rows is shared by groups of k = B/U consecutive rows (row b reads chunk row
+  // ⌊b/k⌋): the group's k·rep queries per head go into one product with that row, so a prompt
+  // sampled k times is read once per step, not k times. `a` is (B, nkv, rep, n), the result
+  // (B, nkv, rep, m) of `product(a′, kv)` with a′ the (U, nkv, k·rep, n) regrouping of `a`.
+  const grouped = (a: Tensor, kv: Tensor, product: (a: Tensor, kv: Tensor) => Tensor): Tensor => {
+    const U = kv.shape[0];
+    if (U === B) return product(a, kv);
+    const k = B / U;
+    const n = a.shape[3];
+    const out = product(ops.reshape(ops.transpose(ops.reshape(a, [U, k, nkv, rep, n]), [0, 2, 1, 3, 4]), [U, nkv, k * rep, n]), kv);
+    const m = out.shape[3];
+    return ops.reshape(ops.transpose(ops.reshape(out, [U, nkv, k, rep, m]), [0, 2, 1, 3, 4]), [B, nkv, rep, m]);
+  };
+  for (const layer of inp.past) {
+    for (const x of [...layer.k, ...layer.v]) {
+      if (B % x.shape[0] !== 0) throw new Error(`llamaDecodeStep: a cache chunk has ${x.shape[0]} rows, which does not divide the batch of ${B}`);
+    }
+  }
   let h = ops.reshape(ops.gather(P['model.embed_tokens.weight'], inp.ids), [B, d]); // (B, d)
   const present: { k: Tensor; v: Tensor }[] = [];
   for (let i = 0; i < c.nLayers; i++) {
@@ -308,10 +328,10 @@ export function llamaDecodeStep(c: LlamaConfig, P: Params, inp: DecodeInputs): {
     const { k: pastK, v: pastV } = inp.past[i];
     // Against the new key and value, a product per (row, head) of length hd: elementwise.
     const scoreNew = ops.reduceSum(ops.mul(q, kNew), [3], true); // (B, nkv, rep, 1)
-    const scores = ops.concat([...pastK.map((kc) => ops.matmul(q, ops.transpose(kc, [0, 1, 3, 2]))), scoreNew], -1); // (B, nkv, rep, L)
+    const scores = ops.concat([...pastK.map((kc) => grouped(q, kc, (a, kv) => ops.matmul(a, ops.transpose(kv, [0, 1, 3, 2])))), scoreNew], -1); // (B, nkv, rep, L)
     const probs = ops.split(ops.softmax(ops.add(scores, bias), -1), [...sizes, 1], 3);
     let z = ops.mul(probs[sizes.length], vNew); // (B, nkv, rep, hd)
-    pastV.forEach((vc, j) => (z = ops.add(z, ops.matmul(probs[j], vc))));
+    pastV.forEach((vc, j) => (z = ops.add(z, grouped(probs[j], vc, ops.matmul))));
     h = ops.add(h, linear(ops.reshape(z, [B, nh * hd]), P[`${p}.self_attn.o_proj.weight`]));
 
     const y = norm(h, P[`${p}.post_attention_layernorm.weight`]);

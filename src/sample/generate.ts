@@ -51,10 +51,29 @@ export interface GenerateOptions {
   /** Also return the n most likely alternatives at each position (default 0). */
   topLogprobs?: number;
   /**
-   * Index of this batch's first row in a larger batch it was split from (default 0): row b
-   * samples from the seed's stream for row rowOffset + b, as it would in the whole batch.
+   * The seed's sampling stream of each row (default: row b uses stream b). A batch split into
+   * parts, or reordered, keeps each row's stream, so it samples as it would in the whole batch.
    */
-  rowOffset?: number;
+  rowStreams?: number[];
+}
+
+/**
+ * Group-major order when every distinct prompt appears equally often, k > 1 times (k samples per
+ * prompt: RLOO/PPO rollouts, best-of-n pools, preference collection): `order` lists the rows
+ * group by group, each group's rows in their original order. Otherwise k = 1 and no order.
+ */
+export function promptGroups(prompts: readonly number[][]): { k: number; order?: number[] } {
+  const rowsOf = new Map<string, number[]>();
+  prompts.forEach((p, b) => {
+    const key = p.join(',');
+    const rows = rowsOf.get(key);
+    if (rows) rows.push(b);
+    else rowsOf.set(key, [b]);
+  });
+  const groups = [...rowsOf.values()];
+  const k = groups[0]?.length ?? 1;
+  if (k === 1 || groups.some((g) => g.length !== k)) return { k: 1 };
+  return { k, order: groups.flat() };
 }
 
 export interface Generation {
@@ -192,19 +211,30 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const stopIds = new Set(opts.stopTokenIds ?? []);
   // One stream per row, so a row's samples do not depend on what else is in the batch.
   const base = new Rng(opts.seed ?? 0);
-  const rowOffset = opts.rowOffset ?? 0;
-  const rngs = prompts.map((_, b) => base.fork(`sample-row-${rowOffset + b}`));
+  const streams = opts.rowStreams ?? prompts.map((_, b) => b);
+  if (streams.length !== B) throw new Error(`generate: ${streams.length} row streams for ${B} prompts`);
+  const rngs = streams.map((r) => base.fork(`sample-row-${r}`));
   prompts.forEach((p, b) => {
-    if (p.length === 0) throw new Error(`generate: prompt ${rowOffset + b} is empty`);
-    for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new Error(`generate: prompt ${rowOffset + b} has token id ${t} outside the vocabulary (0…${c.vocabSize - 1})`);
+    if (p.length === 0) throw new Error(`generate: prompt ${streams[b]} is empty`);
+    for (const t of p) if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) throw new Error(`generate: prompt ${streams[b]} has token id ${t} outside the vocabulary (0…${c.vocabSize - 1})`);
   });
   const longest = Math.max(...prompts.map((p) => p.length));
   if (longest + maxNew > c.maxSeqLen) {
     throw new Error(`generate: prompt of ${longest} tokens + ${maxNew} new tokens exceeds the context length ${c.maxSeqLen}`);
   }
-  // Large batches are split across worker threads (parallel.ts); they come back here per part.
-  const nWorkers = workersFor(model, B, opts);
-  if (nWorkers > 1) return generateOnWorkers(model, prompts, opts, nWorkers);
+  // k samples of each prompt run group by group (each group then reads its prompt's cache once
+  // per step); the rows are put back in the caller's order.
+  const { k, order } = promptGroups(prompts);
+  if (order && order.some((r, i) => r !== i)) {
+    const out = await generate(model, order.map((r) => prompts[r]), { ...opts, rowStreams: order.map((r) => streams[r]) });
+    const back = new Array<Generation>(B);
+    order.forEach((r, i) => (back[r] = out[i]));
+    return back;
+  }
+  // Large batches are split across worker threads (parallel.ts), at group boundaries; they come
+  // back here per part.
+  const nWorkers = workersFor(model, B, B / k, opts);
+  if (nWorkers > 1) return generateOnWorkers(model, prompts, { ...opts, rowStreams: streams }, nWorkers, k);
   const P = Math.min(roundUp(longest, longest <= 64 ? 8 : 32), c.maxSeqLen - maxNew);
   const nkv = c.nKVHeads;
   const hd = headDim(c);
@@ -254,19 +284,23 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const pre = await prefill.run({ ...params, ids, positions: pos, keyMask: prefillMask, invTemperature });
 
   // Host KV cache per layer in two parts, each read in place by the decode graph: the prompt's
-  // keys/values (B, nkv, P, hd) — the prefill's own output when no prompt repeats — and the
-  // generated tokens' (B, nkv, G, hd).
+  // keys/values — the prefill's own output (U, nkv, P, hd) when no prompt repeats or rows come
+  // in k equal groups (the decode step reads each group's row once), else spread to (B, nkv, P, hd)
+  // — and the generated tokens' (B, nkv, G, hd).
   const sameRows = U === B && rowU.every((u, b) => u === b);
+  const sharedPrompts = k > 1;
   const spreadRows = (x: Float32Array, rowSize: number) => {
     if (sameRows) return x;
     const out = new Float32Array(B * rowSize);
     for (let b = 0; b < B; b++) out.set(x.subarray(rowU[b] * rowSize, (rowU[b] + 1) * rowSize), b * rowSize);
     return out;
   };
+  const promptRows = (x: Float32Array) => (sharedPrompts ? x : spreadRows(x, nkv * P * hd));
   const promptKV = Array.from({ length: c.nLayers }, (_, i) => ({
-    k: spreadRows(pre[`present.${i}.k`] as Float32Array, nkv * P * hd),
-    v: spreadRows(pre[`present.${i}.v`] as Float32Array, nkv * P * hd),
+    k: promptRows(pre[`present.${i}.k`] as Float32Array),
+    v: promptRows(pre[`present.${i}.v`] as Float32Array),
   }));
+  const PU = sharedPrompts ? U : B;
   // One buffer per layer for keys and one for values, with room for every generated token;
   // at capacity G it holds (B, nkv, G, hd) in its first B·nkv·G·hd values. G starts at 16 and
   // doubles when full: decoding reads at most twice the filled slots, needs few decode graphs,
@@ -292,12 +326,12 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
   // prompt's P keys, G generated slots and themselves.
   const decodeStep = (G: number) =>
-    model.runtime.cached(`${key}:decode:${B}:${P}:${G}`, () => {
+    model.runtime.cached(`${key}:decode:${B}:${PU}:${P}:${G}`, () => {
       const g = new Graph();
       const Pm = paramInputs(g, model.params.specs);
       const past = Array.from({ length: c.nLayers }, (_, i) => ({
-        k: [g.input(`past.${i}.k`, [B, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
-        v: [g.input(`past.${i}.v`, [B, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
+        k: [g.input(`past.${i}.k`, [PU, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
+        v: [g.input(`past.${i}.v`, [PU, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
       }));
       const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, P + G + 1]), past });
       outputDistributions(g, out.logits, temperature);

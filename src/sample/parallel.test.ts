@@ -3,7 +3,7 @@ import { llamaConfig } from '../model/config.js';
 import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
-import { generate, logSoftmaxRow } from './generate.js';
+import { generate, logSoftmaxRow, promptGroups } from './generate.js';
 import { MIN_ROWS_PER_WORKER, generateOnWorkers, workersFor } from './parallel.js';
 
 const two = new Runtime({ threads: 2 });
@@ -28,10 +28,11 @@ function models(): [LlamaModel, LlamaModel] {
 describe('generation split across worker threads', () => {
   it('is used for large batches on ≥ 2 threads only, and never with a shouldStop callback', () => {
     const [m2, m1] = models();
-    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER, {})).toBe(2);
-    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, {})).toBe(1);
-    expect(workersFor(m1, 64, {})).toBe(1);
-    expect(workersFor(m2, 64, { shouldStop: () => false })).toBe(1);
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER, 16, {})).toBe(2);
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, 15, {})).toBe(1);
+    expect(workersFor(m2, 64, 1, {})).toBe(1); // one prompt sampled 64 times: one group
+    expect(workersFor(m1, 64, 64, {})).toBe(1);
+    expect(workersFor(m2, 64, 64, { shouldStop: () => false })).toBe(1);
   });
 
   it('samples what one thread samples (row streams follow the row, not the split), log-probs equal a full forward pass', async () => {
@@ -40,7 +41,7 @@ describe('generation split across worker threads', () => {
     // Prompts of different lengths, some repeated (shared prefill), 20 rows → two workers of 10.
     const base = Array.from({ length: 6 }, () => Array.from({ length: 3 + rng.int(9) }, () => rng.int(50)));
     const prompts = Array.from({ length: 20 }, (_, i) => base[(i * 7) % base.length]);
-    expect(workersFor(m2, prompts.length, {})).toBe(2);
+    expect(workersFor(m2, prompts.length, 6, {})).toBe(2);
     for (const opts of [
       { maxNewTokens: 40, temperature: 1, seed: 11 },
       { maxNewTokens: 20, temperature: 0 },
@@ -64,6 +65,23 @@ describe('generation split across worker threads', () => {
         logSoftmaxRow(logits!.subarray(row * V, (row + 1) * V), lp);
         expect(Math.abs(split[b].logprobs[j] - lp[t])).toBeLessThan(1e-4);
       });
+    }
+  });
+
+  it('k samples per prompt (in any order) read each prompt once and sample as each row alone would', async () => {
+    const [m2, m1] = models();
+    const rng = new Rng(4);
+    const base = Array.from({ length: 5 }, () => Array.from({ length: 2 + rng.int(20) }, () => rng.int(50)));
+    const prompts = Array.from({ length: 20 }, (_, i) => base[i % 5]); // 5 prompts × 4, interleaved
+    expect(promptGroups(prompts).k).toBe(4);
+    const opts = { maxNewTokens: 24, temperature: 1, seed: 8 };
+    for (const m of [m2, m1]) {
+      const batch = await generate(m, prompts, opts);
+      for (const b of [0, 3, 6, 17]) {
+        const [alone] = await generate(m1, [prompts[b]], { ...opts, rowStreams: [b] });
+        expect(batch[b].tokens).toEqual(alone.tokens);
+        batch[b].logprobs.forEach((lp, j) => expect(Math.abs(lp - alone.logprobs[j])).toBeLessThan(1e-5));
+      }
     }
   });
 

@@ -12,9 +12,10 @@
  * `generate` hands a batch here when it has at least `MIN_ROWS_PER_WORKER` rows per worker,
  * its runtime has ≥ 2 threads on the CPU provider, and no `shouldStop` callback (a function
  * cannot cross threads). Each worker receives the parameters (copied through one shared
- * staging buffer per call), its contiguous rows and `rowOffset`, so row b still samples from
- * stream `sample-row-${b}` of the seed: results depend on the seed and the batch, not on the
- * split. ALIGNLAB_GEN_WORKERS=0 turns this off (decoding then runs in the calling thread).
+ * staging buffer per call), its contiguous rows (whole prompt groups) and their `rowStreams`,
+ * so row b still samples from stream `sample-row-${b}` of the seed: results depend on the seed
+ * and the batch, not on the split. ALIGNLAB_GEN_WORKERS=0 turns this off (decoding then runs in
+ * the calling thread).
  *
  *   const out = await generate(model, prompts, opts); // splits itself when it pays
  */
@@ -41,12 +42,15 @@ export interface WorkerJob {
 
 export type WorkerReply = { id: number; out: Generation[] } | { id: number; error: string };
 
-/** How many workers a batch of `rows` gets from `generate` (1 = decode in the calling thread). */
-export function workersFor(model: LlamaModel, rows: number, opts: GenerateOptions): number {
+/**
+ * How many workers a batch of `rows` in `groups` prompt groups (rows sharing a prompt stay
+ * together) gets from `generate` (1 = decode in the calling thread).
+ */
+export function workersFor(model: LlamaModel, rows: number, groups: number, opts: GenerateOptions): number {
   if (process.env.ALIGNLAB_GEN_WORKERS === '0' || opts.shouldStop) return 1;
   const rt = model.runtime;
   if (rt.threads < 2 || rt.executionProviders.some((ep) => ep !== 'cpu')) return 1;
-  return Math.max(1, Math.min(rt.threads, Math.floor(rows / MIN_ROWS_PER_WORKER)));
+  return Math.max(1, Math.min(rt.threads, groups, Math.floor(rows / MIN_ROWS_PER_WORKER)));
 }
 
 class GenWorker {
@@ -100,19 +104,24 @@ function pool(n: number): GenWorker[] {
 /** Shared staging buffers for parameters, by byte length, reused once a call's workers reply. */
 const staging = new Map<number, SharedArrayBuffer[]>();
 
-/** Splits `prompts` into `n` contiguous parts decoded by `n` workers; results in row order. */
-export async function generateOnWorkers(model: LlamaModel, prompts: number[][], opts: GenerateOptions, n: number): Promise<Generation[]> {
+/**
+ * Splits `prompts` into `n` contiguous parts decoded by `n` workers, cutting only between groups
+ * of `k` rows (group-major rows of k samples per prompt; default 1); results in row order.
+ */
+export async function generateOnWorkers(model: LlamaModel, prompts: number[][], opts: GenerateOptions, n: number, k = 1): Promise<Generation[]> {
   const flat = model.params.flat;
   const bytes = flat.byteLength;
   const sab = staging.get(bytes)?.pop() ?? new SharedArrayBuffer(bytes);
   new Float32Array(sab).set(flat);
   const { shouldStop: _, ...plain } = opts;
   const B = prompts.length;
+  const groups = B / k;
+  const streams = opts.rowStreams ?? prompts.map((_, b) => b);
   const parts: Promise<Generation[]>[] = [];
   try {
     for (const [w, worker] of pool(n).entries()) {
-      const from = Math.floor((w * B) / n);
-      const to = Math.floor(((w + 1) * B) / n);
+      const from = Math.floor((w * groups) / n) * k;
+      const to = Math.floor(((w + 1) * groups) / n) * k;
       parts.push(
         worker.run({
           id: nextJob++,
@@ -121,7 +130,7 @@ export async function generateOnWorkers(model: LlamaModel, prompts: number[][], 
           specs: model.params.specs,
           params: sab,
           prompts: prompts.slice(from, to),
-          opts: { ...plain, rowOffset: (opts.rowOffset ?? 0) + from },
+          opts: { ...plain, rowStreams: streams.slice(from, to) },
         }),
       );
     }
