@@ -231,9 +231,8 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     order.forEach((r, i) => (back[r] = out[i]));
     return back;
   }
-  // Large batches are split across worker threads (parallel.ts), at group boundaries; they come
-  // back here per part.
-  const nWorkers = workersFor(model, B, B / k, opts);
+  // Large batches are split across worker threads (parallel.ts); they come back here per part.
+  const nWorkers = workersFor(model, B, opts);
   if (nWorkers > 1) return generateOnWorkers(model, prompts, { ...opts, rowStreams: streams }, nWorkers, k);
   const P = Math.min(roundUp(longest, longest <= 64 ? 8 : 32), c.maxSeqLen - maxNew);
   const nkv = c.nKVHeads;

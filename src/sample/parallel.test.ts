@@ -4,7 +4,7 @@ import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
 import { generate, logSoftmaxRow, promptGroups } from './generate.js';
-import { MIN_ROWS_PER_WORKER, generateOnWorkers, workersFor } from './parallel.js';
+import { MIN_ROWS_PER_WORKER, generateOnWorkers, workerParts, workersFor } from './parallel.js';
 
 const two = new Runtime({ threads: 2 });
 const one = new Runtime({ threads: 1 });
@@ -28,11 +28,14 @@ function models(): [LlamaModel, LlamaModel] {
 describe('generation split across worker threads', () => {
   it('is used for large batches on ≥ 2 threads only, and never with a shouldStop callback', () => {
     const [m2, m1] = models();
-    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER, 16, {})).toBe(2);
-    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, 15, {})).toBe(1);
-    expect(workersFor(m2, 64, 1, {})).toBe(1); // one prompt sampled 64 times: one group
-    expect(workersFor(m1, 64, 64, {})).toBe(1);
-    expect(workersFor(m2, 64, 64, { shouldStop: () => false })).toBe(1);
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER, {})).toBe(2);
+    expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, {})).toBe(1);
+    expect(workersFor(m1, 64, {})).toBe(1);
+    expect(workersFor(m2, 64, { shouldStop: () => false })).toBe(1);
+    // Whole groups when there are enough, else a share of each group's samples.
+    expect(workerParts(3, 2, 2)).toEqual([[0, 1], [2, 3, 4, 5]]);
+    expect(workerParts(1, 5, 2)).toEqual([[0, 1], [2, 3, 4]]);
+    expect(workerParts(1, 4, 3)).toEqual([[0], [1], [2, 3]]);
   });
 
   it('samples what one thread samples (row streams follow the row, not the split), log-probs equal a full forward pass', async () => {
@@ -41,7 +44,7 @@ describe('generation split across worker threads', () => {
     // Prompts of different lengths, some repeated (shared prefill), 20 rows → two workers of 10.
     const base = Array.from({ length: 6 }, () => Array.from({ length: 3 + rng.int(9) }, () => rng.int(50)));
     const prompts = Array.from({ length: 20 }, (_, i) => base[(i * 7) % base.length]);
-    expect(workersFor(m2, prompts.length, 6, {})).toBe(2);
+    expect(workersFor(m2, prompts.length, {})).toBe(2);
     for (const opts of [
       { maxNewTokens: 40, temperature: 1, seed: 11 },
       { maxNewTokens: 20, temperature: 0 },
@@ -75,6 +78,12 @@ describe('generation split across worker threads', () => {
     const prompts = Array.from({ length: 20 }, (_, i) => base[i % 5]); // 5 prompts × 4, interleaved
     expect(promptGroups(prompts).k).toBe(4);
     const opts = { maxNewTokens: 24, temperature: 1, seed: 8 };
+    // One prompt sampled 20 times (its samples split between the workers) and 5 × 4, both runtimes.
+    const pool = await generate(m2, Array.from({ length: 20 }, () => base[2]), opts);
+    for (const b of [0, 9, 10, 19]) {
+      const [alone] = await generate(m1, [base[2]], { ...opts, rowStreams: [b] });
+      expect(pool[b].tokens).toEqual(alone.tokens);
+    }
     for (const m of [m2, m1]) {
       const batch = await generate(m, prompts, opts);
       for (const b of [0, 3, 6, 17]) {

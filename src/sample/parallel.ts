@@ -42,15 +42,30 @@ export interface WorkerJob {
 
 export type WorkerReply = { id: number; out: Generation[] } | { id: number; error: string };
 
-/**
- * How many workers a batch of `rows` in `groups` prompt groups (rows sharing a prompt stay
- * together) gets from `generate` (1 = decode in the calling thread).
- */
-export function workersFor(model: LlamaModel, rows: number, groups: number, opts: GenerateOptions): number {
+/** How many workers a batch of `rows` gets from `generate` (1 = decode in the calling thread). */
+export function workersFor(model: LlamaModel, rows: number, opts: GenerateOptions): number {
   if (process.env.ALIGNLAB_GEN_WORKERS === '0' || opts.shouldStop) return 1;
   const rt = model.runtime;
   if (rt.threads < 2 || rt.executionProviders.some((ep) => ep !== 'cpu')) return 1;
-  return Math.max(1, Math.min(rt.threads, groups, Math.floor(rows / MIN_ROWS_PER_WORKER)));
+  return Math.max(1, Math.min(rt.threads, Math.floor(rows / MIN_ROWS_PER_WORKER)));
+}
+
+/**
+ * The rows of each of `n` workers for a batch of `groups` × `k` group-major rows (k samples per
+ * prompt): whole groups when there are at least n, else a share of every group's samples (a
+ * best-of-n pool of one prompt splits its samples). Within a part every group has the same
+ * number of rows, so each worker's batch is again uniformly grouped.
+ */
+export function workerParts(groups: number, k: number, n: number): number[][] {
+  const share = (total: number, w: number) => [Math.floor((w * total) / n), Math.floor(((w + 1) * total) / n)];
+  return Array.from({ length: n }, (_, w) => {
+    if (groups >= n) {
+      const [a, b] = share(groups, w);
+      return Array.from({ length: (b - a) * k }, (_, i) => a * k + i);
+    }
+    const [a, b] = share(k, w);
+    return Array.from({ length: groups }, (_, u) => Array.from({ length: b - a }, (_, i) => u * k + a + i)).flat();
+  });
 }
 
 class GenWorker {
@@ -105,8 +120,8 @@ function pool(n: number): GenWorker[] {
 const staging = new Map<number, SharedArrayBuffer[]>();
 
 /**
- * Splits `prompts` into `n` contiguous parts decoded by `n` workers, cutting only between groups
- * of `k` rows (group-major rows of k samples per prompt; default 1); results in row order.
+ * Splits `prompts` — group-major rows, `k` samples per prompt (default 1) — into `n` parts
+ * (`workerParts`) decoded by `n` workers; results in row order.
  */
 export async function generateOnWorkers(model: LlamaModel, prompts: number[][], opts: GenerateOptions, n: number, k = 1): Promise<Generation[]> {
   const flat = model.params.flat;
@@ -115,13 +130,12 @@ export async function generateOnWorkers(model: LlamaModel, prompts: number[][], 
   new Float32Array(sab).set(flat);
   const { shouldStop: _, ...plain } = opts;
   const B = prompts.length;
-  const groups = B / k;
   const streams = opts.rowStreams ?? prompts.map((_, b) => b);
+  const rowsOf = workerParts(B / k, k, n);
   const parts: Promise<Generation[]>[] = [];
   try {
     for (const [w, worker] of pool(n).entries()) {
-      const from = Math.floor((w * groups) / n) * k;
-      const to = Math.floor(((w + 1) * groups) / n) * k;
+      const rows = rowsOf[w];
       parts.push(
         worker.run({
           id: nextJob++,
@@ -129,15 +143,17 @@ export async function generateOnWorkers(model: LlamaModel, prompts: number[][], 
           heads: model.heads,
           specs: model.params.specs,
           params: sab,
-          prompts: prompts.slice(from, to),
-          opts: { ...plain, rowStreams: streams.slice(from, to) },
+          prompts: rows.map((r) => prompts[r]),
+          opts: { ...plain, rowStreams: rows.map((r) => streams[r]) },
         }),
       );
     }
     const done = await Promise.allSettled(parts);
     const bad = done.find((d) => d.status === 'rejected');
     if (bad) throw (bad as PromiseRejectedResult).reason;
-    return done.flatMap((d) => (d as PromiseFulfilledResult<Generation[]>).value);
+    const out = new Array<Generation>(B);
+    done.forEach((d, w) => (d as PromiseFulfilledResult<Generation[]>).value.forEach((g, i) => (out[rowsOf[w][i]] = g)));
+    return out;
   } finally {
     // Every worker has copied the parameters once it replied (or failed).
     await Promise.allSettled(parts);
