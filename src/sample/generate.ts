@@ -14,8 +14,10 @@
  * run group by group and the prompt part stays (U, nKVHeads, P, hd), U = B/k: each step reads a
  * prompt's keys/values once for its k rows (with ~300-token prompts and short replies, reading
  * the prompt cache is most of a step's memory traffic). Batches of ≥ 16 rows on ≥ 2 threads are
- * split across worker threads (parallel.ts). The generated part's capacity G starts at 16 slots and doubles when full,
- * each growth re-laying the rows out in place, so a step reads at most twice the filled slots
+ * split across worker threads (parallel.ts).
+ *
+ * The generated part's capacity G starts at 16 slots and doubles when full, each growth
+ * re-laying the rows out in place, so a step reads at most twice the filled slots
  * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
  * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
  * reading the cache.

@@ -89,7 +89,7 @@ export class PromptCache {
       rows.forEach((r, i) => r.forEach((t, j) => (targets[i * Tr + j] = BigInt(t))));
       feeds.targets = targets;
       return { targets: { shape: [rows.length * Tr], dtype: 'int64' as const } };
-    }, (_inp, logits) => ({ logprobs: ops.neg(ops.softmaxCrossEntropy(logits, _inp.targets).loss) }), (res, rows, Tr) => {
+    }, (inp, logits) => ({ logprobs: ops.neg(ops.softmaxCrossEntropy(logits, inp.targets).loss) }), (res, rows, Tr) => {
       const lp = res.logprobs as Float32Array;
       rows.forEach((r, i) => out.push(lp.slice(i * Tr, i * Tr + r.length)));
     });
