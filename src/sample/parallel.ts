@@ -5,9 +5,9 @@
  * ONNX Runtime splits each operator between the cores and synchronizes after every one, and
  * the host's sampling and cache writes run on one core while the other waits. Splitting the
  * batch instead — each worker decodes its own rows with a single-threaded session — keeps both
- * cores busy with no synchronization inside a step: on the 2-core VM two processes decoding 32
- * rows each at one thread produced 12.4–13.2k tokens/s together against 7.5–8.5k for one
- * process decoding all 64 rows at two threads (reference config, 64 new tokens).
+ * cores busy with no synchronization inside a step: on the 2-core VM two workers of 32 rows ran
+ * 9.6–11.5k tokens/s where one session on two threads ran 7.5–8.7k (reference config, 64 × 64,
+ * alternating runs; see README, "Performance").
  *
  * `generate` hands a batch here when it has at least `MIN_ROWS_PER_WORKER` rows per worker,
  * its runtime has ≥ 2 threads on the CPU provider, and no `shouldStop` callback (a function
