@@ -64,11 +64,12 @@ export interface GenerateOptions {
 }
 
 /**
- * Group-major order when every distinct prompt appears equally often, k > 1 times (k samples per
- * prompt: RLOO/PPO rollouts, best-of-n pools, preference collection): `order` lists the rows
- * group by group, each group's rows in their original order. Otherwise k = 1 and no order.
+ * The rows of each distinct prompt (`groups`, in order of first appearance), and group-major
+ * order when every distinct prompt appears equally often, k > 1 times (k samples per prompt:
+ * RLOO/PPO rollouts, best-of-n pools): `order` lists the rows group by group, each group's rows
+ * in their original order. Otherwise k = 1 and no order.
  */
-export function promptGroups(prompts: readonly number[][]): { k: number; order?: number[] } {
+export function promptGroups(prompts: readonly number[][]): { groups: number[][]; k: number; order?: number[] } {
   const rowsOf = new Map<string, number[]>();
   prompts.forEach((p, b) => {
     const key = p.join(',');
@@ -78,8 +79,8 @@ export function promptGroups(prompts: readonly number[][]): { k: number; order?:
   });
   const groups = [...rowsOf.values()];
   const k = groups[0]?.length ?? 1;
-  if (k === 1 || groups.some((g) => g.length !== k)) return { k: 1 };
-  return { k, order: groups.flat() };
+  if (k === 1 || groups.some((g) => g.length !== k)) return { groups, k: 1 };
+  return { groups, k, order: groups.flat() };
 }
 
 export interface Generation {
@@ -230,7 +231,7 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   }
   // k samples of each prompt run group by group (each group then reads its prompt's cache once
   // per step); the rows are put back in the caller's order.
-  const { k, order } = promptGroups(prompts);
+  const { groups, k, order } = promptGroups(prompts);
   if (order && order.some((r, i) => r !== i)) {
     const out = await generate(model, order.map((r) => prompts[r]), { ...opts, rowStreams: order.map((r) => streams[r]) });
     const back = new Array<Generation>(B);
@@ -248,18 +249,9 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   const key = JSON.stringify([c, model.heads, temperature === 1 ? 't1' : temperature > 0 ? 't' : 'greedy']);
 
   // Distinct prompts: rows with the same prompt share one prefill row.
-  const uniq: number[][] = [];
-  const uniqOf = new Map<string, number>();
-  const rowU = prompts.map((p) => {
-    const k = p.join(',');
-    let u = uniqOf.get(k);
-    if (u === undefined) {
-      u = uniq.length;
-      uniqOf.set(k, u);
-      uniq.push(p);
-    }
-    return u;
-  });
+  const uniq = groups.map((rows) => prompts[rows[0]]);
+  const rowU = new Array<number>(B);
+  groups.forEach((rows, u) => rows.forEach((b) => (rowU[b] = u)));
   const U = uniq.length;
 
   // --- prefill: (U, P) left-padded distinct prompts → last-position logits and keys/values.
@@ -317,95 +309,91 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
   // hold finite values), and each growth clears the slots it adds.
   const buffers = Array.from({ length: 2 * c.nLayers }, () => takeCacheBuffer(rowsKV * capacity * hd).fill(0, 0, rowsKV * MIN_GEN_SLOTS * hd));
   try {
-    return await decodeAll();
+    let G = MIN_GEN_SLOTS;
+    const view = (x: Float32Array) => x.subarray(0, rowsKV * G * hd);
+    let genKV = promptKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
+    const promptMask = spreadRows(prefillMask, P);
+
+    // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
+    // prompt's P keys, G generated slots and themselves.
+    const decodeStep = (G: number) =>
+      model.runtime.cached(`${key}:decode:${B}:${PU}:${P}:${G}`, () => {
+        const g = new Graph();
+        const Pm = paramInputs(g, model.params.specs);
+        const past = Array.from({ length: c.nLayers }, (_, i) => ({
+          k: [g.input(`past.${i}.k`, [PU, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
+          v: [g.input(`past.${i}.v`, [PU, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
+        }));
+        const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, P + G + 1]), past });
+        outputDistributions(g, out.logits, temperature);
+        out.present.forEach((kv, i) => {
+          g.output(`present.${i}.k`, kv.k);
+          g.output(`present.${i}.v`, kv.v);
+        });
+        return g;
+      });
+
+    const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
+    const done = new Array<boolean>(B).fill(false);
+    const stepIds = new BigInt64Array(B);
+    const stepPos = new BigInt64Array(B);
+    const feeds: Record<string, HostArray> = { ...params, invTemperature, ids: stepIds, positions: stepPos };
+    // First-token distributions: each row's from its prompt's prefill row.
+    const rows = (o: Record<string, HostArray>, spread: boolean): RowDist => ({
+      logprobs: o.logprobs && (spread ? spreadRows(o.logprobs as Float32Array, V) : (o.logprobs as Float32Array)),
+      probs: o.probs && (spread ? spreadRows(o.probs as Float32Array, V) : (o.probs as Float32Array)),
+    });
+    let dist = rows(pre, true);
+    for (let s = 0; s < maxNew; s++) {
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        const logp = dist.logprobs?.subarray(b * V, (b + 1) * V);
+        const p = dist.probs?.subarray(b * V, (b + 1) * V);
+        // Greedy reads only logp, sampling only p; without logp, log p(token) = Math.log(p[token]).
+        const tok = sampleToken((logp ?? p)!, (p ?? logp)!, rngs[b], temperature, topK, topP);
+        const r = results[b];
+        r.tokens.push(tok);
+        r.logprobs.push(logp ? logp[tok] : Math.log(p![tok]));
+        if (opts.topLogprobs) r.top!.push(topAlternatives((logp ?? p)!, opts.topLogprobs).map((a) => (logp ? a : { id: a.id, logprob: Math.log(a.logprob) })));
+        if (stopIds.has(tok) || opts.shouldStop?.(b, r.tokens)) {
+          done[b] = true;
+          r.finishReason = 'stop';
+        }
+        stepIds[b] = BigInt(tok);
+        stepPos[b] = BigInt(prompts[b].length + s);
+      }
+      if (done.every(Boolean) || s === maxNew - 1) break;
+      // Step s feeds token s; tokens 0…s−1 are cached in generated slots 0…s−1.
+      if (s >= G) {
+        for (const x of buffers) regrow(x, rowsKV, G * hd, 2 * G * hd);
+        G *= 2;
+        genKV = genKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
+      }
+      const L = P + G + 1;
+      const keyMask = new Float32Array(B * L);
+      for (let b = 0; b < B; b++) {
+        keyMask.set(promptMask.subarray(b * P, (b + 1) * P), b * L);
+        keyMask.fill(1, b * L + P, b * L + P + s);
+        keyMask[b * L + L - 1] = 1;
+      }
+      feeds.keyMask = keyMask;
+      for (let i = 0; i < c.nLayers; i++) {
+        feeds[`past.${i}.k`] = promptKV[i].k;
+        feeds[`past.${i}.v`] = promptKV[i].v;
+        feeds[`gen.${i}.k`] = genKV[i].k;
+        feeds[`gen.${i}.v`] = genKV[i].v;
+      }
+      const out = await (await decodeStep(G)).run(feeds);
+      dist = rows(out, false);
+      // Token s's keys/values (B, nkv, 1, hd) go to generated slot s.
+      for (let i = 0; i < c.nLayers; i++) {
+        writeSlot(genKV[i].k, out[`present.${i}.k`] as Float32Array, B * nkv, hd, G, s);
+        writeSlot(genKV[i].v, out[`present.${i}.v`] as Float32Array, B * nkv, hd, G, s);
+      }
+    }
+    return results;
   } finally {
     returnCacheBuffers(buffers);
-  }
-
-  async function decodeAll(): Promise<Generation[]> {
-  let G = MIN_GEN_SLOTS;
-  const view = (x: Float32Array) => x.subarray(0, rowsKV * G * hd);
-  let genKV = promptKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
-  const promptMask = spreadRows(prefillMask, P);
-
-  // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
-  // prompt's P keys, G generated slots and themselves.
-  const decodeStep = (G: number) =>
-    model.runtime.cached(`${key}:decode:${B}:${PU}:${P}:${G}`, () => {
-      const g = new Graph();
-      const Pm = paramInputs(g, model.params.specs);
-      const past = Array.from({ length: c.nLayers }, (_, i) => ({
-        k: [g.input(`past.${i}.k`, [PU, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
-        v: [g.input(`past.${i}.v`, [PU, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
-      }));
-      const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, P + G + 1]), past });
-      outputDistributions(g, out.logits, temperature);
-      out.present.forEach((kv, i) => {
-        g.output(`present.${i}.k`, kv.k);
-        g.output(`present.${i}.v`, kv.v);
-      });
-      return g;
-    });
-
-  const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
-  const done = new Array<boolean>(B).fill(false);
-  const stepIds = new BigInt64Array(B);
-  const stepPos = new BigInt64Array(B);
-  const feeds: Record<string, HostArray> = { ...params, invTemperature, ids: stepIds, positions: stepPos };
-  // First-token distributions: each row's from its prompt's prefill row.
-  const rows = (o: Record<string, HostArray>, spread: boolean): RowDist => ({
-    logprobs: o.logprobs && (spread ? spreadRows(o.logprobs as Float32Array, V) : (o.logprobs as Float32Array)),
-    probs: o.probs && (spread ? spreadRows(o.probs as Float32Array, V) : (o.probs as Float32Array)),
-  });
-  let dist = rows(pre, true);
-  for (let s = 0; s < maxNew; s++) {
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      const logp = dist.logprobs?.subarray(b * V, (b + 1) * V);
-      const p = dist.probs?.subarray(b * V, (b + 1) * V);
-      // Greedy reads only logp, sampling only p; without logp, log p(token) = Math.log(p[token]).
-      const tok = sampleToken((logp ?? p)!, (p ?? logp)!, rngs[b], temperature, topK, topP);
-      const r = results[b];
-      r.tokens.push(tok);
-      r.logprobs.push(logp ? logp[tok] : Math.log(p![tok]));
-      if (opts.topLogprobs) r.top!.push(topAlternatives((logp ?? p)!, opts.topLogprobs).map((a) => (logp ? a : { id: a.id, logprob: Math.log(a.logprob) })));
-      if (stopIds.has(tok) || opts.shouldStop?.(b, r.tokens)) {
-        done[b] = true;
-        r.finishReason = 'stop';
-      }
-      stepIds[b] = BigInt(tok);
-      stepPos[b] = BigInt(prompts[b].length + s);
-    }
-    if (done.every(Boolean) || s === maxNew - 1) break;
-    // Step s feeds token s; tokens 0…s−1 are cached in generated slots 0…s−1.
-    if (s >= G) {
-      for (const x of buffers) regrow(x, rowsKV, G * hd, 2 * G * hd);
-      G *= 2;
-      genKV = genKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
-    }
-    const L = P + G + 1;
-    const keyMask = new Float32Array(B * L);
-    for (let b = 0; b < B; b++) {
-      keyMask.set(promptMask.subarray(b * P, (b + 1) * P), b * L);
-      keyMask.fill(1, b * L + P, b * L + P + s);
-      keyMask[b * L + L - 1] = 1;
-    }
-    feeds.keyMask = keyMask;
-    for (let i = 0; i < c.nLayers; i++) {
-      feeds[`past.${i}.k`] = promptKV[i].k;
-      feeds[`past.${i}.v`] = promptKV[i].v;
-      feeds[`gen.${i}.k`] = genKV[i].k;
-      feeds[`gen.${i}.v`] = genKV[i].v;
-    }
-    const out = await (await decodeStep(G)).run(feeds);
-    dist = rows(out, false);
-    // Token s's keys/values (B, nkv, 1, hd) go to generated slot s.
-    for (let i = 0; i < c.nLayers; i++) {
-      writeSlot(genKV[i].k, out[`present.${i}.k`] as Float32Array, B * nkv, hd, G, s);
-      writeSlot(genKV[i].v, out[`present.${i}.v`] as Float32Array, B * nkv, hd, G, s);
-    }
-  }
-  return results;
   }
 }
 
