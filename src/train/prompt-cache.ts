@@ -82,41 +82,42 @@ export class PromptCache {
 
   /** log p(token) of every reply token, under the model: one array per reply (reply i continues prompt i). */
   async logprobs(replies: readonly number[][]): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    await this.runRows(replies, 'logprobs', (chunk, rows, Tr, feeds) => {
-      // Row position j holds [prompt[-1], ...reply][j] and predicts reply token j.
-      const targets = new BigInt64Array(rows.length * Tr).fill(BigInt(this.padId));
-      rows.forEach((r, i) => r.forEach((t, j) => (targets[i * Tr + j] = BigInt(t))));
-      feeds.targets = targets;
-      return { targets: { shape: [rows.length * Tr], dtype: 'int64' as const } };
-    }, (inp, logits) => ({ logprobs: ops.neg(ops.softmaxCrossEntropy(logits, inp.targets).loss) }), (res, rows, Tr) => {
-      const lp = res.logprobs as Float32Array;
-      rows.forEach((r, i) => out.push(lp.slice(i * Tr, i * Tr + r.length)));
-    });
-    return out;
+    const done = await this.runRows(
+      replies,
+      'logprobs',
+      (rows, Tr) => {
+        // Row position j holds [prompt[-1], ...reply][j] and predicts reply token j.
+        const targets = new BigInt64Array(rows.length * Tr).fill(BigInt(this.padId));
+        rows.forEach((r, i) => r.forEach((t, j) => (targets[i * Tr + j] = BigInt(t))));
+        return { inputs: { targets: { shape: [rows.length * Tr], dtype: 'int64' } }, feeds: { targets } };
+      },
+      ({ inp, logits }) => ({ logprobs: ops.neg(ops.softmaxCrossEntropy(logits, inp.targets).loss) }),
+    );
+    return done.flatMap(({ res, rows, Tr }) => rows.map((r, i) => (res.logprobs as Float32Array).slice(i * Tr, i * Tr + r.length)));
   }
 
   /** The reward head read out over each reply (reply i continues prompt i); the model needs a reward head. */
   async rewards(replies: readonly number[][], readout: Readout = 'last'): Promise<number[]> {
     if (!this.model.heads.includes('reward')) throw new Error('PromptCache.rewards: the model has no reward head');
-    const out: number[] = [];
-    await this.runRows(replies, `rewards-${readout}`, (_chunk, rows, Tr, feeds) => {
-      feeds.weights = readoutWeights(rows.map((r) => ({ length: r.length + 1 })), rows.length, Tr, readout);
-      return { weights: { shape: [rows.length, Tr] } };
-    }, (inp, _logits, hidden, C, Tr, P) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', hidden, C, Tr), inp.weights), [1]) }), (res) => {
-      out.push(...(res.reward as Float32Array));
-    });
-    return out;
+    const done = await this.runRows(
+      replies,
+      `rewards-${readout}`,
+      (rows, Tr) => ({ inputs: { weights: { shape: [rows.length, Tr] } }, feeds: { weights: readoutWeights(rows.map((r) => ({ length: r.length + 1 })), rows.length, Tr, readout) } }),
+      ({ inp, hidden, C, Tr, P }) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', hidden, C, Tr), inp.weights), [1]) }),
+    );
+    return done.flatMap(({ res }) => [...(res.reward as Float32Array)]);
   }
 
-  /** Runs the rows `[prompt[-1], ...reply]` of every chunk over its cached past. */
+  /**
+   * Runs the rows `[prompt[-1], ...reply]` of every chunk over its cached past, with the
+   * caller's extra inputs and outputs; returns each chunk's results, in prompt order.
+   */
   private async runRows(
     replies: readonly number[][],
     name: string,
-    extraInputs: (chunk: Chunk, rows: readonly number[][], Tr: number, feeds: Record<string, BigInt64Array | Float32Array>) => Record<string, { shape: number[]; dtype?: 'int64' }>,
-    outputs: (inp: Record<string, Tensor>, logits: Tensor, hidden: Tensor, C: number, Tr: number, P: Record<string, Tensor>) => Record<string, Tensor>,
-    collect: (res: Record<string, unknown>, rows: readonly number[][], Tr: number) => void,
-  ): Promise<void> {
+    extra: (rows: readonly number[][], Tr: number) => { inputs: Record<string, { shape: number[]; dtype?: 'int64' }>; feeds: Record<string, BigInt64Array | Float32Array> },
+    outputs: (a: { inp: Record<string, Tensor>; logits: Tensor; hidden: Tensor; C: number; Tr: number; P: Record<string, Tensor> }) => Record<string, Tensor>,
+  ): Promise<{ res: Record<string, unknown>; rows: readonly number[][]; Tr: number }[]> {
     if (replies.length !== this.prompts.length) throw new Error(`PromptCache: ${replies.length} replies for ${this.prompts.length} prompts (need one per prompt)`);
     const c = this.model.cfg;
     const nkv = c.nKVHeads;
@@ -124,6 +125,7 @@ export class PromptCache {
     replies.forEach((r, i) => {
       if (this.prompts[i].length + r.length > c.maxSeqLen) throw new Error(`PromptCache: prompt ${i} (${this.prompts[i].length} tokens) + reply (${r.length}) exceed the context of ${c.maxSeqLen}`);
     });
+    const done: { res: Record<string, unknown>; rows: readonly number[][]; Tr: number }[] = [];
     for (const chunk of this.chunks) {
       const C = chunk.index.length;
       const rows = chunk.index.map((i) => replies[i]);
@@ -141,8 +143,8 @@ export class PromptCache {
         rowMask.fill(1, i * (Tp + Tr) + Tp, i * (Tp + Tr) + Tp + seq.length);
       });
       this.model.validateIds(rowIds);
-      const feeds: Record<string, BigInt64Array | Float32Array> = { rowIds, rowPos, rowMask };
-      const extra = extraInputs(chunk, rows, Tr, feeds);
+      const more = extra(rows, Tr);
+      const feeds: Record<string, BigInt64Array | Float32Array> = { rowIds, rowPos, rowMask, ...more.feeds };
       chunk.kv.forEach((kv, i) => {
         feeds[`past${i}k`] = kv.k;
         feeds[`past${i}v`] = kv.v;
@@ -150,15 +152,16 @@ export class PromptCache {
       const pastInputs = Object.fromEntries(chunk.kv.flatMap((_, i) => [[`past${i}k`, { shape: [C, nkv, Tp, hd] }], [`past${i}v`, { shape: [C, nkv, Tp, hd] }]]));
       const res = await this.model.evaluate(
         `prompt-cache-${name}`,
-        { rowIds: { shape: [C, Tr], dtype: 'int64' }, rowPos: { shape: [C, Tr], dtype: 'int64' }, rowMask: { shape: [C, Tp + Tr] }, ...pastInputs, ...extra },
+        { rowIds: { shape: [C, Tr], dtype: 'int64' }, rowPos: { shape: [C, Tr], dtype: 'int64' }, rowMask: { shape: [C, Tp + Tr] }, ...pastInputs, ...more.inputs },
         ({ P, inp, cfg }) => {
           const past = Array.from({ length: cfg.nLayers }, (_, i) => ({ k: inp[`past${i}k`], v: inp[`past${i}v`] }));
           const out = llamaForward(cfg, P, { ids: inp.rowIds, positions: inp.rowPos, keyMask: inp.rowMask, past });
-          return outputs(inp, out.logits, out.hidden, C, Tr, P);
+          return outputs({ inp, logits: out.logits, hidden: out.hidden, C, Tr, P });
         },
         feeds,
       );
-      collect(res, rows, Tr);
+      done.push({ res, rows, Tr });
     }
+    return done;
   }
 }
