@@ -187,6 +187,19 @@ export class Runtime {
     return s;
   }
 
+  /** Releases the session cached under `key`, if any (once idle, as for an LRU eviction). */
+  evict(key: string): void {
+    const s = this.cache.get(key);
+    if (!s) return;
+    this.cache.delete(key);
+    s.then((c) => c.drop()).catch(() => {});
+  }
+
+  /** The keys of the cached sessions, least recently used first. */
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
   get cacheSize(): number {
     return this.cache.size;
   }

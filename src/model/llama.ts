@@ -23,7 +23,7 @@
 import { type Graph, type Tensor } from '../engine/ir.js';
 import * as ops from '../engine/ops.js';
 import { type LlamaConfig, headDim } from './config.js';
-import { type ParamSpec, type HeadKind, HEAD_PARAMS } from './params.js';
+import { type ParamSpec, type ParamSet, type HeadKind, HEAD_PARAMS } from './params.js';
 import { HookPoints, type HookSpec, hookNames } from './hooks.js';
 
 export type Params = Record<string, Tensor>;
@@ -31,6 +31,15 @@ export type Params = Record<string, Tensor>;
 /** One graph input per parameter, named as in Hugging Face. */
 export function paramInputs(g: Graph, specs: ParamSpec[]): Params {
   return Object.fromEntries(specs.map((s) => [s.name, g.input(s.name, s.shape)]));
+}
+
+/**
+ * The parameters as constants (ONNX initializers) holding a copy of their current values: the
+ * graph is then tied to these values, and ONNX Runtime packs each weight matrix into its
+ * kernel layout once, when the session is created, instead of on every run.
+ */
+export function paramConstants(g: Graph, params: ParamSet): Params {
+  return Object.fromEntries(params.specs.map((s) => [s.name, g.constant(params.get(s.name).slice(), s.shape)]));
 }
 
 export interface ForwardInputs {

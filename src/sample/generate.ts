@@ -20,7 +20,10 @@
  * re-laying the rows out in place, so a step reads at most twice the filled slots
  * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
  * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
- * reading the cache.
+ * reading the cache. The decode graph takes the weights as inputs, so it follows training
+ * updates; when a model generates again with the parameters of its previous call, it is
+ * compiled with those weights as constants instead, which ONNX Runtime packs once rather than
+ * on every step (frozen.ts).
  *
  * Log-probabilities are those of the model's own distribution, log softmax(logits) at
  * temperature 1, for the sampled token — what a full forward pass over the same text gives
@@ -34,10 +37,11 @@ import { Graph, type Tensor } from '../engine/ir.js';
 import * as ops from '../engine/ops.js';
 import type { HostArray } from '../engine/session.js';
 import { type LlamaModel } from '../model/model.js';
-import { llamaDecodeStep, llamaForward, paramInputs } from '../model/llama.js';
+import { llamaDecodeStep, llamaForward, paramConstants, paramInputs } from '../model/llama.js';
 import { headDim } from '../model/config.js';
 import { Rng } from '../util/rng.js';
 import { generateOnWorkers, workersFor } from './parallel.js';
+import { frozenParams, keepFrozenSession } from './frozen.js';
 
 export interface GenerateOptions {
   /** Most new tokens per row (default 64). */
@@ -316,10 +320,14 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
 
     // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
     // prompt's P keys, G generated slots and themselves.
-    const decodeStep = (G: number) =>
-      model.runtime.cached(`${key}:decode:${B}:${PU}:${P}:${G}`, () => {
+    // With the parameters of the previous call, the weights are compiled in as constants (frozen.ts).
+    const frozen = frozenParams(model);
+    const decodeStep = (G: number) => {
+      const sessionKey = `${key}:decode:${B}:${PU}:${P}:${G}${frozen ? `:${frozen.tag}` : ''}`;
+      if (frozen) keepFrozenSession(model.runtime, sessionKey, model.params.flat.byteLength);
+      return model.runtime.cached(sessionKey, () => {
         const g = new Graph();
-        const Pm = paramInputs(g, model.params.specs);
+        const Pm = frozen ? paramConstants(g, frozen.params) : paramInputs(g, model.params.specs);
         const past = Array.from({ length: c.nLayers }, (_, i) => ({
           k: [g.input(`past.${i}.k`, [PU, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
           v: [g.input(`past.${i}.v`, [PU, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
@@ -332,12 +340,13 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
         });
         return g;
       });
+    };
 
     const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
     const done = new Array<boolean>(B).fill(false);
     const stepIds = new BigInt64Array(B);
     const stepPos = new BigInt64Array(B);
-    const feeds: Record<string, HostArray> = { ...params, invTemperature, ids: stepIds, positions: stepPos };
+    const feeds: Record<string, HostArray> = { ...(frozen ? {} : params), invTemperature, ids: stepIds, positions: stepPos };
     // First-token distributions: each row's from its prompt's prefill row.
     const rows = (o: Record<string, HostArray>, spread: boolean): RowDist => ({
       logprobs: o.logprobs && (spread ? spreadRows(o.logprobs as Float32Array, V) : (o.logprobs as Float32Array)),
