@@ -8,20 +8,20 @@
  * reference config (32 rows, one thread) took 1.77 ms per run with the weights as inputs and
  * 1.13 ms as initializers (`scratch`-style measurement quoted in the README, "Performance").
  *
- * When a model generates again with exactly the parameters of its previous call — evaluation,
- * serving, best-of-n, preference collection, benchmarks —, `frozenParams` returns a tag for
- * those values and a copy of them; the caller compiles its decode graph with that copy as
- * constants (`paramConstants`) under a session key that includes the tag. A training loop
- * changes the parameters between calls and never pays for a compilation: the first call with
- * new values gets `null` and runs the input-weight graph, and every change of values retires
- * the old tag's sessions, so a graph holding stale weights is never run.
+ * When a model decodes a shape again with exactly the parameters of its previous call —
+ * evaluation, serving, best-of-n, benchmarks —, `frozenParams` returns a tag for those values
+ * and a copy of them; the caller compiles its decode graph with that copy as constants
+ * (`paramConstants`) under a session key that includes the tag. A training loop changes the
+ * parameters between calls and never pays for a compilation: the first call with new values
+ * gets `null` and runs the input-weight graph, and every change of values retires the old
+ * tag's sessions, so a graph holding stale weights is never run.
  *
  * Cost per call: one byte comparison of the parameters with the kept copy, and a copy when
  * they changed. Memory: that copy, plus each prepacked session's initializers and packed
  * weights, so models above `MAX_FROZEN_BYTES` always take the weights as inputs and a runtime
  * keeps at most `maxFrozenSessions` prepacked sessions. ALIGNLAB_FROZEN=0 turns it off.
  *
- *   const frozen = frozenParams(model);           // null on the first call with these values
+ *   const frozen = frozenParams(model, base);     // null until `base` comes again with these values
  *   const key = frozen ? `${base}:${frozen.tag}` : base;
  *   if (frozen) keepFrozenSession(model.runtime, key, model.params.flat.byteLength);
  *   const Pm = frozen ? paramConstants(g, frozen.params) : paramInputs(g, model.params.specs);
@@ -50,7 +50,12 @@ export function maxFrozenSessions(runtime: Runtime, paramBytes: number): number 
 interface Snapshot {
   params: ParamSet;
   tag: string | null;
+  /** Shapes decoded with these values (cleared when they change). */
+  shapes: Set<string>;
 }
+
+/** Most shapes remembered per snapshot (the set starts over beyond it). */
+const MAX_SHAPES = 256;
 
 const snapshots = new WeakMap<ParamSet, Snapshot>();
 /** Prepacked session keys per runtime, least recently used first. */
@@ -59,25 +64,31 @@ let nextTag = 0;
 
 /**
  * A tag and a copy of `model`'s parameters when they hold the same values as at this
- * function's previous call for the same parameter set; null otherwise (and always when the
- * model is too large or ALIGNLAB_FROZEN=0).
+ * function's previous call for the same parameter set and `shape` (the caller's key for its
+ * graph shape) was already asked for with these values; null otherwise (and always when the
+ * model is too large or ALIGNLAB_FROZEN=0). A shape used once per parameter version, as in a
+ * sweep over prompt lengths, is not worth a compilation.
  */
-export function frozenParams(model: LlamaModel): { tag: string; params: ParamSet } | null {
+export function frozenParams(model: LlamaModel, shape: string): { tag: string; params: ParamSet } | null {
   if (process.env.ALIGNLAB_FROZEN === '0') return null;
   const live = model.params;
   if (live.flat.byteLength > MAX_FROZEN_BYTES) return null;
-  const snap = snapshots.get(live);
+  let snap = snapshots.get(live);
   if (snap && bytesEqual(snap.params.flat, live.flat)) {
-    snap.tag ??= `frozen${nextTag++}`;
-    return { tag: snap.tag, params: snap.params };
-  }
-  if (snap?.tag) retire(model.runtime, snap.tag);
-  if (snap) {
+    if (snap.shapes.has(shape)) {
+      snap.tag ??= `frozen${nextTag++}`;
+      return { tag: snap.tag, params: snap.params };
+    }
+  } else if (snap) {
+    if (snap.tag) retire(model.runtime, snap.tag);
     snap.params.flat.set(live.flat);
     snap.tag = null;
+    snap.shapes.clear();
   } else {
-    snapshots.set(live, { params: new ParamSet(live.specs, live.flat.slice()), tag: null });
+    snapshots.set(live, (snap = { params: new ParamSet(live.specs, live.flat.slice()), tag: null, shapes: new Set() }));
   }
+  if (snap.shapes.size >= MAX_SHAPES) snap.shapes.clear();
+  snap.shapes.add(shape);
   return null;
 }
 

@@ -21,7 +21,7 @@
  * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
  * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
  * reading the cache. The decode graph takes the weights as inputs, so it follows training
- * updates; when a model generates again with the parameters of its previous call, it is
+ * updates; when a model decodes a shape again with the parameters of its previous call, it is
  * compiled with those weights as constants instead, which ONNX Runtime packs once rather than
  * on every step (frozen.ts).
  *
@@ -320,10 +320,12 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
 
     // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
     // prompt's P keys, G generated slots and themselves.
-    // With the parameters of the previous call, the weights are compiled in as constants (frozen.ts).
-    const frozen = frozenParams(model);
+    // A shape decoded again with the parameters of the previous call gets the weights compiled
+    // in as constants (frozen.ts).
+    const shapeKey = `${key}:decode:${B}:${PU}:${P}`;
+    const frozen = frozenParams(model, shapeKey);
     const decodeStep = (G: number) => {
-      const sessionKey = `${key}:decode:${B}:${PU}:${P}:${G}${frozen ? `:${frozen.tag}` : ''}`;
+      const sessionKey = `${shapeKey}:${G}${frozen ? `:${frozen.tag}` : ''}`;
       if (frozen) keepFrozenSession(model.runtime, sessionKey, model.params.flat.byteLength);
       return model.runtime.cached(sessionKey, () => {
         const g = new Graph();
