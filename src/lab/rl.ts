@@ -268,6 +268,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // The start policy is the reference, so a resumed run re-derives the same first probe from it
   // (the same parameters, cases and sampling seed).
   if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference);
+  io.log(`${algo}: setup and first probe ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const monitors = new MonitorSet(defaultMonitors());
   // Monitors count steps as the rows do (1-based `step`), so an alarm's step is its row's.
@@ -293,7 +294,11 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     };
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
-    if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) Object.assign(row, await probeRow(policy));
+    if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) {
+      const tProbe = performance.now();
+      Object.assign(row, await probeRow(policy));
+      row['time/probe_seconds'] = (performance.now() - tProbe) / 1000;
+    }
     const alarms = monitors.update(row, s + 1);
     Object.assign(row, monitors.metrics());
     history.push(row);
