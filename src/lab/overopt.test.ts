@@ -64,6 +64,33 @@ describe('lab overopt', () => {
 });
 
 describe('alignlab bon', () => {
+  it('with a thread per preset, runs the RL stage side by side and files each run under its preset', async () => {
+    const out = path.join(dir, 'side-by-side');
+    const lines: string[] = [];
+    const r = (await runOveropt(
+      {
+        model,
+        out,
+        profile: 'quick',
+        raters: ['careful', 'swayed'],
+        seed: 4,
+        threads: 2,
+        overrides: { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 5, evalCases: 4, probeCases: 3, probeEvery: 1, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1 },
+      },
+      { log: (m) => lines.push(m) },
+    )) as Record<string, any>;
+    expect(lines).toContain('  2 runs side by side, 1 thread each');
+    expect(lines.some((l) => l.startsWith('[swayed] '))).toBe(true);
+    for (const preset of ['careful', 'swayed']) {
+      // The probe curve reported for a preset is the one its own run wrote (the optimized reward
+      // differs between presets, so swapped runs would not match).
+      const written = fs.readFileSync(path.join(out, `ppo-${preset}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      const probe = r[preset].rl.probe as { gold: number; proxy: number }[];
+      expect(probe.slice(1).map((p) => p.proxy)).toEqual(written.filter((row) => row['probe/score'] !== undefined).map((row) => row['probe/score']));
+    }
+    expect(r.careful.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy)).not.toEqual(r.swayed.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy));
+  }, 120_000);
+
   it('samples, scores and returns the curve for n = 1, 2, 4 at KL = log n − (n − 1)/n', async () => {
     const { default: commands } = await import('../cli/bon.js');
     const rmDir = path.join(dir, 'rm');

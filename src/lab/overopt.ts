@@ -34,7 +34,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../model/checkpoint.js';
-import { Runtime } from '../engine/session.js';
+import { Runtime, defaultThreads } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
@@ -46,7 +46,8 @@ import { casePromptIds, replyText } from './prompts.js';
 import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { scorePairs, trainRewardModel, rewardReadout } from './rm.js';
 import { tokenizePair } from './pairs.js';
-import { runRl, type RlRow } from './rl.js';
+import { runRl, type RlRow, type RlRunOptions } from './rl.js';
+import { runRlEach } from './rl-parallel.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -239,12 +240,21 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // stands for a small panel of trusted evaluators), never optimized against.
   const judge = rm.careful?.members[0];
   if (judge) io.log(`  judge: ${judge}`);
-  for (const preset of o.raters) {
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: path.join(o.out, `${P.algo}-${preset}`), threads, probe: { n: P.probeCases, every: P.probeEvery } });
+  // The runs are independent: with a thread per run they go side by side (rl-parallel.ts).
+  const threads = o.threads ?? defaultThreads();
+  const sideBySide = o.raters.length > 1 && threads >= o.raters.length && process.env.ALIGNLAB_PARALLEL_RUNS !== '0';
+  let runs: Record<string, unknown>[] = [];
+  if (sideBySide) {
+    const each = Math.floor(threads / o.raters.length);
+    io.log(`  ${o.raters.length} runs side by side, ${each} thread${each > 1 ? 's' : ''} each`);
+    runs = await runRlEach(o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
+  } else {
+    for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));
+  }
+  for (const [i, preset] of o.raters.entries()) {
+    const r = runs[i];
     const dir = path.join(o.out, `${P.algo}-${preset}`);
-    const r = await runRl(
-      { algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: dir, threads: o.threads, probe: { n: P.probeCases, every: P.probeEvery } },
-      io,
-    );
     const history = r.history as RlRow[];
     // The fixed probe (same validation cases and sampling seed each time) traces gold, proxy and
     // KL; its first point is the SFT policy itself (d = 0).
