@@ -1,5 +1,5 @@
-// Entry point of an RL worker thread (see rl-parallel.ts): registers tsx, as bin/alignlab does
-// for the main thread, so the worker can load the TypeScript sources.
+// Entry point of an RL child process (see rl-parallel.ts): registers tsx, as bin/alignlab does
+// for the main process, so the child can load the TypeScript sources.
 import { register } from 'tsx/esm/api';
 
 register();

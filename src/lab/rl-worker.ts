@@ -1,15 +1,17 @@
 /**
- * The worker side of `runRlEach` (rl-parallel.ts): one `runRl` per worker thread, with the
- * options it was started with; its log lines and then its result (or error) go back as messages.
+ * The child-process side of `runRlEach` (rl-parallel.ts): receives one `runRl`'s options as its
+ * first message, runs it, and sends back its log lines and then its result (or error).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { runRl, type RlRunOptions } from './rl.js';
 
-if (!parentPort) throw new Error('rl-worker: must run as a worker thread');
-const port = parentPort;
-try {
-  const result = await runRl(workerData as RlRunOptions, { log: (line) => port.postMessage({ log: line }) });
-  port.postMessage({ result });
-} catch (e) {
-  port.postMessage({ error: e instanceof Error ? e.message : String(e) });
-}
+const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
+if (!process.send) throw new Error('rl-worker: must run as a child process with an IPC channel (child_process.fork)');
+process.once('message', async (opts: RlRunOptions) => {
+  try {
+    const result = await runRl(opts, { log: (line) => void send({ log: line }) });
+    await send({ result });
+  } catch (e) {
+    await send({ error: e instanceof Error ? e.message : String(e) });
+  }
+  process.disconnect();
+});
