@@ -240,7 +240,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // stands for a small panel of trusted evaluators), never optimized against.
   const judge = rm.careful?.members[0];
   if (judge) io.log(`  judge: ${judge}`);
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: path.join(o.out, `${P.algo}-${preset}`), threads, probe: { n: P.probeCases, every: P.probeEvery } });
+  const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery } });
   // The runs are independent: with a thread per run they go side by side (rl-parallel.ts).
   const threads = o.threads ?? defaultThreads();
   const sideBySide = o.raters.length > 1 && threads >= o.raters.length && process.env.ALIGNLAB_PARALLEL_RUNS !== '0';
@@ -254,7 +255,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   }
   for (const [i, preset] of o.raters.entries()) {
     const r = runs[i];
-    const dir = path.join(o.out, `${P.algo}-${preset}`);
+    const dir = runDir(preset);
     const history = r.history as RlRow[];
     // The fixed probe (same validation cases and sampling seed each time) traces gold, proxy and
     // KL; its first point is the SFT policy itself (d = 0).

@@ -6,7 +6,7 @@
  * layout again on every run. Compiled with the weights as constants (initializers), it packs
  * them once, when the session is created: on this 2-core machine the 28 layer products of the
  * reference config (32 rows, one thread) took 1.77 ms per run with the weights as inputs and
- * 1.13 ms as initializers (`scratch`-style measurement quoted in the README, "Performance").
+ * 1.13 ms as initializers (measured in isolation; README, "Performance").
  *
  * When a model decodes a shape again with exactly the parameters of its previous call —
  * evaluation, serving, best-of-n, benchmarks —, `frozenParams` returns a tag for those values
