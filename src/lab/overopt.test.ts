@@ -63,8 +63,8 @@ describe('lab overopt', () => {
   }, 300_000);
 });
 
-describe('alignlab bon', () => {
-  it('with a thread per preset, runs the RL stage side by side and files each run under its preset', async () => {
+describe('lab overopt side by side', () => {
+  it('with a thread per preset, trains the reward models and runs RL side by side and files each under its preset', async () => {
     const out = path.join(dir, 'side-by-side');
     const lines: string[] = [];
     const r = (await runOveropt(
@@ -79,7 +79,14 @@ describe('alignlab bon', () => {
       },
       { log: (m) => lines.push(m) },
     )) as Record<string, any>;
-    expect(lines).toContain('  2 runs side by side, 1 thread each');
+    expect(lines).toContain('  presets side by side (reward models and ppo), 1 thread each');
+    for (const preset of ['careful', 'swayed']) {
+      // Each preset's reward model is the one trained on its own preferences.
+      const written = JSON.parse(fs.readFileSync(path.join(out, `rm-${preset}`, 'results.json'), 'utf8'));
+      expect(r[preset].rewardModel.heldout).toEqual(written.heldout);
+      expect(JSON.parse(fs.readFileSync(path.join(out, `rm-${preset}`, 'run_config.json'), 'utf8')).prefs).toBe(path.join(out, `prefs-${preset}.jsonl`));
+    }
+    expect(r.careful.rewardModel.heldout).not.toEqual(r.swayed.rewardModel.heldout);
     expect(lines.some((l) => l.startsWith('[swayed] '))).toBe(true);
     for (const preset of ['careful', 'swayed']) {
       // The probe curve reported for a preset is the one its own run wrote (the optimized reward
@@ -91,6 +98,9 @@ describe('alignlab bon', () => {
     expect(r.careful.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy)).not.toEqual(r.swayed.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy));
   }, 120_000);
 
+});
+
+describe('alignlab bon', () => {
   it('samples, scores and returns the curve for n = 1, 2, 4 at KL = log n − (n − 1)/n', async () => {
     const { default: commands } = await import('../cli/bon.js');
     const rmDir = path.join(dir, 'rm');

@@ -44,10 +44,10 @@ import { generate } from '../sample/generate.js';
 import { samplePool, rewardOf, powersUpTo } from './bon.js';
 import { casePromptIds, replyText } from './prompts.js';
 import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff } from '../eval/bootstrap.js';
-import { scorePairs, trainRewardModel, rewardReadout } from './rm.js';
+import { scorePairs, trainRewardModel, rewardReadout, type RmRunOptions } from './rm.js';
 import { tokenizePair } from './pairs.js';
 import { runRl, type RlRow, type RlRunOptions } from './rl.js';
-import { runRlEach } from './rl-parallel.js';
+import { runEach } from './side-by-side.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -182,19 +182,29 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   }
   lap('preferences', t);
 
-  // 2. Reward models (and the extra ensemble members).
+  // 2. Reward models (and the extra ensemble members). The presets are independent: with a
+  // thread per preset, each preset's models train side by side with the others' (side-by-side.ts).
   t = performance.now();
+  const threads = o.threads ?? defaultThreads();
+  const sideBySide = o.raters.length > 1 && threads >= o.raters.length && process.env.ALIGNLAB_PARALLEL_RUNS !== '0';
+  const each = sideBySide ? Math.floor(threads / o.raters.length) : threads;
   io.log(`[2/6] reward models (${1 + P.ensembleExtra} per preset)`);
-  const rm: Record<string, { dir: string; members: string[]; heldout: Record<string, unknown> }> = {};
-  for (const preset of o.raters) {
-    const dirs: string[] = [];
-    let heldout: Record<string, unknown> = {};
-    for (let e = 0; e <= P.ensembleExtra; e++) {
-      const dir = path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
-      const r = await trainRewardModel({ model: o.model, prefs: prefs[preset].file, out: dir, epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: o.threads }, io);
-      if (e === 0) heldout = r.heldout as Record<string, unknown>;
-      dirs.push(dir);
+  if (sideBySide) io.log(`  presets side by side (reward models and ${P.algo}), ${each} thread${each > 1 ? 's' : ''} each`);
+  const rmDir = (preset: string, e: number) => path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
+  const rmOptions = (preset: string): RmRunOptions[] =>
+    Array.from({ length: 1 + P.ensembleExtra }, (_, e) => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each }));
+  let trained: Record<string, unknown>[][] = [];
+  if (sideBySide) trained = await runEach('rm', o.raters.map((preset) => ({ name: preset, opts: rmOptions(preset) })), io);
+  else
+    for (const preset of o.raters) {
+      const out: Record<string, unknown>[] = [];
+      for (const r of rmOptions(preset)) out.push(await trainRewardModel(r, io));
+      trained.push(out);
     }
+  const rm: Record<string, { dir: string; members: string[]; heldout: Record<string, unknown> }> = {};
+  for (const [i, preset] of o.raters.entries()) {
+    const dirs = rmOptions(preset).map((r) => r.out);
+    const heldout = trained[i][0].heldout as Record<string, unknown>;
     rm[preset] = { dir: dirs[0], members: dirs.slice(1), heldout };
     io.log(`  ${preset}: held-out accuracy ${(heldout.accuracy as number).toFixed(3)} vs raters, ${(heldout.accuracyVsGold as number | null)?.toFixed(3)} vs gold`);
   }
@@ -242,17 +252,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (judge) io.log(`  judge: ${judge}`);
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery } });
-  // The runs are independent: with a thread per run they go side by side (rl-parallel.ts).
-  const threads = o.threads ?? defaultThreads();
-  const sideBySide = o.raters.length > 1 && threads >= o.raters.length && process.env.ALIGNLAB_PARALLEL_RUNS !== '0';
   let runs: Record<string, unknown>[] = [];
-  if (sideBySide) {
-    const each = Math.floor(threads / o.raters.length);
-    io.log(`  ${o.raters.length} runs side by side, ${each} thread${each > 1 ? 's' : ''} each`);
-    runs = await runRlEach(o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
-  } else {
-    for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));
-  }
+  if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
+  else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));
   for (const [i, preset] of o.raters.entries()) {
     const r = runs[i];
     const dir = runDir(preset);
