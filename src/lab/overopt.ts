@@ -66,6 +66,8 @@ export interface OveroptProfile {
   rmEvalPrompts: number;
   /** Leave the pairs raters called "negligibly better" (unsure) out of reward-model training. */
   rmDropUnsure: boolean;
+  /** Bradley–Terry margin of a "significantly better" pair, weaker strengths get 2/3, 1/3, 0 of it (Llama 2; rm.ts). */
+  rmStrengthMargin: number;
   /** Freeze the reward models' token embedding and this many lower layers (0: train all). */
   rmFreezeLayers: number;
   /** The same for the extra ensemble members (they feed the disagreement monitor and are the judge): a cheaper step. */
@@ -101,8 +103,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -192,7 +194,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (sideBySide) io.log(`  presets side by side (reward models and ${P.algo}), ${each} thread${each > 1 ? 's' : ''} each`);
   const rmDir = (preset: string, e: number) => path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
   const rmOptions = (preset: string): RmRunOptions[] =>
-    Array.from({ length: 1 + P.ensembleExtra }, (_, e) => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each }));
+    Array.from({ length: 1 + P.ensembleExtra }, (_, e) => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each }));
   let trained: Record<string, unknown>[][] = [];
   if (sideBySide) trained = await runEach('rm', o.raters.map((preset) => ({ name: preset, opts: rmOptions(preset) })), io);
   else
