@@ -38,7 +38,7 @@ export interface RuntimeOptions {
   maxSessions?: number;
   /**
    * ONNX Runtime's per-session CPU memory arena. Default: off when glibc keeps freed large
-   * blocks for reuse (the malloc tunables `bin/alignlab` and the test runner set), on otherwise.
+   * blocks for reuse (the malloc tunables `bin/alignlab` sets; `npm test` runs without them), on otherwise.
    * Measured on this 2-core machine with the tunables: a 12-step PPO run took 53 s and peaked at
    * 5.0 GB RSS with the arena off, 62 s and 12.6 GB with it on (every session's arena keeps its
    * own peak); without the tunables the arena is faster (an RM epoch: 29 s on, 76 s off).
