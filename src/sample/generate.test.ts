@@ -46,6 +46,23 @@ describe('generate (KV cache, batched, left-padded)', () => {
     }
   });
 
+  it('a batch of more distinct prompts than one prefill run takes (prefilled in chunks by length) equals a full forward pass, at every temperature', async () => {
+    const m = model();
+    // 45 distinct prompts of 1–40 tokens in scrambled order, two of them sampled twice (rows
+    // then share a prefill row): chunks of 32 by length, padded to 40 and to 16.
+    const rng = new Rng(5);
+    const distinct = Array.from({ length: 45 }, (_, i) => Array.from({ length: 1 + ((i * 17) % 40) }, () => 1 + rng.int(38)));
+    for (const temperature of [1, 0.8, 0]) {
+      const prompts = [...distinct, distinct[3], distinct[44]];
+      const out = await generate(m, prompts, { maxNewTokens: 6, temperature, seed: 9 });
+      for (let b = 0; b < prompts.length; b++) {
+        expect(out[b].tokens.length).toBe(6);
+        const ref = await fullForwardLogprobs(m, prompts[b], out[b].tokens);
+        for (let j = 0; j < ref.length; j++) expect(Math.abs(out[b].logprobs[j] - ref[j])).toBeLessThan(1e-4);
+      }
+    }
+  });
+
   it('at temperature 1 (probabilities only) and greedy (log-probabilities only), log-probs equal a full forward pass while the cache grows', async () => {
     const m = model();
     // 40 new tokens: the generated-token cache grows from 16 to 32 to 64 slots on the way.
