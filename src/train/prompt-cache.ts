@@ -57,8 +57,10 @@ export class PromptCache {
     const per = o.chunkRows ?? 32;
     const c = model.cfg;
     const chunks: Chunk[] = [];
+    // Prompts of similar length share a chunk, so each is padded little (the probe's run 121–289 tokens).
+    const byLength = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length || a - b);
     for (let s = 0; s < prompts.length; s += per) {
-      const index = Array.from({ length: Math.min(per, prompts.length - s) }, (_, i) => s + i);
+      const index = byLength.slice(s, s + per);
       // One empty reply per prompt: only the prefix half of the batch is used here.
       const b = sharedPrefixBatch(
         index.map((i) => ({ prompt: prompts[i], replies: [[]] })),
@@ -93,7 +95,9 @@ export class PromptCache {
       },
       ({ inp, logits }) => ({ logprobs: ops.neg(ops.softmaxCrossEntropy(logits, inp.targets).loss) }),
     );
-    return done.flatMap(({ res, rows, Tr }) => rows.map((r, i) => (res.logprobs as Float32Array).slice(i * Tr, i * Tr + r.length)));
+    const out = new Array<Float32Array>(replies.length);
+    for (const { res, rows, Tr, index } of done) index.forEach((pi, i) => (out[pi] = (res.logprobs as Float32Array).slice(i * Tr, i * Tr + rows[i].length)));
+    return out;
   }
 
   /** The reward head read out over each reply (reply i continues prompt i); the model needs a reward head. */
@@ -105,19 +109,21 @@ export class PromptCache {
       (rows, Tr) => ({ inputs: { weights: { shape: [rows.length, Tr] } }, feeds: { weights: readoutWeights(rows.map((r) => ({ length: r.length + 1 })), rows.length, Tr, readout) } }),
       ({ inp, hidden, C, Tr, P }) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', hidden, C, Tr), inp.weights), [1]) }),
     );
-    return done.flatMap(({ res }) => [...(res.reward as Float32Array)]);
+    const out = new Array<number>(replies.length);
+    for (const { res, index } of done) index.forEach((pi, i) => (out[pi] = (res.reward as Float32Array)[i]));
+    return out;
   }
 
   /**
    * Runs the rows `[prompt[-1], ...reply]` of every chunk over its cached past, with the
-   * caller's extra inputs and outputs; returns each chunk's results, in prompt order.
+   * caller's extra inputs and outputs; returns each chunk's results with its prompt indices.
    */
   private async runRows(
     replies: readonly number[][],
     name: string,
     extra: (rows: readonly number[][], Tr: number) => { inputs: Record<string, { shape: number[]; dtype?: 'int64' }>; feeds: Record<string, BigInt64Array | Float32Array> },
     outputs: (a: { inp: Record<string, Tensor>; logits: Tensor; hidden: Tensor; C: number; Tr: number; P: Record<string, Tensor> }) => Record<string, Tensor>,
-  ): Promise<{ res: Record<string, unknown>; rows: readonly number[][]; Tr: number }[]> {
+  ): Promise<{ res: Record<string, unknown>; rows: readonly number[][]; Tr: number; index: readonly number[] }[]> {
     if (replies.length !== this.prompts.length) throw new Error(`PromptCache: ${replies.length} replies for ${this.prompts.length} prompts (need one per prompt)`);
     const c = this.model.cfg;
     const nkv = c.nKVHeads;
@@ -125,7 +131,7 @@ export class PromptCache {
     replies.forEach((r, i) => {
       if (this.prompts[i].length + r.length > c.maxSeqLen) throw new Error(`PromptCache: prompt ${i} (${this.prompts[i].length} tokens) + reply (${r.length}) exceed the context of ${c.maxSeqLen}`);
     });
-    const done: { res: Record<string, unknown>; rows: readonly number[][]; Tr: number }[] = [];
+    const done: { res: Record<string, unknown>; rows: readonly number[][]; Tr: number; index: readonly number[] }[] = [];
     for (const chunk of this.chunks) {
       const C = chunk.index.length;
       const rows = chunk.index.map((i) => replies[i]);
@@ -160,7 +166,7 @@ export class PromptCache {
         },
         feeds,
       );
-      done.push({ res, rows, Tr });
+      done.push({ res, rows, Tr, index: chunk.index });
     }
     return done;
   }
