@@ -125,7 +125,9 @@ export class Trainer<Batch = LmBatch> {
 
   /**
    * Saves model, optimizer and trainer state into `dir` so that `Trainer.resume` continues
-   * bit-identically. `extra` carries the caller's state (e.g. the data RNG). The directory is
+   * bit-identically. `extra` carries the caller's state (e.g. the data RNG). The names of the
+   * frozen parameters (`model.freeze`) go into trainer_state.json as `frozen`, in parameter
+   * order, so the resumed optimizer leaves the same parameters untouched. The directory is
    * written beside and renamed into place, so a kill mid-save leaves the previous checkpoint.
    */
   saveCheckpoint(dir: string, extra: Record<string, unknown> = {}): void {
@@ -136,19 +138,28 @@ export class Trainer<Batch = LmBatch> {
       exp_avg: { dtype: 'F32', shape: [this.optimizer.state.m.length], data: this.optimizer.state.m },
       exp_avg_sq: { dtype: 'F32', shape: [this.optimizer.state.v.length], data: this.optimizer.state.v },
     });
-    writeJsonAtomic(path.join(tmp, 'trainer_state.json'), { step: this.stepCount, adamStep: this.optimizer.state.step, trainConfig: this.cfg, extra });
+    const frozen = this.model.params.specs.map((s) => s.name).filter((n) => this.model.frozen.has(n));
+    writeJsonAtomic(path.join(tmp, 'trainer_state.json'), { step: this.stepCount, adamStep: this.optimizer.state.step, trainConfig: this.cfg, frozen, extra });
     const old = `${dir}.old-${process.pid}`;
     if (fs.existsSync(dir)) fs.renameSync(dir, old);
     fs.renameSync(tmp, dir);
     fs.rmSync(old, { recursive: true, force: true });
   }
 
-  /** Restores a trainer (and its model, heads included) from a checkpoint directory; `objective` as given to the constructor. */
+  /**
+   * Restores a trainer (and its model, heads included, with the same parameters frozen) from a
+   * checkpoint directory; `objective` as given to the constructor. A checkpoint written before
+   * `frozen` was recorded resumes with nothing frozen.
+   */
   static resume<B = LmBatch>(dir: string, runtime?: Runtime, objective?: Objective<B>): { trainer: Trainer<B>; extra: Record<string, unknown> } {
     const stateFile = path.join(dir, 'trainer_state.json');
     if (!fs.existsSync(stateFile)) throw new Error(`${dir}: not a training checkpoint (no trainer_state.json)`);
-    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { step: number; adamStep: number; trainConfig: unknown; extra: Record<string, unknown> };
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { step: number; adamStep: number; trainConfig: unknown; frozen?: unknown; extra: Record<string, unknown> };
+    const frozen = state.frozen ?? [];
+    if (!Array.isArray(frozen) || !frozen.every((n): n is string => typeof n === 'string')) throw new Error(`${stateFile}: frozen: expected an array of parameter names`);
     const model = loadModel(dir, { runtime });
+    for (const n of frozen) if (!model.params.offsets.has(n)) throw new Error(`${stateFile}: frozen parameter '${n}' is not a parameter of the checkpoint's model`);
+    model.freeze(frozen); // before the Trainer builds its optimizer from model.frozenMask()
     const trainer = new Trainer<B>(model, trainConfig(state.trainConfig, stateFile), objective);
     const opt = readSafetensors(path.join(dir, 'optimizer.safetensors'));
     trainer.optimizer.state.m.set(floatTensor(opt, 'exp_avg', [model.params.size]));
