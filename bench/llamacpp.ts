@@ -38,6 +38,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Both workers get bin/alignlab's malloc tunables, so the engine runs as it does from the CLI and
+// llama.cpp runs in the same process environment.
+import { MALLOC_TUNABLES } from '../bin/malloc-tunables.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -45,12 +48,6 @@ const root = path.dirname(here);
 /** The node-llama-cpp version the comparison is run with (as src/cli/generate.ts pins it). */
 export const NODE_LLAMA_CPP_PIN = 'node-llama-cpp@3.21.1';
 
-/**
- * glibc malloc tunables that `bin/alignlab` re-executes itself with (keep large freed blocks, back
- * the heap with huge pages). Both workers get them, so the engine runs as it does from the CLI and
- * llama.cpp runs in the same process environment.
- */
-const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296:glibc.malloc.hugetlb=1';
 
 /** Median of a non-empty list (mean of the middle two for even lengths). */
 export function median(xs: number[]): number {
