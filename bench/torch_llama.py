@@ -392,11 +392,15 @@ def keep_freed_memory():
     """glibc hands large freed blocks back to the OS (mmap threshold 128 KiB, growing to at most
     32 MiB), so each training step page-faults fresh zeroed pages for its activations and logits.
     Raising the mmap and trim thresholds keeps them in the heap: the usual CPU tuning for PyTorch
-    (like preloading jemalloc/tcmalloc), worth 1.5-2x here. ONNX Runtime has its own arena."""
+    (like preloading jemalloc/tcmalloc), worth 1.5-2x here. One arena and a 1 GiB top pad, as
+    alignlab's own tunables (bin/malloc-tunables.mjs), so both sides run with the same allocator
+    settings where mallopt can set them."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: its maximum on 64-bit glibc
         libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+        libc.mallopt(-8, 1)  # M_ARENA_MAX
+        libc.mallopt(-2, 1 << 30)  # M_TOP_PAD
     except (OSError, AttributeError):
         log("note: not glibc; allocator left untuned")
 
