@@ -48,7 +48,6 @@ const root = path.dirname(here);
 /** The node-llama-cpp version the comparison is run with (as src/cli/generate.ts pins it). */
 export const NODE_LLAMA_CPP_PIN = 'node-llama-cpp@3.21.1';
 
-
 /** Median of a non-empty list (mean of the middle two for even lengths). */
 export function median(xs: number[]): number {
   if (xs.length === 0) throw new Error('median: empty list');

@@ -7,7 +7,8 @@
 //   any block over 64 MB (its arena heap size) on its own and unmaps it on free, whatever the
 //   threshold, so ONNX Runtime's large buffers in the generation workers were faulted in anew
 //   on every call;
-// - top_pad 1 GB: the main arena cannot grow by brk here (a mapping sits right after the
-//   initial heap), so it grows by mapped segments; each is at least 1 GB beyond the request, so
-//   blocks coalesce within a few large segments instead of one new segment per larger request.
+// - top_pad 1 GB: the main arena cannot grow by brk here (with hugetlb=1 a mapping sits right
+//   after the initial heap: /proc/self/maps, strace), so it grows by mapped segments; each is
+//   at least 1 GB beyond the request, so blocks coalesce within a few large segments instead of
+//   one new segment per larger request.
 export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.top_pad=1073741824';
