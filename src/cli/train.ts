@@ -1,4 +1,5 @@
 /** `alignlab train …`: training recipes. */
+import * as path from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { trainBaseline } from '../lab/baseline.js';
@@ -49,6 +50,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
+      'reward-combine': { type: 'string', default: 'first', describe: "first (optimize --reward; observers only watch) | mean | min (optimize the ensemble of --reward and --observers, each standardized on the start policy's replies; min = worst case, Coste et al. 2023)" },
       judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against (judge-divergence monitor; needs --probe)' },
       probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps (0: none)' },
       'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },
@@ -76,12 +78,21 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
       if (o.judge !== undefined && probeN === 0) throw new UsageError(`train ${algo}: --judge scores the probe only; give --probe N too`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
+      const combine = String(o['reward-combine']);
+      if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
+      if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
+      if (o.judge !== undefined) {
+        // The judge must be held out: not the reward, nor (with an ensemble) one of its members.
+        const optimized = [String(o.reward), ...(combine !== 'first' ? String(o.observers).split(',').filter(Boolean) : [])].map((d) => path.resolve(d));
+        if (optimized.includes(path.resolve(String(o.judge)))) throw new UsageError(`train ${algo}: --judge ${o.judge} is optimized against (--reward${combine !== 'first' ? ' or --observers' : ''}), so it is not held out`);
+      }
       const r = await runRl(
         {
           algo,
           model: String(o.model),
           reward: String(o.reward),
           observers: o.observers === undefined ? undefined : String(o.observers).split(',').filter(Boolean),
+          rewardCombine: combine,
           judge: o.judge === undefined ? undefined : String(o.judge),
           probe: probeN > 0 ? { n: probeN, every: probeEvery } : undefined,
           steps: Number(o.steps),

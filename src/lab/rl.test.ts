@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { pairedGain, runRl, type RlRunOptions } from './rl.js';
+import { combineScores, pairedGain, runRl, type RlRunOptions } from './rl.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
@@ -80,6 +80,48 @@ describe('runRl', () => {
     // A judge without a probe would never be consulted: refused.
     await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'nojudge'), threads: 1 }, quiet)).rejects.toThrow(/judge .* scores the probe only/);
   }, 120_000);
+
+  it('an ensemble reward (mean, min) is its members standardized on the start policy and combined; resumes bit-identically', async () => {
+    const rmA = path.join(dir, 'ens-a');
+    const rmB = path.join(dir, 'ens-b');
+    saveModel(rmA, loadModel(model, { heads: ['reward'], seed: 11 }));
+    saveModel(rmB, loadModel(model, { heads: ['reward'], seed: 12 }));
+    const base: RlRunOptions = { algo: 'ppo', model, reward: rmA, observers: [rmB], steps: 3, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, ppoEpochs: 1, seed: 4, out: '', threads: 1 };
+    // 'mean' is linear: each step's mean reward follows from the members' mean scores (rm/0, rm/1).
+    const r = await runRl({ ...base, out: path.join(dir, 'ens-mean'), rewardCombine: 'mean', probe: { n: 4, every: 3 } }, quiet);
+    const norm = r.rewardNorm as { mean: number; sd: number }[];
+    expect(norm).toHaveLength(2);
+    for (const row of metrics(path.join(dir, 'ens-mean'))) {
+      const z = (row['rm/0'] - norm[0].mean) / norm[0].sd / 2 + (row['rm/1'] - norm[1].mean) / norm[1].sd / 2;
+      expect(row['objective/scores']).toBeCloseTo(norm[0].mean + norm[0].sd * z, 9);
+    }
+    // The norms come from the first probe's replies: standardized there, every member averages 0.
+    expect((r.probeBefore as Record<string, number>)['probe/score']).toBeCloseTo(norm[0].mean, 9);
+    // 'min' of a model with itself is that model: the reward is rm/0's, up to rounding.
+    await runRl({ ...base, observers: [rmA], out: path.join(dir, 'ens-self'), rewardCombine: 'min' }, quiet);
+    for (const row of metrics(path.join(dir, 'ens-self'))) expect(row['objective/scores']).toBeCloseTo(row['rm/0'], 9);
+    // Without a probe the norms come from the first rollouts and travel in the checkpoint.
+    const straight = path.join(dir, 'ens-straight');
+    const resumed = path.join(dir, 'ens-resumed');
+    const opts: RlRunOptions = { ...base, rewardCombine: 'min', checkpointEvery: 1 };
+    await runRl({ ...opts, out: straight }, quiet);
+    await expect(runRl({ ...opts, out: resumed }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await runRl({ ...opts, out: resumed, resume: true }, quiet);
+    expect(Buffer.compare(fs.readFileSync(path.join(straight, 'model.safetensors')), fs.readFileSync(path.join(resumed, 'model.safetensors')))).toBe(0);
+    expect(metrics(resumed)).toEqual(metrics(straight));
+    // An ensemble needs members.
+    await expect(runRl({ ...base, observers: [], out: path.join(dir, 'ens-none'), rewardCombine: 'min' }, quiet)).rejects.toThrow(/rewardCombine 'min' optimizes an ensemble/);
+  }, 180_000);
+
+  it('combineScores: standardize, take the mean or the minimum, back on the first scale (by hand)', () => {
+    const norm = [{ mean: 2, sd: 1 }, { mean: 20, sd: 10 }];
+    // z = [[-1, 1], [1, -1]]
+    expect(combineScores([[1, 3], [30, 10]], norm, 'min')).toEqual([1, 1]);
+    expect(combineScores([[1, 3], [30, 10]], norm, 'mean')).toEqual([2, 2]);
+    expect(combineScores([[1, 3], [10, 30]], norm, 'min')).toEqual([1, 3]);
+    expect(() => combineScores([[1, 3]], norm, 'min')).toThrow(/1 members' scores but 2 norms/);
+    expect(() => combineScores([[1, 3], [1]], norm, 'mean')).toThrow(/member 1 scored 1 replies, member 0 2/);
+  });
 
   it('pairedGain: mean difference and its standard error, by hand', () => {
     // d = [1, 2, 3, 4]: mean 2.5, sample variance 5/3, SE √(5/3)/2.

@@ -46,6 +46,15 @@ export interface RlRunOptions {
   /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
   observers?: string[];
   /**
+   * What is optimized when `reward` is a reward-model directory (default 'first': `reward` alone;
+   * the observers only watch). 'mean' and 'min' optimize the ensemble of `reward` and the
+   * observers (Coste et al. 2023: mean, and worst-case optimization): each member's scores are
+   * standardized by their mean and SD over the start policy's replies (the first probe's, or
+   * without a probe the first step's rollouts; kept in checkpoints), then averaged or the lowest
+   * taken per reply, and put back on `reward`'s scale so β means what it does with 'first'.
+   */
+  rewardCombine?: 'first' | 'mean' | 'min';
+  /**
    * A held-out judge: a reward-model directory, neither optimized against nor part of the
    * ensemble, that scores the probe's replies (`probe/judge`; not the rollouts): its gain there is
    * what the judge_divergence monitor compares with the optimized reward's.
@@ -115,6 +124,40 @@ function ensembleStd(scores: number[][]): number {
   return mean(scores[0].map((_, i) => sd(scores.map((s) => s[i]))));
 }
 
+/** How one ensemble member's scores are standardized: (score − mean) / sd. */
+export interface RewardNorm {
+  mean: number;
+  sd: number;
+}
+
+/**
+ * The ensemble reward of each reply from its members' scores (`scores[m][i]`: member m, reply i):
+ * every member standardized by its own `norm`, then their mean or their minimum per reply, put
+ * back on the first member's scale (× its sd + its mean).
+ *
+ *   combineScores([[1, 3], [10, 30]], [{ mean: 2, sd: 1 }, { mean: 20, sd: 10 }], 'min') // → [1, 3]
+ *   combineScores([[1, 3], [30, 10]], [{ mean: 2, sd: 1 }, { mean: 20, sd: 10 }], 'min') // → [1, 1]
+ */
+export function combineScores(scores: readonly (readonly number[])[], norm: readonly RewardNorm[], mode: 'mean' | 'min'): number[] {
+  if (scores.length === 0 || scores.length !== norm.length) throw new RangeError(`combineScores: ${scores.length} members' scores but ${norm.length} norms (need as many, at least one)`);
+  const n = scores[0].length;
+  scores.forEach((s, m) => {
+    if (s.length !== n) throw new RangeError(`combineScores: member ${m} scored ${s.length} replies, member 0 ${n}`);
+  });
+  return Array.from({ length: n }, (_, i) => {
+    const z = scores.map((s, m) => (s[i] - norm[m].mean) / norm[m].sd);
+    const c = mode === 'min' ? Math.min(...z) : mean(z);
+    return norm[0].mean + norm[0].sd * c;
+  });
+}
+
+/** The ensemble's standardization restored from a checkpoint, checked against the run's members. */
+function rewardNormFromState(state: unknown, members: number, file: string): RewardNorm[] {
+  const ok = Array.isArray(state) && state.length === members && state.every((x) => x && Number.isFinite(x.mean) && Number.isFinite(x.sd) && x.sd > 0);
+  if (!ok) throw new Error(`${file}: rewardNorm must list {mean, sd > 0} for each of the ${members} ensemble members, got ${JSON.stringify(state)}`);
+  return (state as RewardNorm[]).map((x) => ({ mean: x.mean, sd: x.sd }));
+}
+
 /**
  * The paired gain of `now` over `base` (the same cases, in order): the mean per-case difference,
  * its standard error (sample SD / √n; 0 for one case) and the per-case differences themselves.
@@ -151,7 +194,11 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
-  const optimizedRms = rms.slice(0, rmDirs.length - (o.observers?.length ?? 0));
+  const combineMode = o.rewardCombine ?? 'first';
+  if (combineMode !== 'first' && combineMode !== 'mean' && combineMode !== 'min') throw new Error(`runRl: rewardCombine must be first, mean or min, got ${JSON.stringify(o.rewardCombine)}`);
+  if (combineMode !== 'first' && (o.reward === 'gold' || o.reward === 'proxy' || !o.observers?.length))
+    throw new Error(`runRl: rewardCombine '${combineMode}' optimizes an ensemble: give a reward-model directory as reward and at least one observer (got reward ${o.reward}, ${o.observers?.length ?? 0} observers)`);
+  const optimizedRms = combineMode === 'first' ? rms.slice(0, rmDirs.length - (o.observers?.length ?? 0)) : rms;
   if (o.judge && !o.probe) throw new Error(`runRl: a judge (${o.judge}) scores the probe only; give a probe too`);
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
@@ -159,6 +206,13 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
   // rollout-level monitor); probes (below) by the optimized reward model and the judge.
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
+  // The optimized reward from the optimized models' scores of the same replies (one row per model).
+  let norm: RewardNorm[] | undefined;
+  const combine = (scores: number[][]): number[] => {
+    if (combineMode === 'first') return scores[0];
+    norm ??= scores.map((s) => ({ mean: mean(s), sd: sd(s) > 0 ? sd(s) : 1 }));
+    return combineScores(scores, norm, combineMode);
+  };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
     const acts: Record<string, number> = {};
@@ -182,7 +236,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, acts, lengths: responses.map((r) => r.length) };
     if (o.reward === 'gold') return observed.gold;
     if (o.reward === 'proxy') return observed.proxy;
-    return rmScores[0];
+    return combine(rmScores.slice(0, optimizedRms.length));
   };
 
   // Policy, trainer and KL controller: fresh, or restored from the checkpoint.
@@ -207,9 +261,10 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   if (resuming) {
     const r = Trainer.resume<RolloutBatch>(ckptDir, runtime, objective);
     trainer = r.trainer;
-    const extra = r.extra as { step: number; kl: unknown };
+    const extra = r.extra as { step: number; kl: unknown; rewardNorm?: unknown };
     first = extra.step;
     kl = klControllerFromState(extra.kl, `${ckptDir}/trainer_state.json`);
+    if (combineMode !== 'first') norm = rewardNormFromState(extra.rewardNorm, optimizedRms.length, `${ckptDir}/trainer_state.json`);
     // Keep the metrics of the steps the checkpoint covers; later rows are recomputed.
     const kept = fs.existsSync(metricsFile)
       ? fs
@@ -236,16 +291,22 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // The frozen models that score the probe (reference, optimized reward model, judge) see the
   // same prompts every time: their prompt states are computed once (PromptCache) and each probe
   // runs only the replies over them (a tenth of the tokens: prompts ~300, replies ~35).
-  let probeCaches: { ref: PromptCache; rm?: PromptCache; judge?: PromptCache } | undefined;
+  let probeCaches: { ref: PromptCache; rms: PromptCache[]; judge?: PromptCache } | undefined;
   const probeRow = async (model: LlamaModel): Promise<RlRow> => {
     const prompts = probeCases.map(promptIds);
     const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
     const build = (m: LlamaModel) => PromptCache.build(m, prompts, { padId });
-    probeCaches ??= { ref: await build(reference), rm: optimizedRms[0] ? await build(optimizedRms[0].model) : undefined, judge: judge ? await build(judge.model) : undefined };
+    if (!probeCaches) {
+      const rmCaches: PromptCache[] = [];
+      for (const m of optimizedRms) rmCaches.push(await build(m.model));
+      probeCaches = { ref: await build(reference), rms: rmCaches, judge: judge ? await build(judge.model) : undefined };
+    }
     const replies = gens.map((g) => g.tokens);
     const scored = replies.map((r, i) => scoreResponse(probeCases[i], replyText(tok, r)));
     const observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), judge: probeCaches.judge ? await probeCaches.judge.rewards(replies, judge!.readout) : undefined };
-    const score = o.reward === 'gold' ? observed.gold : o.reward === 'proxy' ? observed.proxy : await probeCaches.rm!.rewards(replies, optimizedRms[0].readout);
+    const rmScores: number[][] = [];
+    for (const [i, c] of probeCaches.rms.entries()) rmScores.push(await c.rewards(replies, optimizedRms[i].readout));
+    const score = o.reward === 'gold' ? observed.gold : o.reward === 'proxy' ? observed.proxy : combine(rmScores);
     // KL of each reply (sampling log-probs against the reference's), summed over its tokens.
     const ref = await probeCaches.ref.logprobs(replies);
     const perSequence = gens.map((g, i) => g.logprobs.reduce((a, lp, j) => a + klEstimate(lp - ref[i][j], 'k1'), 0));
@@ -305,7 +366,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     appendJsonl(metricsFile, row);
     io.onStep?.(row, s);
     bar.tick({ gold: row['world/gold'], score: row['objective/scores'], kl: row['objective/kl'] });
-    if (o.checkpointEvery && (s + 1) % o.checkpointEvery === 0 && s + 1 < o.steps) trainer.saveCheckpoint(ckptDir, { step: s + 1, kl: kl.state() });
+    if (o.checkpointEvery && (s + 1) % o.checkpointEvery === 0 && s + 1 < o.steps) trainer.saveCheckpoint(ckptDir, { step: s + 1, kl: kl.state(), ...(norm ? { rewardNorm: norm } : {}) });
     if (o.stopOnAlarm && alarms.alarms.length) {
       stoppedAt = s + 1;
       io.log(`stopping at step ${s + 1}: ${alarms.alarms.map((a) => a.monitor).join(', ')} alarmed`);
@@ -328,6 +389,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     start: { gold: window('world/gold', 0, w), proxy: window('world/proxy', 0, w), score: window('objective/scores', 0, w), kl: window('objective/kl', 0, w) },
     end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
     alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),
+    ...(norm ? { rewardCombine: combineMode, rewardNorm: norm } : {}),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();

@@ -1,0 +1,26 @@
+/**
+ * `alignlab train ppo|rloo`: the ensemble-reward and held-out-judge flags are checked before any
+ * model is loaded, with errors that name the flag (the runs themselves are tested in lab/rl.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import commands from './train.js';
+
+const ctx = { json: true, log: () => {}, print: () => {} };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'ppo-epochs': 1, 'max-new': 4, seed: 1, out: 'unused', threads: 1, model: 'no-such-model' };
+
+describe.each(['ppo', 'rloo'])('train %s', (algo) => {
+  const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
+  const run = (o: Record<string, string | number>) => cmd.run({ ...defaults, ...o }, [], ctx);
+
+  it('refuses an unknown --reward-combine, and an ensemble without observers', async () => {
+    await expect(run({ 'reward-combine': 'max' })).rejects.toThrow(/--reward-combine must be first, mean or min, got "max"/);
+    await expect(run({ 'reward-combine': 'min' })).rejects.toThrow(/--reward-combine min optimizes an ensemble: give --observers/);
+  });
+
+  it('refuses a judge that is optimized against: the reward, or with an ensemble one of its members', async () => {
+    await expect(run({ judge: './rm' })).rejects.toThrow(/--judge \.\/rm is optimized against \(--reward\)/);
+    await expect(run({ 'reward-combine': 'mean', observers: 'a,b', judge: 'b' })).rejects.toThrow(/--judge b is optimized against \(--reward or --observers\)/);
+    // An observer that only watches (first) may also be the judge; the run then fails on the missing model.
+    await expect(run({ observers: 'a,b', judge: 'b' })).rejects.toThrow(/no-such-model/);
+  });
+});
