@@ -61,6 +61,23 @@ describe('lab overopt', () => {
       for (const row of rows(preset)) expect(row['monitor/judge']).toBeUndefined();
     }
   }, 300_000);
+
+  it('with an ensemble reward, each run optimizes its preset\'s ensemble and the careful judge stays held out', async () => {
+    const tiny = { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1 };
+    const run = (out: string, overrides: Record<string, unknown>) => runOveropt({ model, out: path.join(dir, out), profile: 'quick', raters: ['careful', 'swayed'], seed: 3, threads: 1, overrides: { ...tiny, ...overrides } }, { log: () => {} });
+    // The careful preset's only extra member would be the judge: refused before any work is done.
+    await expect(run('ens-short', { rewardCombine: 'min', ensembleExtra: 1 })).rejects.toThrow(/rewardCombine min optimizes each preset's ensemble: set ensembleExtra ≥ 2 .*held-out judge.*got 1/);
+    expect(fs.existsSync(path.join(dir, 'ens-short', 'prefs-careful.jsonl'))).toBe(false);
+    await expect(run('ens-bad', { rewardCombine: 'max' as never })).rejects.toThrow(/rewardCombine must be first, mean or min, got "max"/);
+    const out = path.join(dir, 'ens');
+    await run('ens', { rewardCombine: 'min', ensembleExtra: 2 });
+    const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));
+    const judge = path.join(out, 'rm-careful-1');
+    expect(config('careful')).toMatchObject({ reward: path.join(out, 'rm-careful'), observers: [path.join(out, 'rm-careful-2')], rewardCombine: 'min', judge });
+    expect(config('swayed')).toMatchObject({ reward: path.join(out, 'rm-swayed'), observers: [path.join(out, 'rm-swayed-1'), path.join(out, 'rm-swayed-2')], rewardCombine: 'min', judge });
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
+    expect(results.rewardNorm).toHaveLength(3);
+  }, 300_000);
 });
 
 describe('lab overopt side by side', () => {

@@ -85,6 +85,13 @@ export interface OveroptProfile {
   /** Target KL (nats per reply) of an adaptive controller starting at klCoef (Ziegler et al.); 0: β stays fixed. */
   klTarget: number;
   ppoEpochs: number;
+  /**
+   * What RL optimizes: 'first', each preset's main reward model (its extra members only watch);
+   * 'mean' or 'min', the preset's ensemble (rl.ts `rewardCombine`). The careful preset's first
+   * extra member is every run's held-out judge, so it stays out of the careful ensemble: with
+   * careful raters an ensemble needs `ensembleExtra` ≥ 2.
+   */
+  rewardCombine: 'first' | 'mean' | 'min';
   /** Most new tokens of every sampled reply. */
   maxNewTokens: number;
   /** Fresh test cases of the final evaluation. */
@@ -103,8 +110,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5 },
 };
 
 export interface OveroptOptions {
@@ -160,6 +167,12 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const t0 = performance.now();
   const P = { ...OVEROPT_PROFILES[o.profile], ...o.overrides };
   if (o.raters.length === 0) throw new Error('lab overopt: no rater presets');
+  if (!['first', 'mean', 'min'].includes(P.rewardCombine)) throw new Error(`lab overopt: rewardCombine must be first, mean or min, got ${JSON.stringify(P.rewardCombine)}`);
+  // An ensemble reward needs a member besides the main model in every preset, and the careful
+  // preset's first extra member is the held-out judge (below), never optimized against.
+  const extraNeeded = o.raters.includes('careful') ? 2 : 1;
+  if (P.rewardCombine !== 'first' && P.ensembleExtra < extraNeeded)
+    throw new Error(`lab overopt: rewardCombine ${P.rewardCombine} optimizes each preset's ensemble: set ensembleExtra ≥ ${extraNeeded}${extraNeeded === 2 ? " (the careful preset's first extra member is the held-out judge)" : ''}, got ${P.ensembleExtra}`);
   fs.mkdirSync(o.out, { recursive: true });
   const seconds: Record<string, number> = {};
   const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
@@ -253,7 +266,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const judge = rm.careful?.members[0];
   if (judge) io.log(`  judge: ${judge}`);
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: rm[preset].members, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery } });
+  // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
+  const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery } });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));
