@@ -204,7 +204,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
 
   let stepCases: Case[] = [];
   // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
-  // rollout-level monitor); probes (below) by the optimized reward model and the judge.
+  // rollout-level monitor); probes (below) by the optimized reward model(s) and the judge.
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   // The optimized reward from the optimized models' scores of the same replies (one row per model).
   let norm: RewardNorm[] | undefined;
@@ -288,7 +288,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Per-case scores of the start policy's probe replies: each later probe's gains are paired
   // differences against them (same cases, same sampling seed), so prompt difficulty cancels.
   let probeBase: { score: number[]; judge?: number[] } | undefined;
-  // The frozen models that score the probe (reference, optimized reward model, judge) see the
+  // The frozen models that score the probe (reference, optimized reward models, judge) see the
   // same prompts every time: their prompt states are computed once (PromptCache) and each probe
   // runs only the replies over them (a tenth of the tokens: prompts ~300, replies ~35).
   let probeCaches: { ref: PromptCache; rms: PromptCache[]; judge?: PromptCache } | undefined;
