@@ -173,6 +173,11 @@ export function pairedGain(now: readonly number[], base: readonly number[]): { g
 export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
+  // Checked before anything is loaded.
+  const combineMode = o.rewardCombine ?? 'first';
+  if (combineMode !== 'first' && combineMode !== 'mean' && combineMode !== 'min') throw new Error(`runRl: rewardCombine must be first, mean or min, got ${JSON.stringify(o.rewardCombine)}`);
+  if (combineMode !== 'first' && (o.reward === 'gold' || o.reward === 'proxy' || !o.observers?.length))
+    throw new Error(`runRl: rewardCombine '${combineMode}' optimizes an ensemble: give a reward-model directory as reward and at least one observer (got reward ${o.reward}, ${o.observers?.length ?? 0} observers)`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
@@ -194,10 +199,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // Reward models: the optimized one (when `reward` is a directory) and the observers.
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
-  const combineMode = o.rewardCombine ?? 'first';
-  if (combineMode !== 'first' && combineMode !== 'mean' && combineMode !== 'min') throw new Error(`runRl: rewardCombine must be first, mean or min, got ${JSON.stringify(o.rewardCombine)}`);
-  if (combineMode !== 'first' && (o.reward === 'gold' || o.reward === 'proxy' || !o.observers?.length))
-    throw new Error(`runRl: rewardCombine '${combineMode}' optimizes an ensemble: give a reward-model directory as reward and at least one observer (got reward ${o.reward}, ${o.observers?.length ?? 0} observers)`);
   const optimizedRms = combineMode === 'first' ? rms.slice(0, rmDirs.length - (o.observers?.length ?? 0)) : rms;
   if (o.judge && !o.probe) throw new Error(`runRl: a judge (${o.judge}) scores the probe only; give a probe too`);
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
@@ -210,7 +211,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   let norm: RewardNorm[] | undefined;
   const combine = (scores: number[][]): number[] => {
     if (combineMode === 'first') return scores[0];
-    norm ??= scores.map((s) => ({ mean: mean(s), sd: sd(s) > 0 ? sd(s) : 1 }));
+    norm ??= scores.map((s) => ({ mean: mean(s), sd: sd(s) || 1 }));
     return combineScores(scores, norm, combineMode);
   };
   const reward: RewardFn = async (prompts, responses, idx) => {
