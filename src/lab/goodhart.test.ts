@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bestOfN, bonExpectation, bonWeights, fitGaoBon, fitGaoRl, gaoBon, gaoPredict, gaoRl, goodhartPlot,
-  klBestOfN, linearTrend, movingAverage, peakAndFall, tQuantile975,
+  caseSlope, klBestOfN, linearTrend, movingAverage, peakAndFall, tQuantile975,
 } from './goodhart.js';
 import { Rng } from '../util/rng.js';
 
@@ -270,6 +270,83 @@ describe('trends and peaks', () => {
     const mono = peakAndFall(series.map((p) => ({ ...p, gold: p.x })), 5);
     expect(mono.peakIndex).toBe(30);
     expect(mono.dropRelToGain).toBe(0);
+  });
+});
+
+describe('the proxy trend across cases', () => {
+  it('caseSlope is the slope of the mean curve, with the standard error of a per-case slope (analytic)', () => {
+    // y_ij = a_i + b·x_j + ε_ij: case offsets a_i ~ N(0, 3²) cancel, each case's slope has
+    // variance σ²/Sxx, so the mean slope's SE is σ/√(Sxx·m).
+    const rng = new Rng(5);
+    const xs = [30, 35, 40];
+    const sxx = 50;
+    const sigma = 0.4, m = 4000, b = 0.01;
+    const byCase = xs.map(() => new Array<number>(m));
+    for (let i = 0; i < m; i++) {
+      const a = 3 * rng.normal();
+      xs.forEach((x, j) => (byCase[j][i] = a + b * x + sigma * rng.normal()));
+    }
+    const c = caseSlope(xs, byCase);
+    expect(c.cases).toBe(m);
+    const means = byCase.map((ys) => ys.reduce((s, y) => s + y, 0) / m);
+    expect(c.slope).toBeCloseTo(linearTrend(xs, means).slope, 12);
+    expect(c.se / (sigma / Math.sqrt(sxx * m))).toBeGreaterThan(0.96);
+    expect(c.se / (sigma / Math.sqrt(sxx * m))).toBeLessThan(1.04);
+    // A case with a non-finite value is left out; mismatched shapes are refused.
+    const withNaN = byCase.map((ys, j) => (j === 1 ? [NaN, ...ys.slice(1)] : ys));
+    expect(caseSlope(xs, withNaN).cases).toBe(m - 1);
+    expect(() => caseSlope(xs, byCase.slice(1))).toThrow(/3 x values but 2 points/);
+    expect(() => caseSlope(xs, [byCase[0], byCase[1].slice(1), byCase[2]])).toThrow(/point 1 has 3999 cases, point 0 has 4000/);
+  });
+
+  it('its 95 % interval covers the true slope about 95 % of the time (simulation)', () => {
+    const rng = new Rng(9);
+    const xs = [30, 35, 40];
+    let covered = 0;
+    const reps = 400;
+    for (let r = 0; r < reps; r++) {
+      const byCase = xs.map(() => new Array<number>(64));
+      for (let i = 0; i < 64; i++) {
+        const a = rng.normal();
+        xs.forEach((x, j) => (byCase[j][i] = a + 0.02 * x + 0.5 * rng.normal()));
+      }
+      const series = xs.map((x, j) => ({ x, gold: 0, proxy: byCase[j].reduce((s, y) => s + y, 0) / 64, proxyByCase: byCase[j] }));
+      const t = peakAndFall(series, 1).proxySlopeEnd;
+      expect(t.method).toBe('cases');
+      expect(t.df).toBe(63);
+      if (t.lo <= 0.02 && 0.02 <= t.hi) covered++;
+    }
+    // Binomial(400, 0.95): SD 1.1 %.
+    expect(covered / reps).toBeGreaterThan(0.915);
+    expect(covered / reps).toBeLessThan(0.985);
+  });
+
+  it('peakAndFall tests the tail across cases when every tail point has them, else through the points', () => {
+    // Three tail points off a line (1 residual df: not significant), from 128 cases whose
+    // offsets differ widely but whose every reply rises: across cases, clearly rising.
+    const rng = new Rng(3);
+    const xs = [0, 5, 10, 15, 20, 25, 30, 35, 40];
+    const steps = [0, 0, 0, 0, 0, 0, 0.563, 0.592, 0.671];
+    const offsets = Array.from({ length: 128 }, () => 2 * rng.normal());
+    const byCase = xs.map((_, j) => offsets.map((a) => a + steps[j]! + 0.1 * rng.normal()));
+    const series = xs.map((x, j) => ({ x, gold: 1, proxy: byCase[j].reduce((s, y) => s + y, 0) / 128, proxyByCase: byCase[j] }));
+    const r = peakAndFall(series, 3);
+    expect(r.proxySlopeEnd.method).toBe('cases');
+    expect(r.proxySlopeEnd.cases).toBe(128);
+    expect(r.proxySlopeEnd.slope).toBeCloseTo(r.proxySlopeEndPoints.slope, 12);
+    expect(r.proxyRisingAtEnd).toBe(true);
+    expect(r.proxySlopeEndPoints.method).toBe('points');
+    expect(r.proxySlopeEndPoints.df).toBe(1);
+    expect(r.proxySlopeEndPoints.lo).toBeLessThan(0);
+    // Without per-case values at one tail point, the points decide: not rising.
+    const partial = peakAndFall(series.map((p, j) => (j === 7 ? { ...p, proxyByCase: undefined } : p)), 3);
+    expect(partial.proxySlopeEnd).toEqual(partial.proxySlopeEndPoints);
+    expect(partial.proxyRisingAtEnd).toBe(false);
+    // Per-case values that do not rise (each case flat, noisy): not rising either way.
+    const flatCases = xs.map((_, j) => offsets.map((a) => a + 0.1 * rng.normal()));
+    const flat = peakAndFall(xs.map((x, j) => ({ x, gold: 1, proxy: 0, proxyByCase: flatCases[j] })), 1);
+    expect(flat.proxySlopeEnd.lo).toBeLessThan(0);
+    expect(flat.proxySlopeEnd.hi).toBeGreaterThan(0);
   });
 });
 

@@ -392,6 +392,12 @@ export interface RunPoint {
   x: number;
   gold: number;
   proxy: number;
+  /**
+   * The proxy of each case where the run is measured on fixed cases (a probe; the same cases in
+   * the same order at every point), `proxy` being their mean. With it, the proxy's end trend
+   * is tested across cases (see `peakAndFall`).
+   */
+  proxyByCase?: readonly number[];
 }
 
 export interface PeakAndFall {
@@ -410,10 +416,58 @@ export interface PeakAndFall {
    * Independent of where gold's zero is, so usually the more meaningful of the two.
    */
   dropRelToGain: number;
-  /** The least-squares line of the raw proxy over the last third of the run (at least 3 points), with its 95 % interval. */
-  proxySlopeEnd: { slope: number; lo: number; hi: number; n: number };
-  /** True when that slope's 95 % interval lies above 0. */
+  /**
+   * The least-squares slope of the proxy over the last third of the run (at least 3 points),
+   * with its 95 % interval: across cases when every point of the tail has `proxyByCase`
+   * (`method: 'cases'`), else from the residuals of the line through the points (`'points'`).
+   * `n` is the number of points, `df` the interval's degrees of freedom.
+   */
+  proxySlopeEnd: TailSlope;
+  /** The points-only interval, for comparison (the same as `proxySlopeEnd` without per-case values). */
+  proxySlopeEndPoints: TailSlope;
+  /** True when `proxySlopeEnd`'s 95 % interval lies above 0. */
   proxyRisingAtEnd: boolean;
+}
+
+export interface TailSlope {
+  slope: number;
+  lo: number;
+  hi: number;
+  n: number;
+  method: 'cases' | 'points';
+  df: number;
+  /** Cases the interval is over (method 'cases'). */
+  cases?: number;
+}
+
+/**
+ * The slope of y over x tested across cases: each case's own least-squares slope over the
+ * points (all cases share the x values), their mean (the slope of the mean curve when no case
+ * is dropped) and a t interval from their spread (cases − 1 degrees of freedom). Cases with a
+ * non-finite value anywhere are left out. The cases are the independent units; the run's
+ * policies are held fixed, so this asks whether those policies' proxy rises, not whether
+ * another run's would.
+ */
+export function caseSlope(xs: readonly number[], byCase: readonly (readonly number[])[]): { slope: number; se: number; cases: number } {
+  if (byCase.length !== xs.length) throw new RangeError(`caseSlope: ${xs.length} x values but ${byCase.length} points of per-case values`);
+  const n = byCase[0]?.length ?? 0;
+  byCase.forEach((c, j) => {
+    if (c.length !== n) throw new RangeError(`caseSlope: point ${j} has ${c.length} cases, point 0 has ${n}`);
+  });
+  const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const ys = byCase.map((c) => c[i]!);
+    if (!ys.every(Number.isFinite)) continue;
+    const my = ys.reduce((a, y) => a + y, 0) / ys.length;
+    slopes.push(xs.reduce((a, x, j) => a + (x - mx) * (ys[j]! - my), 0) / sxx);
+  }
+  const m = slopes.length;
+  if (!(sxx > 0) || m === 0) return { slope: NaN, se: NaN, cases: m };
+  const slope = slopes.reduce((a, s) => a + s, 0) / m;
+  const se = m > 1 ? Math.sqrt(slopes.reduce((a, s) => a + (s - slope) ** 2, 0) / (m - 1) / m) : NaN;
+  return { slope, se, cases: m };
 }
 
 /**
@@ -421,10 +475,13 @@ export interface PeakAndFall {
  * still rising at the end: the signature of overoptimization (proxy up, gold down).
  *
  * Gold is smoothed by a centered moving average of `smoothWindow` points (odd; 1 = raw)
- * before the peak, initial and final values are read. The proxy's end trend is an OLS line
- * over the last ⌈n/3⌉ points (at least 3; the raw proxy, non-finite values left out) with a
- * t interval; it assumes independent residuals, and RL steps are autocorrelated, so read the
- * interval as optimistic.
+ * before the peak, initial and final values are read. The proxy's end trend is the least-squares
+ * slope over the last ⌈n/3⌉ points (at least 3; the raw proxy, non-finite values left out).
+ * With per-case values at every tail point (a probe: fixed cases, replies sampled with the
+ * same seed), its t interval is across cases (`caseSlope`): case difficulty cancels and the
+ * interval has cases − 1 degrees of freedom. Without them it comes from the residuals of the
+ * line through the points: n − 2 degrees of freedom, 1 for a 3-point tail (t = 12.7), an
+ * interval that needs the three points almost exactly on a line.
  */
 export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): PeakAndFall {
   if (series.length === 0) throw new RangeError('peakAndFall: the series is empty');
@@ -439,8 +496,16 @@ export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): Peak
   const gain = peakGold - initialGold;
   const tail = series.slice(series.length - Math.max(3, Math.ceil(series.length / 3))).filter((p) => Number.isFinite(p.proxy));
   const t = tail.length >= 3 ? linearTrend(tail.map((p) => p.x), tail.map((p) => p.proxy)) : undefined;
-  const half = t && Number.isFinite(t.se) ? tQuantile975(t.n - 2) * t.se : NaN;
-  const proxySlopeEnd = { slope: t?.slope ?? NaN, lo: (t?.slope ?? NaN) - half, hi: (t?.slope ?? NaN) + half, n: tail.length };
+  const interval = (slope: number, se: number, df: number) => {
+    const half = Number.isFinite(se) && df >= 1 ? tQuantile975(df) * se : NaN;
+    return { slope, lo: slope - half, hi: slope + half };
+  };
+  const proxySlopeEndPoints: TailSlope = { ...interval(t?.slope ?? NaN, t?.se ?? NaN, tail.length - 2), n: tail.length, method: 'points', df: Math.max(0, tail.length - 2) };
+  let proxySlopeEnd = proxySlopeEndPoints;
+  if (tail.length >= 3 && tail.every((p) => p.proxyByCase !== undefined)) {
+    const c = caseSlope(tail.map((p) => p.x), tail.map((p) => p.proxyByCase!));
+    if (c.cases >= 2) proxySlopeEnd = { ...interval(c.slope, c.se, c.cases - 1), n: tail.length, method: 'cases', df: c.cases - 1, cases: c.cases };
+  }
   return {
     peakGold,
     peakIndex,
@@ -450,6 +515,7 @@ export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): Peak
     dropFromPeak: peakGold !== 0 ? fall / Math.abs(peakGold) : NaN,
     dropRelToGain: gain > 0 ? fall / gain : NaN,
     proxySlopeEnd,
+    proxySlopeEndPoints,
     proxyRisingAtEnd: proxySlopeEnd.lo > 0,
   };
 }

@@ -11,6 +11,7 @@ import { saveModel } from '../model/checkpoint.js';
 import { saveTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { runOveropt } from './overopt.js';
+import { caseSlope } from './goodhart.js';
 
 let dir: string;
 let model: string;
@@ -111,6 +112,12 @@ describe('lab overopt side by side', () => {
       const written = fs.readFileSync(path.join(out, `ppo-${preset}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
       const probe = r[preset].rl.probe as { gold: number; proxy: number }[];
       expect(probe.slice(1).map((p) => p.proxy)).toEqual(written.filter((row) => row['probe/score'] !== undefined).map((row) => row['probe/score']));
+      // The proxy's end trend is tested across the probe's cases, read from its own probe.jsonl.
+      const records = fs.readFileSync(path.join(out, `ppo-${preset}`, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; score: number[] });
+      const slope = r[preset].rl.proxySlopeEnd;
+      expect(slope.method).toBe('cases');
+      expect(slope.cases).toBe(3);
+      expect(slope.slope).toBeCloseTo(caseSlope(records.map((c) => c.step), records.map((c) => c.score)).slope, 12);
     }
     expect(r.careful.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy)).not.toEqual(r.swayed.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy));
   }, 120_000);

@@ -46,7 +46,7 @@ import { casePromptIds, replyText } from './prompts.js';
 import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { scorePairs, trainRewardModel, rewardReadout, type RmRunOptions } from './rm.js';
 import { tokenizePair } from './pairs.js';
-import { runRl, type RlRow, type RlRunOptions } from './rl.js';
+import { runRl, type ProbeRecord, type RlRow, type RlRunOptions } from './rl.js';
 import { runEach } from './side-by-side.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
@@ -283,9 +283,11 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       .map(({ row, step }) => ({ step, d: Math.sqrt(Math.max(0, row['probe/kl'])), kl: row['probe/kl'], gold: row['probe/gold'], proxy: row['probe/score'] }));
     // Gold relative to the SFT policy's (the first probe point; its sampled KL is ~0, not exactly 0).
     const fit = tryFit(() => fitGaoRl(probe.slice(1).map((p) => ({ d: p.d, gold: p.gold })), { baseline: probe[0].gold }), `${preset} ${P.algo}`, io.log);
-    const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy })), 3);
+    // Per-case probe scores (probe.jsonl) let the proxy's end trend be tested across cases.
+    const byStep = new Map(((r.probes as ProbeRecord[] | undefined) ?? []).map((c) => [c.step, c.score]));
+    const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy, proxyByCase: byStep.get(p.step) })), 3);
     rl[preset] = { dir, history, probe, fit, peak };
-    io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)}; proxy rising at end: ${peak.proxyRisingAtEnd}`);
+    io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)}; proxy rising at end: ${peak.proxyRisingAtEnd} (slope ${fmtSlope(peak.proxySlopeEnd)}${peak.proxySlopeEnd.method === 'cases' ? `, across ${peak.proxySlopeEnd.cases} cases; through the points ${fmtSlope(peak.proxySlopeEndPoints)}` : ', through the points'})`);
   }
   lap('rl', t);
 
@@ -407,4 +409,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   io.log(`lab overopt: ${results.seconds.total.toFixed(0)} s → ${path.join(o.out, 'results.json')}`);
   return results;
+}
+
+/** A slope per step with its 95 % interval, for the log. */
+function fmtSlope(t: { slope: number; lo: number; hi: number }): string {
+  return `${t.slope.toFixed(4)} [${t.lo.toFixed(4)}, ${t.hi.toFixed(4)}]`;
 }

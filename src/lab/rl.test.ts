@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { combineScores, pairedGain, runRl, type RlRunOptions } from './rl.js';
+import { combineScores, pairedGain, runRl, type ProbeRecord, type RlRunOptions } from './rl.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
@@ -41,6 +41,10 @@ describe('runRl', () => {
     expect(Buffer.compare(fs.readFileSync(path.join(a, 'model.safetensors')), fs.readFileSync(path.join(b, 'model.safetensors')))).toBe(0);
     expect(metrics(b)).toEqual(metrics(a));
     expect(metrics(a)[3]['probe/judge_gain']).toBeDefined();
+    // The per-case probe records too: the resumed file has the start policy's, step 2's (kept)
+    // and step 4's (recomputed) records, byte for byte those of the straight run.
+    expect(fs.readFileSync(path.join(b, 'probe.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(a, 'probe.jsonl'), 'utf8'));
+    expect(fs.readFileSync(path.join(a, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 2, 4]);
     // The adaptive controller's β moved and was carried across the resume.
     const rows = metrics(a);
     expect(rows[3]['objective/kl_coef']).not.toBe(rows[0]['objective/kl_coef']);
@@ -76,6 +80,19 @@ describe('runRl', () => {
       expect(row['probe/score_gain_se']).toBeGreaterThanOrEqual(0);
       // A judge identical to the proxy: its per-case gains are the proxy's, correlation 1.
       expect(row['probe/gain_corr']).toBeCloseTo(1, 9);
+    }
+    // probe.jsonl holds each probe's per-case values, whose means are the logged metrics.
+    const records = fs.readFileSync(path.join(out, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeRecord);
+    expect(r.probes).toEqual(records);
+    expect(records.map((c) => c.step)).toEqual([0, 2, 4]);
+    const avg = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    for (const [c, row] of records.map((c, i) => [c, i === 0 ? before : probed[i - 1]] as const)) {
+      expect(c.gold).toHaveLength(4);
+      expect(avg(c.gold)).toBeCloseTo(row['probe/gold'], 9);
+      expect(avg(c.proxy)).toBeCloseTo(row['probe/proxy'], 9);
+      expect(avg(c.score)).toBeCloseTo(row['probe/score'], 9);
+      expect(avg(c.kl)).toBeCloseTo(row['probe/kl'], 9);
+      expect(avg(c.judge!)).toBeCloseTo(row['probe/judge'], 9);
     }
     // A judge without a probe would never be consulted: refused.
     await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'nojudge'), threads: 1 }, quiet)).rejects.toThrow(/judge .* scores the probe only/);

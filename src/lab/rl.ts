@@ -9,9 +9,9 @@
  *
  * The run directory gets the trained policy (config.json, model.safetensors, tokenizer files),
  * `metrics.jsonl` (TRL names plus `world/*`, `acts/*`, `monitor/*`, `alarm/*`, one row per
- * step), `run_config.json`, `results.json`, and — every `checkpointEvery` steps — a
- * `checkpoint/` (policy with value head, optimizer, KL controller, step) from which
- * `resume: true` continues bit-identically: every step's randomness derives from (seed, step).
+ * step), `probe.jsonl` (with a probe: each probe's per-case values), `run_config.json`,
+ * `results.json`, and — every `checkpointEvery` steps — a `checkpoint/` (policy with value
+ * head, optimizer, KL controller, step) from which `resume: true` continues bit-identically: every step's randomness derives from (seed, step).
  *
  *   await runRl({ model: 'runs/latest/baseline', reward: 'runs/rm', algo: 'ppo', steps: 60, seed: 1, out: 'runs/ppo' }, { log: console.error });
  */
@@ -34,6 +34,7 @@ import { PromptCache } from '../train/prompt-cache.js';
 import { rewardReadout } from './rm.js';
 import { MonitorSet, defaultMonitors } from './monitors.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
+import { readJsonl } from '../util/jsonl.js';
 import { progress } from '../util/progress.js';
 
 export interface RlRunOptions {
@@ -104,6 +105,8 @@ export interface RlRunOptions {
    * (`probe/score_gain`, `_gain_se`, `_base_std`; the same for `probe/judge`) and the per-case
    * correlation of the two gains (`probe/gain_corr`), which the judge_divergence monitor reads.
    * Rollout gold mixes policy change with which prompts a step drew; the probe does not.
+   * Each probe's per-case values go to `probe.jsonl` (`ProbeRecord`, one line per probe), so
+   * later analysis can pair cases across probes.
    */
   probe?: { n: number; every: number };
   threads?: number;
@@ -111,6 +114,19 @@ export interface RlRunOptions {
 
 /** One step's row: TRL metrics plus world, act, monitor and alarm columns. */
 export type RlRow = Record<string, number>;
+
+/** One probe's per-case values, in the probe's case order: a line of `probe.jsonl`. */
+export interface ProbeRecord {
+  /** Steps done when the probe ran (0: the start policy). */
+  step: number;
+  gold: number[];
+  proxy: number[];
+  /** The optimized reward of each reply (`probe/score` is their mean). */
+  score: number[];
+  /** Each reply's KL to the reference (k1, nats; `probe/kl` is their mean). */
+  kl: number[];
+  judge?: number[];
+}
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
 /** Population standard deviation (0 for fewer than two values). */
@@ -190,6 +206,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const padId = tok.padTokenId ?? 0;
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
+  const probeFile = path.join(o.out, 'probe.jsonl');
 
   const perStep = o.prompts ?? 8;
   const k = o.k ?? RLOO_DEFAULTS.k;
@@ -279,7 +296,10 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     history.push(...kept);
     fs.writeFileSync(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
     io.log(`resuming ${o.out} at step ${first}`);
-  } else fs.rmSync(metricsFile, { force: true });
+  } else {
+    fs.rmSync(metricsFile, { force: true });
+    fs.rmSync(probeFile, { force: true });
+  }
   const policy = trainer.model;
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
   io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${o.klTarget !== undefined ? ` (adaptive, target ${o.klTarget})` : ''}`);
@@ -293,7 +313,19 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // same prompts every time: their prompt states are computed once (PromptCache) and each probe
   // runs only the replies over them (a tenth of the tokens: prompts ~300, replies ~35).
   let probeCaches: { ref: PromptCache; rms: PromptCache[]; judge?: PromptCache } | undefined;
-  const probeRow = async (model: LlamaModel): Promise<RlRow> => {
+  // Per-case records of the probes so far (probe.jsonl); a resumed run keeps those its checkpoint covers.
+  const probeRecords: ProbeRecord[] = [];
+  let probeRecordsComplete = true;
+  if (resuming && o.probe) {
+    const kept = fs.existsSync(probeFile) ? (readJsonl(probeFile).rows as ProbeRecord[]).filter((r) => r.step >= 1 && r.step <= first) : [];
+    const want = history.filter((r) => r['probe/gold'] !== undefined).map((r) => r.step);
+    if (kept.map((r) => r.step).join() !== want.join()) {
+      probeRecordsComplete = false;
+      io.log(`${probeFile}: per-case records for steps [${kept.map((r) => r.step).join(', ')}], but the checkpoint's probes ran after steps [${want.join(', ')}]; the run goes on without complete per-case records`);
+    }
+    probeRecords.push(...kept);
+  }
+  const probeRow = async (model: LlamaModel, step: number): Promise<RlRow> => {
     const prompts = probeCases.map(promptIds);
     const gens = await generate(model, prompts, { maxNewTokens: o.maxNewTokens ?? 64, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 7 + 3 });
     const build = (m: LlamaModel) => PromptCache.build(m, prompts, { padId });
@@ -311,6 +343,15 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     // KL of each reply (sampling log-probs against the reference's), summed over its tokens.
     const ref = await probeCaches.ref.logprobs(replies);
     const perSequence = gens.map((g, i) => g.logprobs.reduce((a, lp, j) => a + klEstimate(lp - ref[i][j], 'k1'), 0));
+    const record: ProbeRecord = { step, gold: observed.gold, proxy: observed.proxy, score, kl: perSequence, ...(observed.judge ? { judge: observed.judge } : {}) };
+    if (step === 0) {
+      // The start policy's record comes first; a resumed run re-derives it (see below).
+      probeRecords.unshift(record);
+      fs.writeFileSync(probeFile, probeRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+    } else {
+      probeRecords.push(record);
+      appendJsonl(probeFile, record);
+    }
     const out: RlRow = { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/score_std': sd(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
     if (observed.judge) Object.assign(out, { 'probe/judge': mean(observed.judge), 'probe/judge_std': sd(observed.judge) });
     if (!probeBase) probeBase = { score, judge: observed.judge };
@@ -329,7 +370,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   let probeBefore: RlRow | undefined;
   // The start policy is the reference, so a resumed run re-derives the same first probe from it
   // (the same parameters, cases and sampling seed).
-  if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference);
+  if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference, 0);
   io.log(`${algo}: setup and first probe ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const monitors = new MonitorSet(defaultMonitors());
@@ -358,7 +399,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) {
       const tProbe = performance.now();
-      Object.assign(row, await probeRow(policy));
+      Object.assign(row, await probeRow(policy, s + 1));
       row['time/probe_seconds'] = (performance.now() - tProbe) / 1000;
     }
     const alarms = monitors.update(row, s + 1);
@@ -394,5 +435,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
-  return { ...results, history, probeBefore };
+  // Per-case probe records, when every probe of the run has one.
+  const probes = o.probe && probeRecordsComplete ? probeRecords : undefined;
+  return { ...results, history, probeBefore, probes };
 }
