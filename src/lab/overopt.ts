@@ -368,6 +368,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           dropFromPeak: rl[p].peak.dropFromPeak,
           proxyRisingAtEnd: rl[p].peak.proxyRisingAtEnd,
           proxySlopeEnd: rl[p].peak.proxySlopeEnd,
+          proxySlopeEndPoints: rl[p].peak.proxySlopeEndPoints,
           finalKl: rl[p].probe[rl[p].probe.length - 1].kl,
           probe: rl[p].probe,
         },

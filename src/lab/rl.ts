@@ -11,7 +11,8 @@
  * `metrics.jsonl` (TRL names plus `world/*`, `acts/*`, `monitor/*`, `alarm/*`, one row per
  * step), `probe.jsonl` (with a probe: each probe's per-case values), `run_config.json`,
  * `results.json`, and — every `checkpointEvery` steps — a `checkpoint/` (policy with value
- * head, optimizer, KL controller, step) from which `resume: true` continues bit-identically: every step's randomness derives from (seed, step).
+ * head, optimizer, KL controller, step) from which `resume: true` continues bit-identically:
+ * every step's randomness derives from (seed, step).
  *
  *   await runRl({ model: 'runs/latest/baseline', reward: 'runs/rm', algo: 'ppo', steps: 60, seed: 1, out: 'runs/ppo' }, { log: console.error });
  */
@@ -33,7 +34,7 @@ import { scoreReplies } from '../train/reward.js';
 import { PromptCache } from '../train/prompt-cache.js';
 import { rewardReadout } from './rm.js';
 import { MonitorSet, defaultMonitors } from './monitors.js';
-import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
+import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { readJsonl } from '../util/jsonl.js';
 import { progress } from '../util/progress.js';
 
@@ -347,7 +348,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (step === 0) {
       // The start policy's record comes first; a resumed run re-derives it (see below).
       probeRecords.unshift(record);
-      fs.writeFileSync(probeFile, probeRecords.map((r) => JSON.stringify(r) + '\n').join(''));
+      writeFileAtomic(probeFile, probeRecords.map((r) => JSON.stringify(r) + '\n').join(''));
     } else {
       probeRecords.push(record);
       appendJsonl(probeFile, record);
