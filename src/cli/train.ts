@@ -52,7 +52,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
       'reward-combine': { type: 'string', default: 'first', describe: "first (optimize --reward; observers only watch) | mean | min (optimize the ensemble of --reward and --observers, each standardized on the start policy's replies; min = worst case, Coste et al. 2023)" },
       judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against (judge-divergence monitor; needs --probe)' },
-      probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps (0: none)' },
+      probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps, each case in probe.jsonl (0: none)' },
       'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },
       steps: { type: 'number', default: 50, describe: 'steps (one rollout + its updates each)' },
       prompts: { type: 'number', default: 8, describe: 'prompts per step' },
@@ -117,7 +117,8 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       const s = r.start as Record<string, number>;
       const e = r.end as Record<string, number>;
       ctx.print(`${algo} (${o.reward}): gold ${s.gold.toFixed(3)} → ${e.gold.toFixed(3)}, proxy ${s.proxy.toFixed(3)} → ${e.proxy.toFixed(3)}, score ${s.score.toFixed(3)} → ${e.score.toFixed(3)}, KL ${e.kl.toFixed(2)}`);
-      const { history: _h, ...rest } = r;
+      // The per-step rows are in metrics.jsonl and the per-case probe values in probe.jsonl.
+      const { history: _h, probes: _c, ...rest } = r;
       return rest;
     },
   };
