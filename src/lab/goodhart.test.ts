@@ -350,6 +350,51 @@ describe('the proxy trend across cases', () => {
   });
 });
 
+describe('the fall from the peak across cases', () => {
+  it('dropFromPeakCI: the mean per-case fall is the fall; its interval matches the analytic SE and covers ~95 %', () => {
+    // Gold per case: offset a_i + the curve + noise. Each case's fall (smoothed, peak step minus
+    // end) is the curve's fall plus noise whose SD follows from the window: with w = 3, the peak
+    // (an interior point) averages 3 draws and the end 2, so var = σ²(1/3 + 1/2).
+    const curve = [0.5, 0.6, 0.7, 0.8, 0.7, 0.6, 0.5];
+    const sigma = 0.3;
+    const rng = new Rng(11);
+    const make = (m: number) => {
+      const offsets = Array.from({ length: m }, () => rng.normal());
+      const byCase = curve.map((g) => offsets.map((a) => a + g + sigma * rng.normal()));
+      return curve.map((_, j) => ({ x: 5 * j, gold: byCase[j].reduce((s, y) => s + y, 0) / m, proxy: j, goldByCase: byCase[j] }));
+    };
+    const big = peakAndFall(make(4000), 3);
+    expect(big.peakIndex).toBe(3);
+    const ci = big.dropFromPeakCI!;
+    expect(ci.cases).toBe(4000);
+    // The interval is centered on dropFromPeak (mean of per-case falls = fall of the mean curve).
+    expect((ci.lo + ci.hi) / 2).toBeCloseTo(big.dropFromPeak, 12);
+    const seAnalytic = (sigma * Math.sqrt(1 / 3 + 1 / 2)) / Math.sqrt(4000) / Math.abs(big.peakGold);
+    const seGot = (ci.hi - ci.lo) / 2 / tQuantile975(3999);
+    expect(seGot / seAnalytic).toBeGreaterThan(0.96);
+    expect(seGot / seAnalytic).toBeLessThan(1.04);
+    // Coverage of the true relative fall, (0.8 − 0.55)/peak, with the peak's step fixed at 3:
+    // the mean offset moves the peak's level, so compare in absolute units.
+    // The curve's own smoothed fall: (0.7 + 0.8 + 0.7)/3 at the peak − (0.6 + 0.5)/2 at the end.
+    const trueFall = (0.7 + 0.8 + 0.7) / 3 - (0.6 + 0.5) / 2;
+    let covered = 0, used = 0;
+    for (let r = 0; r < 400; r++) {
+      const pf = peakAndFall(make(64), 3);
+      if (pf.peakIndex !== 3) continue;
+      used++;
+      const lo = pf.dropFromPeakCI!.lo * Math.abs(pf.peakGold), hi = pf.dropFromPeakCI!.hi * Math.abs(pf.peakGold);
+      if (lo <= trueFall && trueFall <= hi) covered++;
+    }
+    // Binomial(~400, 0.95): SD 1.1 %.
+    expect(used).toBeGreaterThan(300);
+    expect(covered / used).toBeGreaterThan(0.915);
+    expect(covered / used).toBeLessThan(0.985);
+    // Without per-case gold at every point there is no interval.
+    const pts = make(8);
+    expect(peakAndFall(pts.map((p, j) => (j === 2 ? { ...p, goldByCase: undefined } : p)), 3).dropFromPeakCI).toBeUndefined();
+  });
+});
+
 describe('goodhartPlot', () => {
   it('draws both panels, points, dashed fits and an escaped title', () => {
     const bon = [1, 2, 4, 8, 16].map((n) => {

@@ -398,6 +398,8 @@ export interface RunPoint {
    * is tested across cases (see `peakAndFall`).
    */
   proxyByCase?: readonly number[];
+  /** The gold of each case, likewise (`gold` being their mean): gives the fall an interval. */
+  goldByCase?: readonly number[];
 }
 
 export interface PeakAndFall {
@@ -416,6 +418,13 @@ export interface PeakAndFall {
    * Independent of where gold's zero is, so usually the more meaningful of the two.
    */
   dropRelToGain: number;
+  /**
+   * With per-case gold at every point (`goldByCase`): the 95 % t interval of `dropFromPeak`
+   * across cases (each case's smoothed gold at the peak's step minus at the end, over |peak|),
+   * with the peak's step taken as given. The same data chose that step as the highest, so the
+   * fall is biased upward (the winner's curse) and the interval does not count that.
+   */
+  dropFromPeakCI?: { lo: number; hi: number; cases: number };
   /**
    * The least-squares slope of the proxy over the last third of the run (at least 3 points),
    * with its 95 % interval: across cases when every point of the tail has `proxyByCase`
@@ -506,6 +515,23 @@ export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): Peak
     const c = caseSlope(tail.map((p) => p.x), tail.map((p) => p.proxyByCase!));
     if (c.cases >= 2) proxySlopeEnd = { ...interval(c.slope, c.se, c.cases - 1), n: tail.length, method: 'cases', df: c.cases - 1, cases: c.cases };
   }
+  let dropFromPeakCI: PeakAndFall['dropFromPeakCI'];
+  const byCase = series.map((p) => p.goldByCase);
+  if (peakGold !== 0 && byCase.every((c) => c !== undefined && c.length === byCase[0]!.length) && byCase[0]!.length >= 2) {
+    const falls: number[] = [];
+    for (let i = 0; i < byCase[0]!.length; i++) {
+      const own = byCase.map((c) => c![i]!);
+      if (!own.every(Number.isFinite)) continue;
+      const sm = movingAverage(own, smoothWindow);
+      falls.push(sm[peakIndex]! - sm[sm.length - 1]!);
+    }
+    if (falls.length >= 2) {
+      const m = falls.reduce((a, f) => a + f, 0) / falls.length;
+      const se = Math.sqrt(falls.reduce((a, f) => a + (f - m) ** 2, 0) / (falls.length - 1) / falls.length);
+      const half = tQuantile975(falls.length - 1) * se;
+      dropFromPeakCI = { lo: (m - half) / Math.abs(peakGold), hi: (m + half) / Math.abs(peakGold), cases: falls.length };
+    }
+  }
   return {
     peakGold,
     peakIndex,
@@ -514,6 +540,7 @@ export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): Peak
     finalGold,
     dropFromPeak: peakGold !== 0 ? fall / Math.abs(peakGold) : NaN,
     dropRelToGain: gain > 0 ? fall / gain : NaN,
+    ...(dropFromPeakCI ? { dropFromPeakCI } : {}),
     proxySlopeEnd,
     proxySlopeEndPoints,
     proxyRisingAtEnd: proxySlopeEnd.lo > 0,

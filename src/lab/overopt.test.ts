@@ -118,6 +118,10 @@ describe('lab overopt side by side', () => {
       expect(slope.method).toBe('cases');
       expect(slope.cases).toBe(3);
       expect(slope.slope).toBeCloseTo(caseSlope(records.map((c) => c.step), records.map((c) => c.score)).slope, 12);
+      // The fall's interval is over the same cases and centered on the reported fall.
+      const ci = r[preset].rl.dropFromPeakCI;
+      expect(ci.cases).toBe(3);
+      expect((ci.lo + ci.hi) / 2).toBeCloseTo(r[preset].rl.dropFromPeak, 9);
     }
     expect(r.careful.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy)).not.toEqual(r.swayed.rl.probe.slice(1).map((p: { proxy: number }) => p.proxy));
   }, 120_000);

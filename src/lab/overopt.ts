@@ -283,11 +283,11 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       .map(({ row, step }) => ({ step, d: Math.sqrt(Math.max(0, row['probe/kl'])), kl: row['probe/kl'], gold: row['probe/gold'], proxy: row['probe/score'] }));
     // Gold relative to the SFT policy's (the first probe point; its sampled KL is ~0, not exactly 0).
     const fit = tryFit(() => fitGaoRl(probe.slice(1).map((p) => ({ d: p.d, gold: p.gold })), { baseline: probe[0].gold }), `${preset} ${P.algo}`, io.log);
-    // Per-case probe scores (probe.jsonl) let the proxy's end trend be tested across cases.
-    const byStep = new Map(((r.probes as ProbeRecord[] | undefined) ?? []).map((c) => [c.step, c.score]));
-    const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy, proxyByCase: byStep.get(p.step) })), 3);
+    // Per-case probe values (probe.jsonl) give the fall an interval and test the proxy's end trend across cases.
+    const byStep = new Map(((r.probes as ProbeRecord[] | undefined) ?? []).map((c) => [c.step, c]));
+    const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy, proxyByCase: byStep.get(p.step)?.score, goldByCase: byStep.get(p.step)?.gold })), 3);
     rl[preset] = { dir, history, probe, fit, peak };
-    io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)}; proxy rising at end: ${peak.proxyRisingAtEnd} (slope ${fmtSlope(peak.proxySlopeEnd)}${peak.proxySlopeEnd.method === 'cases' ? `, across ${peak.proxySlopeEnd.cases} cases; through the points ${fmtSlope(peak.proxySlopeEndPoints)}` : ', through the points'})`);
+    io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)} (fall ${(100 * peak.dropFromPeak).toFixed(1)} %${peak.dropFromPeakCI ? ` [${(100 * peak.dropFromPeakCI.lo).toFixed(1)}, ${(100 * peak.dropFromPeakCI.hi).toFixed(1)}]` : ''}); proxy rising at end: ${peak.proxyRisingAtEnd} (slope ${fmtSlope(peak.proxySlopeEnd)}${peak.proxySlopeEnd.method === 'cases' ? `, across ${peak.proxySlopeEnd.cases} cases; through the points ${fmtSlope(peak.proxySlopeEndPoints)}` : ', through the points'})`);
   }
   lap('rl', t);
 
@@ -366,6 +366,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           initialGold: rl[p].peak.initialGold,
           finalGold: rl[p].peak.finalGold,
           dropFromPeak: rl[p].peak.dropFromPeak,
+          dropFromPeakCI: rl[p].peak.dropFromPeakCI ?? null,
           proxyRisingAtEnd: rl[p].peak.proxyRisingAtEnd,
           proxySlopeEnd: rl[p].peak.proxySlopeEnd,
           proxySlopeEndPoints: rl[p].peak.proxySlopeEndPoints,
@@ -391,7 +392,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     sft: { gold: sftGold, acts: sftEval.acts, meanReplyTokens: sftEval.length },
     ...(perPreset.careful ? { careful: { finalGold: evals.careful.gold.estimate, goldCI: [evals.careful.gold.lo, evals.careful.gold.hi], gainOverSft: evals.careful.gainOverSft, ...perPreset.careful } } : {}),
     ...(perPreset.swayed
-      ? { swayed: { peakGold: rl.swayed.peak.peakGold, finalGold: rl.swayed.peak.finalGold, proxyRisingAtEnd: rl.swayed.peak.proxyRisingAtEnd, dropFromPeak: rl.swayed.peak.dropFromPeak, evalGold: evals.swayed.gold.estimate, gainOverSft: evals.swayed.gainOverSft, ...perPreset.swayed } }
+      ? { swayed: { peakGold: rl.swayed.peak.peakGold, finalGold: rl.swayed.peak.finalGold, proxyRisingAtEnd: rl.swayed.peak.proxyRisingAtEnd, dropFromPeak: rl.swayed.peak.dropFromPeak, dropFromPeakCI: rl.swayed.peak.dropFromPeakCI ?? null, evalGold: evals.swayed.gold.estimate, gainOverSft: evals.swayed.gainOverSft, ...perPreset.swayed } }
       : {}),
     ...Object.fromEntries(o.raters.filter((p) => p !== 'careful' && p !== 'swayed').map((p) => [p, perPreset[p]])),
     bonFit: pick(bon[hacked].fit),
