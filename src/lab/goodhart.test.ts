@@ -299,6 +299,24 @@ describe('the proxy trend across cases', () => {
     expect(() => caseSlope(xs, [byCase[0], byCase[1].slice(1), byCase[2]])).toThrow(/point 1 has 3999 cases, point 0 has 4000/);
   });
 
+  it('with slopes that differ between cases, the SE counts their spread too (analytic)', () => {
+    // b_i ~ N(b, τ²): each case's slope estimate has variance σ²/Sxx + τ², so SE = √((σ²/Sxx + τ²)/m).
+    const rng = new Rng(6);
+    const xs = [30, 35, 40];
+    const sigma = 0.4, tau = 0.02, m = 8000;
+    const byCase = xs.map(() => new Array<number>(m));
+    for (let i = 0; i < m; i++) {
+      const a = rng.normal(), b = 0.01 + tau * rng.normal();
+      xs.forEach((x, j) => (byCase[j][i] = a + b * x + sigma * rng.normal()));
+    }
+    const c = caseSlope(xs, byCase);
+    const se = Math.sqrt((sigma ** 2 / 50 + tau ** 2) / m);
+    expect(c.se / se).toBeGreaterThan(0.97);
+    expect(c.se / se).toBeLessThan(1.03);
+    // x values without spread give no slope.
+    expect(caseSlope([5, 5, 5], byCase)).toEqual({ slope: NaN, se: NaN, cases: 0 });
+  });
+
   it('its 95 % interval covers the true slope about 95 % of the time (simulation)', () => {
     const rng = new Rng(9);
     const xs = [30, 35, 40];
@@ -338,10 +356,13 @@ describe('the proxy trend across cases', () => {
     expect(r.proxySlopeEndPoints.method).toBe('points');
     expect(r.proxySlopeEndPoints.df).toBe(1);
     expect(r.proxySlopeEndPoints.lo).toBeLessThan(0);
-    // Without per-case values at one tail point, the points decide: not rising.
+    // Without per-case values at one tail point, or with a different number of cases there, the
+    // points decide: not rising.
     const partial = peakAndFall(series.map((p, j) => (j === 7 ? { ...p, proxyByCase: undefined } : p)), 3);
     expect(partial.proxySlopeEnd).toEqual(partial.proxySlopeEndPoints);
     expect(partial.proxyRisingAtEnd).toBe(false);
+    const uneven = peakAndFall(series.map((p, j) => (j === 7 ? { ...p, proxyByCase: p.proxyByCase.slice(1) } : p)), 3);
+    expect(uneven.proxySlopeEnd.method).toBe('points');
     // Per-case values that do not rise (each case flat, noisy): not rising either way.
     const flatCases = xs.map((_, j) => offsets.map((a) => a + 0.1 * rng.normal()));
     const flat = peakAndFall(xs.map((x, j) => ({ x, gold: 1, proxy: 0, proxyByCase: flatCases[j] })), 1);
@@ -351,47 +372,51 @@ describe('the proxy trend across cases', () => {
 });
 
 describe('the fall from the peak across cases', () => {
-  it('dropFromPeakCI: the mean per-case fall is the fall; its interval matches the analytic SE and covers ~95 %', () => {
-    // Gold per case: offset a_i + the curve + noise. Each case's fall (smoothed, peak step minus
-    // end) is the curve's fall plus noise whose SD follows from the window: with w = 3, the peak
-    // (an interior point) averages 3 draws and the end 2, so var = σ²(1/3 + 1/2).
+  it('dropFromPeakCI: centered on the fall; its SE is that of the delta method (analytic); it covers the true relative fall ~95 %', () => {
+    // Gold per case: offset a_i ~ N(0, τ²) + the curve + noise N(0, σ²). With w = 3 the peak
+    // (index 3, interior) averages 3 draws and the end 2, so a case's fall f_i has variance
+    // σ²(1/3 + 1/2); its smoothed gold at the peak p_i has τ² + σ²/3; cov(f_i, p_i) = σ²/3. The
+    // relative fall D = F/P has, by the delta method, var ≈ (var f + D² var p − 2D cov) / (m P²).
     const curve = [0.5, 0.6, 0.7, 0.8, 0.7, 0.6, 0.5];
     const sigma = 0.3;
     const rng = new Rng(11);
-    const make = (m: number) => {
-      const offsets = Array.from({ length: m }, () => rng.normal());
+    const make = (m: number, tau: number) => {
+      const offsets = Array.from({ length: m }, () => tau * rng.normal());
       const byCase = curve.map((g) => offsets.map((a) => a + g + sigma * rng.normal()));
       return curve.map((_, j) => ({ x: 5 * j, gold: byCase[j].reduce((s, y) => s + y, 0) / m, proxy: j, goldByCase: byCase[j] }));
     };
-    const big = peakAndFall(make(4000), 3);
+    const m = 20000, tau = 2;
+    const big = peakAndFall(make(m, tau), 3);
     expect(big.peakIndex).toBe(3);
     const ci = big.dropFromPeakCI!;
-    expect(ci.cases).toBe(4000);
-    // The interval is centered on dropFromPeak (mean of per-case falls = fall of the mean curve).
+    expect(ci.cases).toBe(m);
+    // Centered on dropFromPeak (the mean of per-case falls is the fall of the mean curve).
     expect((ci.lo + ci.hi) / 2).toBeCloseTo(big.dropFromPeak, 12);
-    const seAnalytic = (sigma * Math.sqrt(1 / 3 + 1 / 2)) / Math.sqrt(4000) / Math.abs(big.peakGold);
-    const seGot = (ci.hi - ci.lo) / 2 / tQuantile975(3999);
-    expect(seGot / seAnalytic).toBeGreaterThan(0.96);
-    expect(seGot / seAnalytic).toBeLessThan(1.04);
-    // Coverage of the true relative fall, (0.8 − 0.55)/peak, with the peak's step fixed at 3:
-    // the mean offset moves the peak's level, so compare in absolute units.
-    // The curve's own smoothed fall: (0.7 + 0.8 + 0.7)/3 at the peak − (0.6 + 0.5)/2 at the end.
-    const trueFall = (0.7 + 0.8 + 0.7) / 3 - (0.6 + 0.5) / 2;
+    const D = big.dropFromPeak, P = big.peakGold;
+    const seAnalytic = Math.sqrt((sigma ** 2 * (1 / 3 + 1 / 2) + D * D * (tau ** 2 + sigma ** 2 / 3) - (2 * D * sigma ** 2) / 3) / m) / Math.abs(P);
+    const seGot = (ci.hi - ci.lo) / 2 / tQuantile975(m - 1);
+    expect(seGot / seAnalytic).toBeGreaterThan(0.97);
+    expect(seGot / seAnalytic).toBeLessThan(1.03);
+    // Coverage of the true relative fall: the curve's smoothed fall, (0.7 + 0.8 + 0.7)/3 at the
+    // peak − (0.6 + 0.5)/2 at the end, over its smoothed peak (offsets average 0), with the
+    // peak's step fixed at 3 (runs whose noise moves the peak are left out).
+    const peakTrue = (0.7 + 0.8 + 0.7) / 3;
+    const trueD = (peakTrue - (0.6 + 0.5) / 2) / peakTrue;
     let covered = 0, used = 0;
     for (let r = 0; r < 400; r++) {
-      const pf = peakAndFall(make(64), 3);
+      const pf = peakAndFall(make(64, 1), 3);
       if (pf.peakIndex !== 3) continue;
       used++;
-      const lo = pf.dropFromPeakCI!.lo * Math.abs(pf.peakGold), hi = pf.dropFromPeakCI!.hi * Math.abs(pf.peakGold);
-      if (lo <= trueFall && trueFall <= hi) covered++;
+      if (pf.dropFromPeakCI!.lo <= trueD && trueD <= pf.dropFromPeakCI!.hi) covered++;
     }
     // Binomial(~400, 0.95): SD 1.1 %.
     expect(used).toBeGreaterThan(300);
     expect(covered / used).toBeGreaterThan(0.915);
     expect(covered / used).toBeLessThan(0.985);
-    // Without per-case gold at every point there is no interval.
-    const pts = make(8);
+    // Without per-case gold at every point (or with different case counts) there is no interval.
+    const pts = make(8, 1);
     expect(peakAndFall(pts.map((p, j) => (j === 2 ? { ...p, goldByCase: undefined } : p)), 3).dropFromPeakCI).toBeUndefined();
+    expect(peakAndFall(pts.map((p, j) => (j === 2 ? { ...p, goldByCase: p.goldByCase.slice(1) } : p)), 3).dropFromPeakCI).toBeUndefined();
   });
 });
 

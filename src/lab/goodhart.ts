@@ -419,9 +419,11 @@ export interface PeakAndFall {
    */
   dropRelToGain: number;
   /**
-   * With per-case gold at every point (`goldByCase`): the 95 % t interval of `dropFromPeak`
-   * across cases (each case's smoothed gold at the peak's step minus at the end, over |peak|),
-   * with the peak's step taken as given. The same data chose that step as the highest, so the
+   * With per-case gold at every point (`goldByCase`, the same cases at each): the 95 % t
+   * interval of `dropFromPeak` across cases — each case's smoothed gold at the peak's step minus
+   * at the end, over the mean smoothed gold there, the ratio's error by the delta method —
+   * centered on the kept cases' ratio (which is `dropFromPeak` when no case has a non-finite
+   * value). The peak's step is taken as given: the same data chose it as the highest, so the
    * fall is biased upward (the winner's curse) and the interval does not count that.
    */
   dropFromPeakCI?: { lo: number; hi: number; cases: number };
@@ -450,11 +452,12 @@ export interface TailSlope {
 }
 
 /**
- * The slope of y over x tested across cases: each case's own least-squares slope over the
- * points (all cases share the x values), their mean (the slope of the mean curve when no case
- * is dropped) and a t interval from their spread (cases − 1 degrees of freedom). Cases with a
- * non-finite value anywhere are left out. The cases are the independent units; the run's
- * policies are held fixed, so this asks whether those policies' proxy rises, not whether
+ * The slope of y over x across cases: each case's own least-squares slope over the points (all
+ * cases share the x values), their mean (the slope of the mean curve when no case is dropped)
+ * and its standard error from their spread, for a t interval with cases − 1 degrees of
+ * freedom. Cases with a non-finite value anywhere are left out; with fewer than two x values
+ * (no spread in x) there is no slope (NaN, 0 cases). The cases are the independent units; the
+ * run's policies are held fixed, so this asks whether those policies' proxy rises, not whether
  * another run's would.
  */
 export function caseSlope(xs: readonly number[], byCase: readonly (readonly number[])[]): { slope: number; se: number; cases: number } {
@@ -465,6 +468,7 @@ export function caseSlope(xs: readonly number[], byCase: readonly (readonly numb
   });
   const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
   const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  if (!(sxx > 0)) return { slope: NaN, se: NaN, cases: 0 };
   const slopes: number[] = [];
   for (let i = 0; i < n; i++) {
     const ys = byCase.map((c) => c[i]!);
@@ -473,7 +477,7 @@ export function caseSlope(xs: readonly number[], byCase: readonly (readonly numb
     slopes.push(xs.reduce((a, x, j) => a + (x - mx) * (ys[j]! - my), 0) / sxx);
   }
   const m = slopes.length;
-  if (!(sxx > 0) || m === 0) return { slope: NaN, se: NaN, cases: m };
+  if (m === 0) return { slope: NaN, se: NaN, cases: 0 };
   const slope = slopes.reduce((a, s) => a + s, 0) / m;
   const se = m > 1 ? Math.sqrt(slopes.reduce((a, s) => a + (s - slope) ** 2, 0) / (m - 1) / m) : NaN;
   return { slope, se, cases: m };
@@ -511,25 +515,34 @@ export function peakAndFall(series: readonly RunPoint[], smoothWindow = 1): Peak
   };
   const proxySlopeEndPoints: TailSlope = { ...interval(t?.slope ?? NaN, t?.se ?? NaN, tail.length - 2), n: tail.length, method: 'points', df: Math.max(0, tail.length - 2) };
   let proxySlopeEnd = proxySlopeEndPoints;
-  if (tail.length >= 3 && tail.every((p) => p.proxyByCase !== undefined)) {
+  const sameCases = (cs: (readonly number[] | undefined)[]) => cs.every((c) => c !== undefined && c.length === cs[0]!.length);
+  if (tail.length >= 3 && sameCases(tail.map((p) => p.proxyByCase))) {
     const c = caseSlope(tail.map((p) => p.x), tail.map((p) => p.proxyByCase!));
     if (c.cases >= 2) proxySlopeEnd = { ...interval(c.slope, c.se, c.cases - 1), n: tail.length, method: 'cases', df: c.cases - 1, cases: c.cases };
   }
+  // The fall's interval across cases. The relative fall is a ratio of two means over the same
+  // cases, D = F / |P| (F the mean fall, P the mean gold at the peak's step); to first order its
+  // error is the mean of z_i = (f_i − D·sign(P)·p_i) / |P| (the delta method), whose spread
+  // gives the standard error.
   let dropFromPeakCI: PeakAndFall['dropFromPeakCI'];
   const byCase = series.map((p) => p.goldByCase);
-  if (peakGold !== 0 && byCase.every((c) => c !== undefined && c.length === byCase[0]!.length) && byCase[0]!.length >= 2) {
-    const falls: number[] = [];
+  if (sameCases(byCase) && byCase[0]!.length >= 2) {
+    const f: number[] = [], pk: number[] = [];
     for (let i = 0; i < byCase[0]!.length; i++) {
       const own = byCase.map((c) => c![i]!);
       if (!own.every(Number.isFinite)) continue;
       const sm = movingAverage(own, smoothWindow);
-      falls.push(sm[peakIndex]! - sm[sm.length - 1]!);
+      f.push(sm[peakIndex]! - sm[sm.length - 1]!);
+      pk.push(sm[peakIndex]!);
     }
-    if (falls.length >= 2) {
-      const m = falls.reduce((a, f) => a + f, 0) / falls.length;
-      const se = Math.sqrt(falls.reduce((a, f) => a + (f - m) ** 2, 0) / (falls.length - 1) / falls.length);
-      const half = tQuantile975(falls.length - 1) * se;
-      dropFromPeakCI = { lo: (m - half) / Math.abs(peakGold), hi: (m + half) / Math.abs(peakGold), cases: falls.length };
+    const n = f.length;
+    const F = f.reduce((a, x) => a + x, 0) / n, P = pk.reduce((a, x) => a + x, 0) / n;
+    if (n >= 2 && P !== 0) {
+      const D = F / Math.abs(P);
+      const z = f.map((fi, i) => (fi - D * Math.sign(P) * pk[i]!) / Math.abs(P));
+      const zm = z.reduce((a, x) => a + x, 0) / n;
+      const half = tQuantile975(n - 1) * Math.sqrt(z.reduce((a, x) => a + (x - zm) ** 2, 0) / (n - 1) / n);
+      dropFromPeakCI = { lo: D - half, hi: D + half, cases: n };
     }
   }
   return {

@@ -34,8 +34,10 @@ describe('runRl', () => {
     const a = path.join(dir, 'straight');
     await runRl({ ...base, out: a }, quiet);
     const b = path.join(dir, 'resumed');
-    // A crash after step 3 (the checkpoint holds step 2): the resumed run recomputes step 3.
-    await expect(runRl({ ...base, out: b }, { ...quiet, onStep: (_r, s) => { if (s === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
+    // A crash after step 4 (the checkpoint holds step 2): the resumed run recomputes steps 3 and
+    // 4, so it must drop step 4's stale probe record and write it anew.
+    await expect(runRl({ ...base, out: b }, { ...quiet, onStep: (_r, s) => { if (s === 3) throw new Error('killed'); } })).rejects.toThrow('killed');
+    expect(fs.readFileSync(path.join(b, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 2, 4]);
     expect(fs.existsSync(path.join(b, 'checkpoint', 'trainer_state.json'))).toBe(true);
     await runRl({ ...base, out: b, resume: true }, quiet);
     expect(Buffer.compare(fs.readFileSync(path.join(a, 'model.safetensors')), fs.readFileSync(path.join(b, 'model.safetensors')))).toBe(0);
@@ -45,6 +47,17 @@ describe('runRl', () => {
     // and step 4's (recomputed) records, byte for byte those of the straight run.
     expect(fs.readFileSync(path.join(b, 'probe.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(a, 'probe.jsonl'), 'utf8'));
     expect(fs.readFileSync(path.join(a, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 2, 4]);
+    // A resume whose probe.jsonl lost a record goes on, and says its records are incomplete.
+    const c = path.join(dir, 'resumed-gap');
+    await expect(runRl({ ...base, out: c }, { ...quiet, onStep: (_r, s) => { if (s === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
+    const lines = fs.readFileSync(path.join(c, 'probe.jsonl'), 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(c, 'probe.jsonl'), lines.filter((l) => JSON.parse(l).step !== 2).join('\n') + '\n{"step": 3, "gold": [0.');
+    const logs: string[] = [];
+    const gap = await runRl({ ...base, out: c, resume: true }, { log: (m) => logs.push(m) });
+    expect(gap.probeRecordsComplete).toBe(false);
+    expect(gap.probes).toBeUndefined();
+    expect(logs.some((l) => /per-case records for steps \[\], but the checkpoint's probes ran after steps \[2\]/.test(l))).toBe(true);
+    expect(metrics(c)).toEqual(metrics(a));
     // The adaptive controller's β moved and was carried across the resume.
     const rows = metrics(a);
     expect(rows[3]['objective/kl_coef']).not.toBe(rows[0]['objective/kl_coef']);

@@ -318,7 +318,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const probeRecords: ProbeRecord[] = [];
   let probeRecordsComplete = true;
   if (resuming && o.probe) {
-    const kept = fs.existsSync(probeFile) ? (readJsonl(probeFile).rows as ProbeRecord[]).filter((r) => r.step >= 1 && r.step <= first) : [];
+    // A line cut short by a crash is skipped; the step check below then sees the gap.
+    const kept = fs.existsSync(probeFile) ? (readJsonl(probeFile, { onError: 'skip' }).rows as ProbeRecord[]).filter((r) => r.step >= 1 && r.step <= first) : [];
     const want = history.filter((r) => r['probe/gold'] !== undefined).map((r) => r.step);
     if (kept.map((r) => r.step).join() !== want.join()) {
       probeRecordsComplete = false;
@@ -433,6 +434,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
     alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),
     ...(norm ? { rewardCombine: combineMode, rewardNorm: norm } : {}),
+    // Whether probe.jsonl has a record of every probe (false after a resume that found gaps).
+    ...(o.probe ? { probeRecordsComplete } : {}),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
