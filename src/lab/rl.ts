@@ -307,9 +307,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
 
   // The probe: fixed cases, fixed sampling seed.
   const probeCases = o.probe ? generateCases({ seed: (o.caseSeed ?? 1) + 101, n: o.probe.n, split: 'validation' }) : [];
-  // Per-case scores of the start policy's probe replies: each later probe's gains are paired
-  // differences against them (same cases, same sampling seed), so prompt difficulty cancels.
-  let probeBase: { score: number[]; judge?: number[] } | undefined;
   // The frozen models that score the probe (reference, optimized reward models, judge) see the
   // same prompts every time: their prompt states are computed once (PromptCache) and each probe
   // runs only the replies over them (a tenth of the tokens: prompts ~300, replies ~35).
@@ -356,8 +353,10 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     }
     const out: RlRow = { 'probe/gold': mean(observed.gold), 'probe/proxy': mean(observed.proxy), 'probe/score': mean(score), 'probe/score_std': sd(score), 'probe/kl': mean(perSequence), 'probe/response_length': mean(gens.map((g) => g.tokens.length)) };
     if (observed.judge) Object.assign(out, { 'probe/judge': mean(observed.judge), 'probe/judge_std': sd(observed.judge) });
-    if (!probeBase) probeBase = { score, judge: observed.judge };
-    else {
+    if (step > 0) {
+      // Paired against the start policy's replies (its record comes first; same cases, same
+      // sampling seed), so prompt difficulty cancels.
+      const probeBase = probeRecords[0];
       const g = pairedGain(score, probeBase.score);
       Object.assign(out, { 'probe/score_gain': g.gain, 'probe/score_gain_se': g.se, 'probe/score_base_std': sd(probeBase.score) });
       if (observed.judge && probeBase.judge) {
