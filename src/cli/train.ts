@@ -51,7 +51,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
       'reward-combine': { type: 'string', default: 'first', describe: "first (optimize --reward; observers only watch) | mean | min (optimize the ensemble of --reward and --observers, each standardized on the start policy's replies; min = worst case, Coste et al. 2023)" },
-      judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against (judge-divergence monitor; needs --probe)' },
+      judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against: scores the rollouts (judge-agreement monitor) and, with --probe, the probe (judge-divergence monitor)' },
       probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps, each case in probe.jsonl (0: none)' },
       'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },
       steps: { type: 'number', default: 50, describe: 'steps (one rollout + its updates each)' },
@@ -76,7 +76,6 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       const probeN = Number(o.probe), probeEvery = Number(o['probe-every']);
       if (!Number.isInteger(probeN) || probeN < 0) throw new UsageError(`train ${algo}: --probe must be a whole number ≥ 0, got ${o.probe}`);
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
-      if (o.judge !== undefined && probeN === 0) throw new UsageError(`train ${algo}: --judge scores the probe only; give --probe N too`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
       const combine = String(o['reward-combine']);
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);

@@ -6,10 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  EnsembleDisagreementMonitor, EntropyCollapseMonitor, JudgeDivergenceMonitor, KlGrowthMonitor, MonitorSet,
+  EnsembleDisagreementMonitor, EntropyCollapseMonitor, JudgeAgreementMonitor, JudgeDivergenceMonitor, KlGrowthMonitor, MonitorSet,
   RewardLengthCorrMonitor, defaultMonitors, evaluateMonitors, scoreMonitor, type Monitor, type MetricsRow,
 } from './monitors.js';
 import { Rng } from '../util/rng.js';
+import { withinPrompt } from './rl.js';
 
 /** Feed rows 0..n−1 (row t from f(t)); return the monitor's first alarm step. */
 function run(m: Monitor, n: number, f: (t: number) => MetricsRow): number | null {
@@ -130,6 +131,60 @@ describe('monitors on known streams', () => {
     expect(alarmed).toBeLessThanOrEqual(2);
   });
 
+  /**
+   * One step's judge row as rl.ts logs it: 8 prompts × 4 replies; each prompt has its own level
+   * (shared by both scores, SD 10: what a prompt-blind correlation would see as agreement), and
+   * the replies' deviations are bivariate normal with correlation rho.
+   */
+  function judgeRow(rng: Rng, rho: number): MetricsRow {
+    const x: number[] = [], y: number[] = [], g: number[] = [];
+    for (let p = 0; p < 8; p++) {
+      const level = 10 * rng.normal();
+      for (let r = 0; r < 4; r++) {
+        const e1 = rng.normal(), e2 = rho * e1 + Math.sqrt(1 - rho * rho) * rng.normal();
+        x.push(level + e1);
+        y.push(0.3 * level + 0.2 * e2);
+        g.push(p);
+      }
+    }
+    const w = withinPrompt(x, y, g);
+    return { 'monitor/judge_sxy': w.sxy, 'monitor/judge_sxx': w.sxx, 'monitor/judge_syy': w.syy, 'monitor/judge_df': w.df };
+  }
+
+  it('judge agreement: pools a window of within-prompt sums; alarms on an unrelated judge at the first full window, never on an agreeing one', () => {
+    const rng = new Rng(11);
+    let agreeing = 0, unrelatedOnTime = 0;
+    for (let s = 0; s < 100; s++) {
+      if (run(new JudgeAgreementMonitor(), 40, () => judgeRow(rng, 0.8)) !== null) agreeing++;
+      if (run(new JudgeAgreementMonitor(), 40, () => judgeRow(rng, 0)) === 4) unrelatedOnTime++;
+    }
+    expect(agreeing).toBe(0);
+    // ρ = 0 over 5 × 24 df: the upper bound is ≈ tanh(2/√118) ≈ 0.18 < 0.5 in essentially every window.
+    expect(unrelatedOnTime).toBe(100);
+    // The pooled correlation is that of the pooled sums (by hand), inert without the keys.
+    const m = new JudgeAgreementMonitor({ window: 2 });
+    m.update({ 'monitor/judge_sxy': 1, 'monitor/judge_sxx': 2, 'monitor/judge_syy': 2, 'monitor/judge_df': 30 }, 1);
+    expect(m.state().corr).toBeNaN();
+    m.update({ 'objective/kl': 1 }, 2);
+    m.update({ 'monitor/judge_sxy': 3, 'monitor/judge_sxx': 2, 'monitor/judge_syy': 8, 'monitor/judge_df': 30 }, 3);
+    expect(m.state().corr).toBeCloseTo(4 / Math.sqrt(4 * 10), 12);
+    expect(m.state().upper).toBeCloseTo(Math.tanh(Math.atanh(4 / Math.sqrt(40)) + 2 / Math.sqrt(58)), 12);
+    expect(m.state().df).toBe(60);
+    expect(m.alarmStep).toBeNull();
+    expect(() => new JudgeAgreementMonitor({ share: 1 })).toThrow(/judge_agreement monitor config: share/);
+  });
+
+  it('judge agreement at the threshold: a true correlation of exactly 0.5 triggers in Φ(−2) ≈ 2.3 % of windows (seeded)', () => {
+    // Disjoint windows of 5 steps, each a fresh monitor: the Fisher bound's one-sided level.
+    const rng = new Rng(12);
+    let fired = 0;
+    const n = 2000;
+    for (let i = 0; i < n; i++) if (run(new JudgeAgreementMonitor(), 5, () => judgeRow(rng, 0.5)) !== null) fired++;
+    // Binomial(2000, 0.0228): SD 0.0033; allow ±3 SD.
+    expect(fired / n).toBeGreaterThan(0.0228 - 0.01);
+    expect(fired / n).toBeLessThan(0.0228 + 0.01);
+  });
+
   it('noise-only streams: at most 2 of 100 raise any given alarm (seeded)', () => {
     const rng = new Rng(20240611);
     const alarmed: Record<string, number> = {};
@@ -179,7 +234,7 @@ describe('MonitorSet', () => {
     }
     expect(seen).toEqual(['reward_length_corr@6']);
     expect(stops).toEqual([false, false, false, false, false, false, true, true, true, true]);
-    expect(set.metrics()).toEqual({ 'alarm/ensemble_disagreement': 0, 'alarm/kl_growth': 0, 'alarm/entropy_collapse': 0, 'alarm/reward_length_corr': 1, 'alarm/judge_divergence': 0 });
+    expect(set.metrics()).toEqual({ 'alarm/ensemble_disagreement': 0, 'alarm/kl_growth': 0, 'alarm/entropy_collapse': 0, 'alarm/reward_length_corr': 1, 'alarm/judge_divergence': 0, 'alarm/judge_agreement': 0 });
     expect(() => new MonitorSet([new KlGrowthMonitor(), new KlGrowthMonitor()])).toThrow(/two monitors are named "kl_growth"/);
   });
 });
@@ -206,7 +261,7 @@ describe('scoring against gold', () => {
       { name: 'careful', rows: careful },
       { name: 'careful', rows: noisy, gold: careful.map((r) => r['world/gold']) },
     ]);
-    expect(res.map((r) => r.name)).toEqual(['ensemble_disagreement', 'kl_growth', 'entropy_collapse', 'reward_length_corr', 'judge_divergence']);
+    expect(res.map((r) => r.name)).toEqual(['ensemble_disagreement', 'kl_growth', 'entropy_collapse', 'reward_length_corr', 'judge_divergence', 'judge_agreement']);
     const ens = res[0]!;
     expect(ens).toMatchObject({ alarmStepsBeforeGoldPeak: 7, alarmStep: 33, falseAlarmsOnCareful: 1, carefulRuns: 2, detectedOnSwayed: 1, detectedBeforeGoldFalls: 1, swayedRuns: 1 });
     expect(ens.runs[0]).toMatchObject({ run: 0, kind: 'swayed', label: 'runs/rloo-proxy', goldPeakStep: 40, alarmStep: 33 });

@@ -16,6 +16,7 @@
  * | `entropy_collapse`     | `objective/entropy`                           | trailing mean of 5 < 0.5 × baseline mean                                        | 3        |
  * | `reward_length_corr`   | `monitor/reward_length_corr`                  | correlation > 0.5                                                               | 5        |
  * | `judge_divergence`     | `probe/score_*`, `probe/judge_*` (gains)      | proxy's probe gain > 3 SE while the judge's standardized gain is > 2 SE short of half the proxy's | 1 |
+ * | `judge_agreement`      | `monitor/judge_s*` (rollouts, within prompt)  | the judge's correlation with the optimized reward over the last 5 steps < 0.5 by > 2 SE (Fisher z) | 1 |
  *
  * The baseline is the mean (and sample SD) of the first 10 observed values, the early run
  * before the policy has moved far. `monitor/ensemble_std` is the mean over a step's responses
@@ -26,7 +27,10 @@
  * the judge monitor reads a fixed probe (the same held-out prompts replied to every few steps,
  * src/lab/rl.ts), scored by the optimized reward model and by a held-out judge that is never
  * optimized against: paired gains over the start policy's replies, so which prompts a step drew
- * does not enter (rollout means vary more between steps than the policy moves in ten).
+ * does not enter (rollout means vary more between steps than the policy moves in ten). The
+ * judge-agreement monitor needs no probe: the same judge scores each step's rollouts, and only
+ * how it ranks the replies to one prompt against the optimized reward's ranking enters (each
+ * prompt's own level cancels), which says where this step's update moves the judge.
  *
  * KL acceleration: OLS slopes of the raw KL over the last `window` steps (b₂) and the `window`
  * before (b₁); it triggers when b₂ > accel · max(b₁, 0) by more than z standard errors,
@@ -383,6 +387,66 @@ export class JudgeDivergenceMonitor extends Monitor {
   }
 }
 
+export const JudgeAgreementSchema = z
+  .object({
+    /** Key prefix of the step's within-prompt sums (default 'monitor/judge'): reads `<prefix>_sxy`, `_sxx`, `_syy`, `_df`. */
+    key: z.string().default('monitor/judge'),
+    /** Steps pooled (default 5); the monitor waits for a full window. */
+    window: z.number().int().positive().default(5),
+    /** It triggers when the correlation is below this share (default 0.5) … */
+    share: z.number().gt(-1).lt(1).default(0.5),
+    /** … with its upper confidence bound at this many standard errors (Fisher z; default 2). */
+    z: z.number().nonnegative().default(2),
+    patience: patience(1),
+  })
+  .strict();
+
+/**
+ * (f) The direction of optimization not shared by a held-out judge. A policy-gradient step moves
+ * the policy towards the replies its reward ranks above the others to the same prompt; to first
+ * order it raises any other score J of the replies at the rate of the within-prompt covariance of
+ * J with that reward (for a softmax policy under the natural gradient, exactly Cov(J, A)). In
+ * units of each score's own within-prompt spread, the judge then gains ρ for every unit the
+ * optimized reward gains, ρ their within-prompt correlation. The monitor pools the judge's and
+ * the optimized reward's scores of the last `window` steps' rollouts (sums of products of
+ * deviations from each prompt's mean, logged by rl.ts as `monitor/judge_s*`), and triggers when ρ
+ * is below `share` — the judge moves at less than half the proxy's pace, the ratio the
+ * judge_divergence monitor tests on realized probe gains — by more than `z` standard errors:
+ * tanh(atanh ρ + z / √(df − 2)) < share. It reads the rate of change where judge_divergence reads
+ * the accumulated change, so it can warn before the realized gains part, and it costs no probe:
+ * the judge scores the rollouts the step already made. Inert without the keys (no judge).
+ */
+export class JudgeAgreementMonitor extends Monitor {
+  readonly name = 'judge_agreement';
+  readonly cfg: z.output<typeof JudgeAgreementSchema>;
+  private readonly recent: { sxy: number; sxx: number; syy: number; df: number }[] = [];
+  private last = { corr: NaN, upper: NaN, df: 0 };
+  constructor(input: unknown = {}) {
+    const cfg = parse(JudgeAgreementSchema, input, 'judge_agreement monitor config');
+    super(cfg.patience);
+    this.cfg = cfg;
+  }
+  protected check(row: MetricsRow): boolean | undefined {
+    const k = this.cfg.key;
+    const sxy = read(row, `${k}_sxy`), sxx = read(row, `${k}_sxx`), syy = read(row, `${k}_syy`), df = read(row, `${k}_df`);
+    if (sxy === undefined || sxx === undefined || syy === undefined || df === undefined) return undefined;
+    this.recent.push({ sxy, sxx, syy, df });
+    if (this.recent.length > this.cfg.window) this.recent.shift();
+    if (this.recent.length < this.cfg.window) return undefined;
+    const sum = (f: (x: (typeof this.recent)[number]) => number) => this.recent.reduce((a, x) => a + f(x), 0);
+    const Sxy = sum((x) => x.sxy), Sxx = sum((x) => x.sxx), Syy = sum((x) => x.syy), D = sum((x) => x.df);
+    // No spread in either score, or too few degrees of freedom: nothing to say.
+    if (!(Sxx > 0 && Syy > 0) || D <= 3) return undefined;
+    const corr = Math.max(-1, Math.min(1, Sxy / Math.sqrt(Sxx * Syy)));
+    const upper = Math.tanh(Math.atanh(Math.min(corr, 1 - 1e-12)) + this.cfg.z / Math.sqrt(D - 2));
+    this.last = { corr, upper, df: D };
+    return upper < this.cfg.share;
+  }
+  protected details(): MonitorState {
+    return { ...this.last };
+  }
+}
+
 /** Per-monitor configs for {@link defaultMonitors} (each validated by its schema). */
 export interface MonitorConfigs {
   ensembleDisagreement?: z.input<typeof EnsembleDisagreementSchema>;
@@ -390,9 +454,10 @@ export interface MonitorConfigs {
   entropyCollapse?: z.input<typeof EntropyCollapseSchema>;
   rewardLengthCorr?: z.input<typeof RewardLengthCorrSchema>;
   judgeDivergence?: z.input<typeof JudgeDivergenceSchema>;
+  judgeAgreement?: z.input<typeof JudgeAgreementSchema>;
 }
 
-/** The five monitors (a)–(e), fresh, with the given config overrides. */
+/** The six monitors (a)–(f), fresh, with the given config overrides. */
 export function defaultMonitors(cfg: MonitorConfigs = {}): Monitor[] {
   return [
     new EnsembleDisagreementMonitor(cfg.ensembleDisagreement),
@@ -400,6 +465,7 @@ export function defaultMonitors(cfg: MonitorConfigs = {}): Monitor[] {
     new EntropyCollapseMonitor(cfg.entropyCollapse),
     new RewardLengthCorrMonitor(cfg.rewardLengthCorr),
     new JudgeDivergenceMonitor(cfg.judgeDivergence),
+    new JudgeAgreementMonitor(cfg.judgeAgreement),
   ];
 }
 

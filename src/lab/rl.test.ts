@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { combineScores, pairedGain, runRl, type ProbeRecord, type RlRunOptions } from './rl.js';
+import { combineScores, pairedGain, runRl, withinPrompt, type ProbeRecord, type RlRunOptions } from './rl.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
@@ -78,7 +78,7 @@ describe('runRl', () => {
     const rm = path.join(dir, 'rm');
     saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));
     const out = path.join(dir, 'probed');
-    const r = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out, threads: 1, probe: { n: 4, every: 2 } }, quiet);
+    const r = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out, threads: 1, probe: { n: 4, every: 2 }, snapshotAtProbes: true }, quiet);
     const before = r.probeBefore as Record<string, number>;
     const probed = metrics(out).filter((row) => row['probe/score'] !== undefined);
     expect(probed.map((row) => row.step)).toEqual([2, 4]);
@@ -94,6 +94,14 @@ describe('runRl', () => {
       // A judge identical to the proxy: its per-case gains are the proxy's, correlation 1.
       expect(row['probe/gain_corr']).toBeCloseTo(1, 9);
     }
+    // The judge scores the rollouts too: identical to the optimized reward, it ranks every
+    // prompt's replies the same way (within-prompt correlation 1, equal sums).
+    for (const row of metrics(out)) {
+      expect(row['monitor/judge_corr']).toBeCloseTo(1, 9);
+      expect(row['monitor/judge_sxy']).toBeCloseTo(row['monitor/judge_sxx'], 9);
+      expect(row['monitor/judge_syy']).toBeCloseTo(row['monitor/judge_sxx'], 9);
+      expect(row['monitor/judge_df']).toBe(2); // 2 prompts × 2 replies − 2 prompt means
+    }
     // probe.jsonl holds each probe's per-case values, whose means are the logged metrics.
     const records = fs.readFileSync(path.join(out, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeRecord);
     expect(r.probes).toEqual(records);
@@ -107,8 +115,17 @@ describe('runRl', () => {
       expect(avg(c.kl)).toBeCloseTo(row['probe/kl'], 9);
       expect(avg(c.judge!)).toBeCloseTo(row['probe/judge'], 9);
     }
-    // A judge without a probe would never be consulted: refused.
-    await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'nojudge'), threads: 1 }, quiet)).rejects.toThrow(/judge .* scores the probe only/);
+    // The policy of each probe step was kept: the last is the final policy byte for byte, the
+    // first is not (the policy moved after it).
+    const weights = (d: string) => fs.readFileSync(path.join(d, 'model.safetensors'));
+    expect(fs.readdirSync(path.join(out, 'at-step')).sort()).toEqual(['2', '4']);
+    expect(Buffer.compare(weights(path.join(out, 'at-step', '4')), weights(out))).toBe(0);
+    expect(Buffer.compare(weights(path.join(out, 'at-step', '2')), weights(out))).not.toBe(0);
+    // Without a probe the judge still scores the rollouts.
+    await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'noprobe'), threads: 1 }, quiet);
+    const [only] = metrics(path.join(dir, 'noprobe'));
+    expect(only['monitor/judge_corr']).toBeCloseTo(1, 9);
+    expect(only['probe/judge']).toBeUndefined();
   }, 120_000);
 
   it('an ensemble reward (mean, min) is its members standardized on the start policy and combined; resumes bit-identically', async () => {
@@ -151,6 +168,15 @@ describe('runRl', () => {
     expect(combineScores([[1, 3], [10, 30]], norm, 'min')).toEqual([1, 3]);
     expect(() => combineScores([[1, 3]], norm, 'min')).toThrow(/1 members' scores but 2 norms/);
     expect(() => combineScores([[1, 3], [1]], norm, 'mean')).toThrow(/member 1 scored 1 replies, member 0 2/);
+  });
+
+  it('withinPrompt: sums of products of deviations from each prompt\'s mean, by hand', () => {
+    // Group 0: x̃ = (−1, 1), ỹ = (0, 0); group 1: x̃ = (−2, 2), ỹ = (−2, 2).
+    expect(withinPrompt([1, 3, 10, 14], [2, 2, 5, 9], [0, 0, 1, 1])).toEqual({ sxy: 8, sxx: 10, syy: 8, df: 2 });
+    // Group labels need not be contiguous or sorted; a shift of one prompt's scores changes nothing.
+    expect(withinPrompt([10, 1, 14, 3], [5, 2, 9, 2], [7, 3, 7, 3])).toEqual({ sxy: 8, sxx: 10, syy: 8, df: 2 });
+    expect(withinPrompt([101, 103, 10, 14], [2, 2, -95, -91], [0, 0, 1, 1])).toEqual({ sxy: 8, sxx: 10, syy: 8, df: 2 });
+    expect(() => withinPrompt([1, 2], [1, 2], [0])).toThrow(/2 and 2 scores for 1 group labels/);
   });
 
   it('pairedGain: mean difference and its standard error, by hand', () => {

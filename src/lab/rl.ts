@@ -58,8 +58,10 @@ export interface RlRunOptions {
   rewardCombine?: 'first' | 'mean' | 'min';
   /**
    * A held-out judge: a reward-model directory, neither optimized against nor part of the
-   * ensemble, that scores the probe's replies (`probe/judge`; not the rollouts): its gain there is
-   * what the judge_divergence monitor compares with the optimized reward's.
+   * ensemble. It scores every step's rollouts — how it and the optimized reward rank the replies
+   * to the same prompt (`monitor/judge_corr` and the sums behind it) is what the judge_agreement
+   * monitor reads — and, with a probe, the probe's replies (`probe/judge`), whose gain the
+   * judge_divergence monitor compares with the optimized reward's.
    */
   judge?: string;
   steps: number;
@@ -110,6 +112,12 @@ export interface RlRunOptions {
    * later analysis can pair cases across probes.
    */
   probe?: { n: number; every: number };
+  /**
+   * Save the policy at every probe after the start to `out/at-step/<step>/` (config and weights;
+   * the tokenizer is the start model's), so a step can be chosen afterwards — e.g. the one a
+   * held-out judge scores highest — and evaluated like the final policy.
+   */
+  snapshotAtProbes?: boolean;
   threads?: number;
 }
 
@@ -139,6 +147,42 @@ function sd(xs: number[]): number {
 /** Standard deviation across ensemble members of each reply's score, averaged over replies. */
 function ensembleStd(scores: number[][]): number {
   return mean(scores[0].map((_, i) => sd(scores.map((s) => s[i]))));
+}
+
+/**
+ * Within-prompt co-movement of two scores of the same replies: each reply's scores minus their
+ * means over the replies to its prompt (`group[i]`), then the sums of products Σx̃ỹ, Σx̃², Σỹ²
+ * and the degrees of freedom left (replies − prompts). Sums from several steps add up.
+ */
+export interface WithinPrompt {
+  sxy: number;
+  sxx: number;
+  syy: number;
+  df: number;
+}
+
+/**
+ *   withinPrompt([1, 3, 10, 14], [2, 2, 5, 9], [0, 0, 1, 1]) // → { sxy: 8, sxx: 10, syy: 8, df: 2 }
+ */
+export function withinPrompt(x: readonly number[], y: readonly number[], group: readonly number[]): WithinPrompt {
+  if (x.length !== y.length || x.length !== group.length) throw new RangeError(`withinPrompt: ${x.length} and ${y.length} scores for ${group.length} group labels (need as many)`);
+  const sums = new Map<number, { n: number; x: number; y: number }>();
+  group.forEach((g, i) => {
+    const s = sums.get(g) ?? { n: 0, x: 0, y: 0 };
+    s.n++;
+    s.x += x[i];
+    s.y += y[i];
+    sums.set(g, s);
+  });
+  const w = { sxy: 0, sxx: 0, syy: 0, df: x.length - sums.size };
+  group.forEach((g, i) => {
+    const s = sums.get(g)!;
+    const dx = x[i] - s.x / s.n, dy = y[i] - s.y / s.n;
+    w.sxy += dx * dy;
+    w.sxx += dx * dx;
+    w.syy += dy * dy;
+  });
+  return w;
 }
 
 /** How one ensemble member's scores are standardized: (score − mean) / sd. */
@@ -218,13 +262,12 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const rmDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [o.reward] : []), ...(o.observers ?? [])];
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
   const optimizedRms = combineMode === 'first' ? rms.slice(0, rmDirs.length - (o.observers?.length ?? 0)) : rms;
-  if (o.judge && !o.probe) throw new Error(`runRl: a judge (${o.judge}) scores the probe only; give a probe too`);
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
   // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
   // rollout-level monitor); probes (below) by the optimized reward model(s) and the judge.
-  let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[] } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
+  let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[]; judge?: WithinPrompt } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   // The optimized reward from the optimized models' scores of the same replies (one row per model).
   let norm: RewardNorm[] | undefined;
   const combine = (scores: number[][]): number[] => {
@@ -253,9 +296,11 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const rmScores: number[][] = [];
     for (const m of rms) rmScores.push(await scoreWith(m));
     observed = { gold: scored.map((x) => x.gold.total), proxy: scored.map((x) => x.proxy), rm: rmScores, acts, lengths: responses.map((r) => r.length) };
-    if (o.reward === 'gold') return observed.gold;
-    if (o.reward === 'proxy') return observed.proxy;
-    return combine(rmScores.slice(0, optimizedRms.length));
+    const optimized = o.reward === 'gold' ? observed.gold : o.reward === 'proxy' ? observed.proxy : combine(rmScores.slice(0, optimizedRms.length));
+    // The judge scores the rollouts too: how it and the optimized reward rank the replies to the
+    // same prompt says which way this step's update moves the judge (judge_agreement monitor).
+    if (judge) observed.judge = withinPrompt(optimized, await scoreWith(judge), idx);
+    return optimized;
   };
 
   // Policy, trainer and KL controller: fresh, or restored from the checkpoint.
@@ -397,11 +442,16 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       'time/step_seconds': (performance.now() - tStep) / 1000,
     };
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
+    if (observed.judge) {
+      const w = observed.judge;
+      Object.assign(row, { 'monitor/judge_corr': w.sxy / Math.sqrt(w.sxx * w.syy), 'monitor/judge_sxy': w.sxy, 'monitor/judge_sxx': w.sxx, 'monitor/judge_syy': w.syy, 'monitor/judge_df': w.df });
+    }
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) {
       const tProbe = performance.now();
       Object.assign(row, await probeRow(policy, s + 1));
       row['time/probe_seconds'] = (performance.now() - tProbe) / 1000;
+      if (o.snapshotAtProbes) saveModel(path.join(o.out, 'at-step', String(s + 1)), policy);
     }
     const alarms = monitors.update(row, s + 1);
     Object.assign(row, monitors.metrics());
