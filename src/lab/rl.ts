@@ -265,8 +265,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
 
   let stepCases: Case[] = [];
-  // Rollouts are scored by the optimized reward model and the observers (their disagreement is a
-  // rollout-level monitor); probes (below) by the optimized reward model(s) and the judge.
+  // Rollouts are scored by the optimized reward model, the observers (their disagreement is a
+  // rollout-level monitor) and the judge; probes (below) by the optimized reward model(s) and the judge.
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[]; judge?: WithinPrompt } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   // The optimized reward from the optimized models' scores of the same replies (one row per model).
   let norm: RewardNorm[] | undefined;
