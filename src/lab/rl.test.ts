@@ -126,6 +126,16 @@ describe('runRl', () => {
     const [only] = metrics(path.join(dir, 'noprobe'));
     expect(only['monitor/judge_corr']).toBeCloseTo(1, 9);
     expect(only['probe/judge']).toBeUndefined();
+    // A judge that is also an observer reuses the observer's scores: the same metrics as a copy
+    // of it at another path, which is scored on its own.
+    const obs = path.join(dir, 'obs');
+    saveModel(obs, loadModel(model, { heads: ['reward'], seed: 9 }));
+    fs.cpSync(obs, path.join(dir, 'obs-copy'), { recursive: true });
+    const one = { algo: 'ppo' as const, model, reward: rm, observers: [obs], steps: 2, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, seed: 2, threads: 1 };
+    await runRl({ ...one, judge: obs, out: path.join(dir, 'judge-obs') }, quiet);
+    await runRl({ ...one, judge: path.join(dir, 'obs-copy'), out: path.join(dir, 'judge-copy') }, quiet);
+    expect(metrics(path.join(dir, 'judge-obs'))).toEqual(metrics(path.join(dir, 'judge-copy')));
+    expect(metrics(path.join(dir, 'judge-obs'))[0]['monitor/judge_corr']).toBeLessThan(0.999);
   }, 120_000);
 
   it('an ensemble reward (mean, min) is its members standardized on the start policy and combined; resumes bit-identically', async () => {

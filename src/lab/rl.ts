@@ -263,6 +263,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const rms = rmDirs.map((d) => ({ dir: d, model: loadModel(d, { runtime, heads: ['reward'] }), readout: rewardReadout(d) }));
   const optimizedRms = combineMode === 'first' ? rms.slice(0, rmDirs.length - (o.observers?.length ?? 0)) : rms;
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
+  const judgeAsObserver = o.judge ? rmDirs.map((d) => path.resolve(d)).indexOf(path.resolve(o.judge)) : -1;
 
   let stepCases: Case[] = [];
   // Rollouts are scored by the optimized reward model, the observers (their disagreement is a
@@ -299,7 +300,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const optimized = o.reward === 'gold' ? observed.gold : o.reward === 'proxy' ? observed.proxy : combine(rmScores.slice(0, optimizedRms.length));
     // The judge scores the rollouts too: how it and the optimized reward rank the replies to the
     // same prompt says which way this step's update moves the judge (judge_agreement monitor).
-    if (judge) observed.judge = withinPrompt(optimized, await scoreWith(judge), idx);
+    // (A judge that is also an observer — the lab's careful runs — was scored above already.)
+    if (judge) observed.judge = withinPrompt(optimized, judgeAsObserver >= 0 ? rmScores[judgeAsObserver] : await scoreWith(judge), idx);
     return optimized;
   };
 
