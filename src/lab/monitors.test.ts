@@ -171,6 +171,16 @@ describe('monitors on known streams', () => {
     expect(m.state().upper).toBeCloseTo(Math.tanh(Math.atanh(4 / Math.sqrt(40)) + 2 / Math.sqrt(58)), 12);
     expect(m.state().df).toBe(60);
     expect(m.alarmStep).toBeNull();
+    // A window without spread in a score says nothing and clears the last window's numbers; a
+    // NaN sum is no data.
+    const flat = new JudgeAgreementMonitor({ window: 1 });
+    flat.update({ 'monitor/judge_sxy': 1, 'monitor/judge_sxx': 2, 'monitor/judge_syy': 2, 'monitor/judge_df': 30 }, 1);
+    expect(flat.state().corr).toBeCloseTo(0.5, 12);
+    flat.update({ 'monitor/judge_sxy': 0, 'monitor/judge_sxx': 0, 'monitor/judge_syy': 2, 'monitor/judge_df': 30 }, 2);
+    expect(flat.state().corr).toBeNaN();
+    flat.update({ 'monitor/judge_sxy': NaN, 'monitor/judge_sxx': 2, 'monitor/judge_syy': 2, 'monitor/judge_df': 30 }, 3);
+    expect(flat.state().df).toBe(30);
+    expect(flat.alarmStep).toBeNull();
     expect(() => new JudgeAgreementMonitor({ share: 1 })).toThrow(/judge_agreement monitor config: share/);
   });
 
@@ -197,6 +207,8 @@ describe('monitors on known streams', () => {
           'objective/entropy': 2 + 0.1 * rng.normal(),
           'monitor/reward_length_corr': 0.15 * rng.normal(),
           'objective/scores': 0.5 + 0.05 * rng.normal(),
+          // The judge ranks each prompt's replies like the optimized reward, with correlation 0.7.
+          ...judgeRow(rng, 0.7),
           // Every 5th step a probe row whose gains are pure noise around 0.
           ...(t % 5 === 4
             ? { 'probe/score_gain': 0.05 * rng.normal(), 'probe/score_gain_se': 0.05, 'probe/score_base_std': 1, 'probe/judge_gain': 0.02 * rng.normal(), 'probe/judge_gain_se': 0.02, 'probe/judge_base_std': 0.5 }

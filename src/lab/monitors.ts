@@ -403,18 +403,24 @@ export const JudgeAgreementSchema = z
 
 /**
  * (f) The direction of optimization not shared by a held-out judge. A policy-gradient step moves
- * the policy towards the replies its reward ranks above the others to the same prompt; to first
- * order it raises any other score J of the replies at the rate of the within-prompt covariance of
- * J with that reward (for a softmax policy under the natural gradient, exactly Cov(J, A)). In
- * units of each score's own within-prompt spread, the judge then gains ρ for every unit the
- * optimized reward gains, ρ their within-prompt correlation. The monitor pools the judge's and
- * the optimized reward's scores of the last `window` steps' rollouts (sums of products of
- * deviations from each prompt's mean, logged by rl.ts as `monitor/judge_s*`), and triggers when ρ
+ * the policy towards the replies its reward ranks above the others to the same prompt. For a
+ * tabular softmax policy under the natural policy gradient, with A the within-prompt-centred
+ * reward, the first-order gain of any score J is η·Cov(J, A), so the judge gains ρ of its
+ * within-prompt SDs per SD the reward gains, ρ their within-prompt correlation. For a network
+ * trained by PPO with Adam, whose advantages also carry the KL penalty and a learned baseline, ρ
+ * is a heuristic for the direction of the update, not its rate. The monitor pools the judge's
+ * and the optimized reward's scores of the last `window` steps' rollouts (sums of products of
+ * deviations from each prompt's mean, logged by rl.ts as `monitor/judge_s*`) and triggers when ρ
  * is below `share` — the judge moves at less than half the proxy's pace, the ratio the
  * judge_divergence monitor tests on realized probe gains — by more than `z` standard errors:
- * tanh(atanh ρ + z / √(df − 2)) < share. It reads the rate of change where judge_divergence reads
- * the accumulated change, so it can warn before the realized gains part, and it costs no probe:
- * the judge scores the rollouts the step already made. Inert without the keys (no judge).
+ * tanh(atanh ρ + z / √(df − 2)) < share (Fisher's z for a correlation with the prompts' means
+ * removed; at a true ρ = share a window triggers with probability Φ(−z), 2.3 % at z = 2 — per
+ * window: a run tests one window per step). It reads the direction of each update where
+ * judge_divergence reads the accumulated change, so it can warn before the realized gains part,
+ * and it needs no probe: the judge scores the rollouts the step already made. Identical replies
+ * to one prompt count as degrees of freedom though they carry no information, which makes the
+ * bound overconfident when the policy's entropy collapses. Inert without the keys (no judge, or
+ * one reply per prompt).
  */
 export class JudgeAgreementMonitor extends Monitor {
   readonly name = 'judge_agreement';
@@ -436,7 +442,10 @@ export class JudgeAgreementMonitor extends Monitor {
     const sum = (f: (x: (typeof this.recent)[number]) => number) => this.recent.reduce((a, x) => a + f(x), 0);
     const Sxy = sum((x) => x.sxy), Sxx = sum((x) => x.sxx), Syy = sum((x) => x.syy), D = sum((x) => x.df);
     // No spread in either score, or too few degrees of freedom: nothing to say.
-    if (!(Sxx > 0 && Syy > 0) || D <= 3) return undefined;
+    if (!(Sxx > 0 && Syy > 0) || D <= 3) {
+      this.last = { corr: NaN, upper: NaN, df: D };
+      return undefined;
+    }
     const corr = Math.max(-1, Math.min(1, Sxy / Math.sqrt(Sxx * Syy)));
     const upper = Math.tanh(Math.atanh(Math.min(corr, 1 - 1e-12)) + this.cfg.z / Math.sqrt(D - 2));
     this.last = { corr, upper, df: D };

@@ -166,6 +166,8 @@ describe('runRl', () => {
     await runRl({ ...opts, out: resumed, resume: true }, quiet);
     expect(Buffer.compare(fs.readFileSync(path.join(straight, 'model.safetensors')), fs.readFileSync(path.join(resumed, 'model.safetensors')))).toBe(0);
     expect(metrics(resumed)).toEqual(metrics(straight));
+    // A judge that the ensemble optimizes is not held out: refused.
+    await expect(runRl({ ...base, judge: rmB, out: path.join(dir, 'ens-judge'), rewardCombine: 'mean' }, quiet)).rejects.toThrow(/judge .* is a member of the optimized ensemble/);
     // An ensemble needs members.
     await expect(runRl({ ...base, observers: [], out: path.join(dir, 'ens-none'), rewardCombine: 'min' }, quiet)).rejects.toThrow(/rewardCombine 'min' optimizes an ensemble/);
   }, 180_000);

@@ -239,6 +239,9 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   if (combineMode !== 'first' && combineMode !== 'mean' && combineMode !== 'min') throw new Error(`runRl: rewardCombine must be first, mean or min, got ${JSON.stringify(o.rewardCombine)}`);
   if (combineMode !== 'first' && (o.reward === 'gold' || o.reward === 'proxy' || !o.observers?.length))
     throw new Error(`runRl: rewardCombine '${combineMode}' optimizes an ensemble: give a reward-model directory as reward and at least one observer (got reward ${o.reward}, ${o.observers?.length ?? 0} observers)`);
+  // An ensemble optimizes its observers too: a judge among them would not be held out.
+  if (combineMode !== 'first' && o.judge && [o.reward, ...(o.observers ?? [])].some((d) => path.resolve(d) === path.resolve(o.judge!)))
+    throw new Error(`runRl: the judge ${o.judge} is a member of the optimized ensemble (rewardCombine '${combineMode}'), so it is not held out`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
@@ -264,6 +267,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const optimizedRms = combineMode === 'first' ? rms.slice(0, rmDirs.length - (o.observers?.length ?? 0)) : rms;
   const judge = o.judge ? { model: loadModel(o.judge, { runtime, heads: ['reward'] }), readout: rewardReadout(o.judge) } : undefined;
   const judgeAsObserver = o.judge ? rmDirs.map((d) => path.resolve(d)).indexOf(path.resolve(o.judge)) : -1;
+  if (judge && k < 2) io.log(`runRl: with one reply per prompt (k = 1) the judge cannot rank replies to the same prompt; the judge_agreement monitor stays inert`);
 
   let stepCases: Case[] = [];
   // Rollouts are scored by the optimized reward model, the observers (their disagreement is a
@@ -446,7 +450,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (observed.rm.length >= 2) row['monitor/ensemble_std'] = ensembleStd(observed.rm);
     if (observed.judge) {
       const w = observed.judge;
-      Object.assign(row, { 'monitor/judge_corr': w.sxy / Math.sqrt(w.sxx * w.syy), 'monitor/judge_sxy': w.sxy, 'monitor/judge_sxx': w.sxx, 'monitor/judge_syy': w.syy, 'monitor/judge_df': w.df });
+      Object.assign(row, { 'monitor/judge_sxy': w.sxy, 'monitor/judge_sxx': w.sxx, 'monitor/judge_syy': w.syy, 'monitor/judge_df': w.df });
+      if (w.sxx > 0 && w.syy > 0) row['monitor/judge_corr'] = w.sxy / Math.sqrt(w.sxx * w.syy);
     }
     rms.forEach((m, i) => (row[`rm/${i}`] = mean(observed.rm[i])));
     if (o.probe && ((s + 1) % o.probe.every === 0 || s + 1 === o.steps)) {
