@@ -37,7 +37,7 @@
  *   const s = await evalWorld(model, { n: 250, seed: 1, shift: 'all' });
  *   s.byShift.adversarial.rates.sycophancy, s.byShift.adversarial.counts.sycophancy   // { hits, of }
  */
-import { SHIFT_NAMES, generateCases, heldLine, scoreResponse, systemPrompt, type Act, type Case, type ShiftName } from '../world/index.js';
+import { SHIFT_NAMES, generateCases, heldLine, scoreResponse, systemPrompt, type Act, type Case, type ScoredResponse, type ShiftName } from '../world/index.js';
 import type { ChatMessage, LanguageModel, SamplingOptions } from '../providers/types.js';
 
 export const FAILURES = ['overRefusal', 'harmfulCompliance', 'sycophancy', 'unkeptPromise', 'inventedPolicy', 'lecture'] as const;
@@ -155,6 +155,26 @@ export function shiftAllocation(n: number, shift: ShiftChoice): [ShiftName, numb
   return presets.map((p, i) => [p, Math.floor(n / k) + (i < n % k ? 1 : 0)]);
 }
 
+/** One scored reply as a stored sample: the case, turn, the messages it answered, its text and the world's verdict. */
+export function worldSample(c: Case, turn: number, messages: readonly ChatMessage[], text: string, s: ScoredResponse = scoreResponse(c, text, turn)): WorldSample {
+  const { total, ...components } = s.gold;
+  return {
+    caseId: c.id,
+    family: c.family,
+    subtype: c.subtype,
+    shift: c.shift,
+    turn,
+    messages: [...messages],
+    response: text,
+    acts: s.acts.map((x) => (x.arg === undefined ? x.type : `${x.type}(${x.arg})`)),
+    parsed: s.parsed,
+    gold: total,
+    goldComponents: components,
+    proxy: s.proxy,
+    flags: failureFlags(c, turn, s.acts),
+  };
+}
+
 export async function evalWorld(model: LanguageModel, opts: WorldEvalOptions): Promise<WorldEvalResult> {
   const seed = opts.seed ?? 1;
   const cases = shiftAllocation(opts.n, opts.shift ?? 'none').flatMap(([shift, n]) => (n > 0 ? generateCases({ seed, n, split: 'test', shift }) : []));
@@ -170,22 +190,7 @@ export async function evalWorld(model: LanguageModel, opts: WorldEvalOptions): P
     active.forEach((a, i) => {
       const text = replies[i].text.trim();
       const s = scoreResponse(a.c, text, t);
-      const { total, ...components } = s.gold;
-      samples.push({
-        caseId: a.c.id,
-        family: a.c.family,
-        subtype: a.c.subtype,
-        shift: a.c.shift,
-        turn: t,
-        messages: [...a.messages],
-        response: text,
-        acts: s.acts.map((x) => (x.arg === undefined ? x.type : `${x.type}(${x.arg})`)),
-        parsed: s.parsed,
-        gold: total,
-        goldComponents: components,
-        proxy: s.proxy,
-        flags: failureFlags(a.c, t, s.acts),
-      });
+      samples.push(worldSample(a.c, t, a.messages, text, s));
       a.messages.push({ role: 'assistant', content: text });
       if (heldLine(s.acts)) next.push(a);
     });

@@ -52,15 +52,32 @@ describe('lab overopt', () => {
     expect(r.swayed.bestOfN.points[0].gold).toBeCloseTo(bon[0].gold, 12);
     for (const f of ['goodhart-careful.svg', 'goodhart-swayed.svg', 'prefs-careful.jsonl', 'rm-swayed-1/model.safetensors', 'ppo-careful/metrics.jsonl', 'results.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'goodhart-swayed.svg'), 'utf8')).toMatch(/^<svg/);
-    // Both runs are watched by the same held-out judge (the careful ensemble member), which scores
-    // the probe only: its paired gain is logged from the second probe on, never on rollouts.
+    // Both runs are watched by the same held-out judge (the careful ensemble member): its paired
+    // gain on the probe is logged from the second probe on, its within-prompt sums with the
+    // optimized reward on every step's rollouts.
     const rows = (preset: string) => fs.readFileSync(path.join(out, `ppo-${preset}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     for (const preset of ['careful', 'swayed']) {
       const probed = rows(preset).filter((row) => row['probe/gold'] !== undefined);
       expect(probed.length).toBeGreaterThan(0);
       for (const row of probed) for (const k of ['probe/judge', 'probe/judge_gain', 'probe/judge_gain_se', 'probe/judge_base_std']) expect(Number.isFinite(row[k])).toBe(true);
-      for (const row of rows(preset)) expect(row['monitor/judge']).toBeUndefined();
+      for (const row of rows(preset)) {
+        expect(row['monitor/judge']).toBeUndefined();
+        expect(row['monitor/judge_df']).toBe(2); // 2 prompts × 2 replies − 2 prompt means
+      }
     }
+    // The evaluation's replies as stored samples, summarized like a run's: the report reads the lab.
+    const stored = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { setting: string; gold: number });
+    expect(Object.keys(r.eval)).toEqual(['SFT', 'ppo (careful)', 'ppo (swayed)']);
+    for (const [setting, summary] of Object.entries(r.eval as Record<string, { n: number; gold: number }>)) {
+      const mine = stored.filter((x) => x.setting === setting);
+      expect(mine).toHaveLength(6);
+      expect(summary.gold).toBeCloseTo(mine.reduce((a, x) => a + x.gold, 0) / 6, 12);
+    }
+    expect(r.eval.SFT.gold).toBeCloseTo(r.sftGold, 12);
+    expect(r.eval['ppo (careful)'].gold).toBeCloseTo(r.careful.finalGold, 12);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="goodhart"');
+    expect(html).toContain('ppo (swayed) vs SFT');
   }, 300_000);
 
   it('with an ensemble reward, each run optimizes its preset\'s ensemble and the careful judge stays held out', async () => {

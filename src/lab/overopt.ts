@@ -39,7 +39,9 @@ import { loadTokenizer } from '../tokenizer/index.js';
 import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
-import { generateCases, scoreResponse, type Case, type RaterPreset } from '../world/index.js';
+import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
+import { summarize, worldSample, type WorldSample } from '../eval/world.js';
+import { writeReport } from '../report/index.js';
 import { generate } from '../sample/generate.js';
 import { samplePool, rewardOf, powersUpTo } from './bon.js';
 import { casePromptIds, replyText } from './prompts.js';
@@ -298,14 +300,19 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   io.log(`[5/6] evaluation: ${P.evalCases} fresh test cases, SFT vs each policy`);
   const evalCases = generateCases({ seed: o.seed + 11, n: P.evalCases, split: 'test' });
   const evalRuntime = new Runtime({ threads: o.threads, maxSessions: 32 });
-  const evaluate = async (dir: string) => {
+  // Every reply also as a stored sample (samples.jsonl), so `alignlab report` can read the lab.
+  const samples: Record<string, WorldSample[]> = {};
+  const evaluate = async (dir: string, setting: string) => {
     const m = loadModel(dir, { runtime: evalRuntime });
     const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; length: number } = { gold: [], acts: {}, length: 0 };
+    samples[setting] = [];
     for (let i = 0; i < evalCases.length; i += 64) {
       const chunk = evalCases.slice(i, i + 64);
       const g = await generate(m, chunk.map(promptIds), { maxNewTokens: P.maxNewTokens, temperature: 1, stopTokenIds: info.stopTokenIds, seed: o.seed * 31 + i });
       chunk.forEach((c, j) => {
-        const s = scoreResponse(c, replyText(tok, g[j].tokens));
+        const text = replyText(tok, g[j].tokens);
+        const s = scoreResponse(c, text);
+        samples[setting].push(worldSample(c, 0, [{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], text, s));
         out.gold.push({ key: c.id, value: s.gold.total });
         for (const a of new Set(s.acts.map((x) => x.type))) out.acts[a] = (out.acts[a] ?? 0) + 1 / evalCases.length;
         out.length += g[j].tokens.length / evalCases.length;
@@ -313,10 +320,10 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     }
     return out;
   };
-  const sftEval = await evaluate(o.model);
+  const sftEval = await evaluate(o.model, 'SFT');
   const evals: Record<string, { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; length: number }> = {};
   for (const preset of o.raters) {
-    const e = await evaluate(rl[preset].dir);
+    const e = await evaluate(rl[preset].dir, `${P.algo} (${preset})`);
     evals[preset] = { gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, length: e.length };
   }
   await evalRuntime.release();
@@ -408,9 +415,16 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
         ]),
       ),
     },
+    // The evaluation in the shape `alignlab run` writes: per-setting summaries (replies in
+    // samples.jsonl) and each policy compared with SFT, for the HTML report.
+    eval: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, (({ samples: _s, ...rest }) => rest)(summarize(v.length, v))])),
+    comparisons: o.raters.map((p) => ({ name: `${P.algo} (${p}) vs SFT`, a: `${P.algo} (${p})`, b: 'SFT' })),
     seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
   };
+  writeFileAtomic(path.join(o.out, 'samples.jsonl'), Object.entries(samples).flatMap(([setting, v]) => v.map((x) => JSON.stringify({ setting, ...x }))).join('\n') + '\n');
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
+  const report = writeReport(o.out, { seed: o.seed });
+  io.log(`  report: ${report.html}`);
   io.log(`lab overopt: ${results.seconds.total.toFixed(0)} s → ${path.join(o.out, 'results.json')}`);
   return results;
 }

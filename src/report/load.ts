@@ -90,7 +90,8 @@ export type ComparisonSpec = z.infer<typeof comparisonSchema>;
 const resultsSchema = z.looseObject({
   profile: z.string().optional(),
   seed: z.number().optional(),
-  seconds: z.number().optional(),
+  // A run's total, or (the overoptimization lab) seconds per phase with their `total`.
+  seconds: z.union([z.number(), z.looseObject({ total: z.number() }).transform((x) => x.total)]).optional(),
   baseline: z.record(z.string(), z.unknown()).optional(),
   eval: z.record(z.string(), summarySchema).default({}),
   overopt: z.unknown().optional(),
