@@ -12,7 +12,7 @@
  * model's score r(x, y) when one is given (`rewardModelScorer`), else 0. λ < 0 pushes toward
  * answering, λ > 0 toward declining, in the units of base. Each λ yields one full set of scored
  * replies, read by the world exactly as `eval world` reads them (src/eval/world.ts:
- * `scoreResponse`, `failureFlags`, `summarize`), so a point carries gold, proxy, helpfulness,
+ * `worldSample`, `summarize`), so a point carries gold, proxy, helpfulness,
  * harmlessness and every failure rate, with percentile-bootstrap intervals over the cases.
  *
  * Properties worth knowing:
@@ -47,7 +47,7 @@
  */
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { generateCases, scoreResponse, SHIFT_NAMES, systemPrompt, type ShiftName } from '../world/index.js';
+import { generateCases, SHIFT_NAMES, systemPrompt, type ShiftName } from '../world/index.js';
 import type { ChatMessage, LanguageModel, SamplingOptions } from '../providers/types.js';
 import type { LlamaModel } from '../model/model.js';
 import type { Tokenizer } from '../tokenizer/index.js';
@@ -57,7 +57,7 @@ import { bootstrapMean, bootstrapRate, type Interval, type RateInterval } from '
 import { sampleSeed } from './harness.js';
 import { worldPoint, type WorldPoint } from './pareto.js';
 import { classifyRefusal, isRefusal, REFUSAL_LABELS, type RefusalLabel } from './refusal.js';
-import { FAILURES, failureFlags, summarize, type WorldEvalResult, type WorldSample } from './world.js';
+import { FAILURES, summarize, worldSample, type WorldEvalResult, type WorldSample } from './world.js';
 
 /** The λ list used when none is given. */
 export const DEFAULT_LAMBDAS: readonly number[] = [-2, -1, -0.5, 0, 0.5, 1, 2];
@@ -246,17 +246,16 @@ export async function sweepRefusalBias(model: LanguageModel, opts: SweepOptions 
     shift: c.shift,
     messages: convs[i]!,
     candidates: texts[i]!.map((text, j): SweepCandidate => {
-      const s = scoreResponse(c, text, 0);
-      const { total, ...components } = s.gold;
+      const { response, acts, parsed, gold, goldComponents, proxy, flags } = worldSample(c, 0, convs[i]!, text);
       const label = classifyRefusal(text).label;
       return {
-        response: text,
-        acts: s.acts.map((x) => (x.arg === undefined ? x.type : `${x.type}(${x.arg})`)),
-        parsed: s.parsed,
-        gold: total,
-        goldComponents: components,
-        proxy: s.proxy,
-        flags: failureFlags(c, 0, s.acts),
+        response,
+        acts,
+        parsed,
+        gold,
+        goldComponents,
+        proxy,
+        flags,
         refusal: label,
         refused: isRefusal(label),
         base: bases[i]![j]!,
