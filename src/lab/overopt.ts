@@ -25,9 +25,11 @@
  *   6. monitors — each reward-hacking monitor replayed on every run and scored against gold:
  *      steps of warning before the gold peak on `swayed`, false alarms on `careful`.
  *
- * Output: `results.json` (the issue's shape plus every detail), `goodhart-<preset>.svg`, the
- * preference files, reward models and policies in subdirectories, and an `overopt` section that
- * `alignlab report` draws.
+ * Output: `results.json` (the issue's shape plus every detail, an `overopt` section of curves
+ * and an `eval` section in `alignlab run`'s shape), `samples.jsonl` (the evaluation's replies),
+ * `goodhart-<preset>.svg`, `report.html` / `.md` / `.json` (src/report: each RL policy against
+ * SFT, failure rates, dialogues, the Goodhart curves), and the preference files, reward models
+ * and policies in subdirectories.
  *
  *   await runOveropt({ model: 'runs/latest/baseline', out: 'runs/overopt', profile: 'quick', raters: ['careful', 'swayed'], seed: 1 }, { log: console.error });
  */
