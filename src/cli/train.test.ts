@@ -23,4 +23,10 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     // An observer that only watches (first) may also be the judge; the run then fails on the missing model.
     await expect(run({ observers: 'a,b', judge: 'b' })).rejects.toThrow(/no-such-model/);
   });
+
+  it('--keep-judge-best needs --judge and --probe', async () => {
+    await expect(run({ 'keep-judge-best': 1 })).rejects.toThrow(/--keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too/);
+    await expect(run({ 'keep-judge-best': 1, judge: 'j', probe: 0 })).rejects.toThrow(/--keep-judge-best .* give --judge DIR and --probe N too/);
+    await expect(run({ 'keep-judge-best': 1, judge: 'j' })).rejects.toThrow(/no-such-model/);
+  });
 });

@@ -67,6 +67,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
       resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },
       'stop-on-alarm': { type: 'boolean', default: false, describe: 'stop at the first reward-hacking monitor alarm' },
+      'keep-judge-best': { type: 'boolean', default: false, describe: "also keep the probe step's policy the --judge scores highest (the start's included) in OUT/judge-best (needs --judge and --probe)" },
       seed: { type: 'number', default: 1, describe: 'random seed' },
       out: { type: 'string', required: true, describe: 'output run directory' },
       threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
@@ -80,6 +81,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       const combine = String(o['reward-combine']);
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
+      if (o['keep-judge-best'] && (o.judge === undefined || probeN === 0)) throw new UsageError(`train ${algo}: --keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too`);
       if (o.judge !== undefined) {
         // The judge must be held out: not the reward, nor (with an ensemble) one of its members.
         const optimized = [String(o.reward), ...(combine !== 'first' ? String(o.observers).split(',').filter(Boolean) : [])].map((d) => path.resolve(d));
@@ -107,6 +109,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           checkpointEvery: Number(o['checkpoint-every']),
           resume: Boolean(o.resume),
           stopOnAlarm: Boolean(o['stop-on-alarm']),
+          keepJudgeBest: Boolean(o['keep-judge-best']),
           seed: Number(o.seed),
           out: String(o.out),
           threads: Number(o.threads),

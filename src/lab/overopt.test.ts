@@ -67,7 +67,7 @@ describe('lab overopt', () => {
     }
     // The evaluation's replies as stored samples, summarized like a run's: the report reads the lab.
     const stored = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { setting: string; gold: number });
-    expect(Object.keys(r.eval)).toEqual(['SFT', 'ppo (careful)', 'ppo (swayed)']);
+    expect(Object.keys(r.eval)).toEqual(['SFT', 'ppo (careful)', "ppo (careful, judge's pick)", 'ppo (swayed)', "ppo (swayed, judge's pick)"]);
     for (const [setting, summary] of Object.entries(r.eval as Record<string, { n: number; gold: number }>)) {
       const mine = stored.filter((x) => x.setting === setting);
       expect(mine).toHaveLength(6);
@@ -75,6 +75,23 @@ describe('lab overopt', () => {
     }
     expect(r.eval.SFT.gold).toBeCloseTo(r.sftGold, 12);
     expect(r.eval['ppo (careful)'].gold).toBeCloseTo(r.careful.finalGold, 12);
+    // Each run's judge's pick: the probe step (the start's included) whose replies the judge
+    // scores highest on average, read back from probe.jsonl, evaluated on the same test cases.
+    for (const preset of ['careful', 'swayed']) {
+      const records = fs.readFileSync(path.join(out, `ppo-${preset}`, 'probe.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; judge: number[] });
+      const avg = records.map((c) => ({ step: c.step, judge: c.judge.reduce((a, x) => a + x, 0) / c.judge.length }));
+      const top = avg.reduce((a, b) => (b.judge > a.judge ? b : a));
+      const pick = r[preset].judgePick;
+      expect(pick.step).toBe(top.step);
+      expect(pick.judge).toBeCloseTo(top.judge, 12);
+      expect(pick.evalGold.estimate).toBeCloseTo(r.eval[`ppo (${preset}, judge's pick)`].gold, 12);
+      expect(fs.existsSync(path.join(out, `ppo-${preset}`, 'judge-best', 'model.safetensors'))).toBe(true);
+      expect(fs.existsSync(path.join(out, `ppo-${preset}`, 'at-step'))).toBe(false);
+      // The last step's pick is the final policy: its replies are the final policy's.
+      const replies = (setting: string) => stored.filter((x) => x.setting === setting).map((x) => x.gold);
+      if (pick.step === 4) expect(replies(`ppo (${preset}, judge's pick)`)).toEqual(replies(`ppo (${preset})`));
+    }
+    expect(r.comparisons.map((c: { name: string }) => c.name)).toContain("ppo (careful, judge's pick) vs SFT");
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('id="goodhart"');
     expect(html).toContain('ppo (swayed) vs SFT');

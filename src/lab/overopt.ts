@@ -50,7 +50,7 @@ import { casePromptIds, replyText } from './prompts.js';
 import { bootstrapMean, bootstrapMeanByKey, bootstrapMeanDiff } from '../eval/bootstrap.js';
 import { scorePairs, trainRewardModel, rewardReadout, type RmRunOptions } from './rm.js';
 import { tokenizePair } from './pairs.js';
-import { runRl, type ProbeRecord, type RlRow, type RlRunOptions } from './rl.js';
+import { runRl, type JudgeBest, type ProbeRecord, type RlRow, type RlRunOptions } from './rl.js';
 import { runEach } from './side-by-side.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
@@ -105,6 +105,11 @@ export interface OveroptProfile {
   probeEvery: number;
   /** Keep the policy of every probe step (`<run>/at-step/<step>/`). */
   snapshotAtProbes: boolean;
+  /**
+   * Also keep and evaluate each run's probe step that the held-out judge scores highest (the
+   * start included; rl.ts `keepJudgeBest`): checkpoint selection that reads no gold.
+   */
+  keepJudgeBest: boolean;
 }
 
 /**
@@ -116,8 +121,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true },
 };
 
 export interface OveroptOptions {
@@ -266,15 +271,17 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // 4. RL against each preset's reward model.
   t = performance.now();
   io.log(`[4/6] ${P.algo} against each reward model: ${P.rlSteps} steps × ${P.rlPrompts} prompts × ${P.rlK}`);
-  const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall> }> = {};
+  const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall>; judgeBest?: JudgeBest }> = {};
   // The held-out judge of every run: a second careful-rater reward model (another seed; it
   // stands for a small panel of trusted evaluators), never optimized against.
   const judge = rm.careful?.members[0];
   if (judge) io.log(`  judge: ${judge}`);
+  const keepJudgeBest = P.keepJudgeBest && !!judge;
+  if (P.keepJudgeBest && !judge) io.log(`  keepJudgeBest: no judge without careful raters; only the final policies are evaluated`);
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
   const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes });
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));
@@ -292,7 +299,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     // Per-case probe values (probe.jsonl) give the fall an interval and test the proxy's end trend across cases.
     const byStep = new Map(((r.probes as ProbeRecord[] | undefined) ?? []).map((c) => [c.step, c]));
     const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy, proxyByCase: byStep.get(p.step)?.score, goldByCase: byStep.get(p.step)?.gold })), 3);
-    rl[preset] = { dir, history, probe, fit, peak };
+    rl[preset] = { dir, history, probe, fit, peak, judgeBest: r.judgeBest as JudgeBest | undefined };
+    const jb = rl[preset].judgeBest;
+    if (jb) io.log(`  ${preset}: the judge's pick is step ${jb.step} (probe KL ${jb.kl.toFixed(2)} nats, judge gain ${jb.judgeGain.toFixed(3)} ± ${jb.judgeGainSe.toFixed(3)})`);
     io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)} (fall ${(100 * peak.dropFromPeak).toFixed(1)} %${peak.dropFromPeakCI ? ` [${(100 * peak.dropFromPeakCI.lo).toFixed(1)}, ${(100 * peak.dropFromPeakCI.hi).toFixed(1)}]` : ''}); proxy rising at end: ${peak.proxyRisingAtEnd} (slope ${fmtSlope(peak.proxySlopeEnd)}${peak.proxySlopeEnd.method === 'cases' ? `, across ${peak.proxySlopeEnd.cases} cases; through the points ${fmtSlope(peak.proxySlopeEndPoints)}` : ', through the points'})`);
   }
   lap('rl', t);
@@ -323,10 +332,29 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     return out;
   };
   const sftEval = await evaluate(o.model, 'SFT');
-  const evals: Record<string, { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; length: number }> = {};
+  type PolicyEval = { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; length: number };
+  const summary = (e: Awaited<ReturnType<typeof evaluate>>): PolicyEval => ({ gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, length: e.length });
+  const evals: Record<string, PolicyEval> = {};
+  // The judge's pick, evaluated on the same cases and sampling seeds: when it is the last step
+  // it is the final policy, whose replies are reused.
+  const picks: Record<string, PolicyEval & { setting: string }> = {};
+  const pickSetting = (preset: string) => `${P.algo} (${preset}, judge's pick)`;
   for (const preset of o.raters) {
-    const e = await evaluate(rl[preset].dir, `${P.algo} (${preset})`);
-    evals[preset] = { gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, length: e.length };
+    const final = `${P.algo} (${preset})`;
+    const e = await evaluate(rl[preset].dir, final);
+    evals[preset] = summary(e);
+    const jb = rl[preset].judgeBest;
+    if (!jb) continue;
+    const setting = pickSetting(preset);
+    if (jb.step === rl[preset].history.length) {
+      samples[setting] = samples[final];
+      picks[preset] = { ...evals[preset], setting };
+    } else picks[preset] = { ...summary(await evaluate(jb.dir, setting)), setting };
+  }
+  const fmtGain = (g: PolicyEval['gainOverSft']) => `${g.estimate >= 0 ? '+' : ''}${g.estimate.toFixed(3)} [${g.lo.toFixed(3)}, ${g.hi.toFixed(3)}]`;
+  for (const preset of o.raters) {
+    io.log(`  ${P.algo} (${preset}) − SFT: ${fmtGain(evals[preset].gainOverSft)}`);
+    if (picks[preset]) io.log(`  ${picks[preset].setting}, step ${rl[preset].judgeBest!.step}, − SFT: ${fmtGain(picks[preset].gainOverSft)}`);
   }
   await evalRuntime.release();
   const sftGold = bootstrapMean(sftEval.gold.map((x) => x.value), { seed: o.seed });
@@ -385,6 +413,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           probe: rl[p].probe,
         },
         eval: { gold: evals[p].gold, gainOverSft: evals[p].gainOverSft, acts: evals[p].acts, meanReplyTokens: evals[p].length },
+        // The probe step the held-out judge scored highest, evaluated like the final policy.
+        judgePick: rl[p].judgeBest && picks[p] ? { ...rl[p].judgeBest, evalGold: picks[p].gold, gainOverSft: picks[p].gainOverSft, acts: picks[p].acts, meanReplyTokens: picks[p].length } : null,
         plot: plots[p],
       },
     ]),
@@ -420,7 +450,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     // The evaluation in the shape `alignlab run` writes: per-setting summaries (replies in
     // samples.jsonl) and each policy compared with SFT, for the HTML report.
     eval: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, (({ samples: _s, ...rest }) => rest)(summarize(v.length, v))])),
-    comparisons: o.raters.map((p) => ({ name: `${P.algo} (${p}) vs SFT`, a: `${P.algo} (${p})`, b: 'SFT' })),
+    comparisons: o.raters.flatMap((p) => [{ name: `${P.algo} (${p}) vs SFT`, a: `${P.algo} (${p})`, b: 'SFT' }, ...(picks[p] ? [{ name: `${picks[p].setting} vs SFT`, a: picks[p].setting, b: 'SFT' }] : [])]),
     seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
   };
   writeFileAtomic(path.join(o.out, 'samples.jsonl'), Object.entries(samples).flatMap(([setting, v]) => v.map((x) => JSON.stringify({ setting, ...x }))).join('\n') + '\n');

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { combineScores, pairedGain, runRl, withinPrompt, type ProbeRecord, type RlRunOptions } from './rl.js';
+import { combineScores, judgeBestStep, pairedGain, runRl, withinPrompt, type JudgeBest, type ProbeRecord, type RlRunOptions } from './rl.js';
+import { loadTokenizer } from '../tokenizer/index.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
 let dir: string;
@@ -30,7 +31,7 @@ describe('runRl', () => {
     // base) from the reference, so its gains at step 4 must equal the straight run's.
     const judgeDir = path.join(dir, 'judge');
     saveModel(judgeDir, loadModel(model, { heads: ['reward'], seed: 8 }));
-    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 } };
+    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 }, keepJudgeBest: true };
     const a = path.join(dir, 'straight');
     await runRl({ ...base, out: a }, quiet);
     const b = path.join(dir, 'resumed');
@@ -43,6 +44,10 @@ describe('runRl', () => {
     expect(Buffer.compare(fs.readFileSync(path.join(a, 'model.safetensors')), fs.readFileSync(path.join(b, 'model.safetensors')))).toBe(0);
     expect(metrics(b)).toEqual(metrics(a));
     expect(metrics(a)[3]['probe/judge_gain']).toBeDefined();
+    // The judge's pick survives the resume: the same step, the same weights.
+    const pick = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'results.json'), 'utf8')).judgeBest as JudgeBest;
+    expect({ ...pick(b), dir: '' }).toEqual({ ...pick(a), dir: '' });
+    expect(Buffer.compare(fs.readFileSync(path.join(a, 'judge-best', 'model.safetensors')), fs.readFileSync(path.join(b, 'judge-best', 'model.safetensors')))).toBe(0);
     // The per-case probe records too: the resumed file has the start policy's, step 2's (kept)
     // and step 4's (recomputed) records, byte for byte those of the straight run.
     expect(fs.readFileSync(path.join(b, 'probe.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(a, 'probe.jsonl'), 'utf8'));
@@ -78,7 +83,7 @@ describe('runRl', () => {
     const rm = path.join(dir, 'rm');
     saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));
     const out = path.join(dir, 'probed');
-    const r = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out, threads: 1, probe: { n: 4, every: 2 }, snapshotAtProbes: true }, quiet);
+    const r = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out, threads: 1, probe: { n: 4, every: 2 }, snapshotAtProbes: true, keepJudgeBest: true }, quiet);
     const before = r.probeBefore as Record<string, number>;
     const probed = metrics(out).filter((row) => row['probe/score'] !== undefined);
     expect(probed.map((row) => row.step)).toEqual([2, 4]);
@@ -118,9 +123,34 @@ describe('runRl', () => {
     // The policy of each probe step was kept: the last is the final policy byte for byte, the
     // first is not (the policy moved after it).
     const weights = (d: string) => fs.readFileSync(path.join(d, 'model.safetensors'));
-    expect(fs.readdirSync(path.join(out, 'at-step')).sort()).toEqual(['2', '4']);
+    expect(fs.readdirSync(path.join(out, 'at-step')).sort()).toEqual(['0', '2', '4']);
     expect(Buffer.compare(weights(path.join(out, 'at-step', '4')), weights(out))).toBe(0);
     expect(Buffer.compare(weights(path.join(out, 'at-step', '2')), weights(out))).not.toBe(0);
+    // Step 0 is the start policy (with the value head PPO added): the start model's tensors, equal.
+    const start = loadModel(model);
+    const zero = loadModel(path.join(out, 'at-step', '0'));
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const sp of start.params.specs) expect(Buffer.compare(bytes(zero.params.get(sp.name)), bytes(start.params.get(sp.name)))).toBe(0);
+    // The judge's pick is the probe step with the highest mean judge score (the start's
+    // included), found here from the logged rows; judge-best/ holds that step's policy and a
+    // tokenizer, so it loads like a model directory.
+    const judged = [{ step: 0, judge: before['probe/judge'] }, ...probed.map((row) => ({ step: row.step, judge: row['probe/judge'] }))];
+    const top = judged.reduce((a, b) => (b.judge > a.judge ? b : a));
+    const jb = r.judgeBest as JudgeBest;
+    expect(jb.step).toBe(top.step);
+    expect(jb.judge).toBe(top.judge);
+    expect(Buffer.compare(weights(path.join(out, 'judge-best')), weights(path.join(out, 'at-step', String(top.step))))).toBe(0);
+    expect((await loadTokenizer(path.join(out, 'judge-best'))).chatTemplate).toBeDefined();
+    expect(loadModel(path.join(out, 'judge-best')).cfg).toEqual(loadModel(out).cfg);
+    // Without snapshotAtProbes the other snapshots are not kept; the pick is the same.
+    const lean = path.join(dir, 'probed-lean');
+    const r2 = await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out: lean, threads: 1, probe: { n: 4, every: 2 }, keepJudgeBest: true }, quiet);
+    expect(fs.existsSync(path.join(lean, 'at-step'))).toBe(false);
+    expect((r2.judgeBest as JudgeBest).step).toBe(top.step);
+    expect(Buffer.compare(weights(path.join(lean, 'judge-best')), weights(path.join(out, 'judge-best')))).toBe(0);
+    // The pick needs a judge and a probe.
+    await expect(runRl({ algo: 'ppo', model, reward: rm, steps: 1, seed: 2, out: path.join(dir, 'nojudge'), threads: 1, probe: { n: 2, every: 1 }, keepJudgeBest: true }, quiet)).rejects.toThrow(/keepJudgeBest .* needs a judge and a probe \(got no judge, a probe\)/);
+    await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, seed: 2, out: path.join(dir, 'noprobe-pick'), threads: 1, keepJudgeBest: true }, quiet)).rejects.toThrow(/needs a judge and a probe \(got a judge, no probe\)/);
     // Without a probe the judge still scores the rollouts.
     await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'noprobe'), threads: 1 }, quiet);
     const [only] = metrics(path.join(dir, 'noprobe'));
@@ -189,6 +219,13 @@ describe('runRl', () => {
     expect(withinPrompt([10, 1, 14, 3], [5, 2, 9, 2], [7, 3, 7, 3])).toEqual({ sxy: 8, sxx: 10, syy: 8, df: 2 });
     expect(withinPrompt([101, 103, 10, 14], [2, 2, -95, -91], [0, 0, 1, 1])).toEqual({ sxy: 8, sxx: 10, syy: 8, df: 2 });
     expect(() => withinPrompt([1, 2], [1, 2], [0])).toThrow(/2 and 2 scores for 1 group labels/);
+  });
+
+  it('judgeBestStep: the highest judge score, the earliest on a tie, entries without one skipped', () => {
+    expect(judgeBestStep([{ step: 0, judge: 0.1 }, { step: 5, judge: 0.4 }, { step: 10, judge: 0.4 }])).toBe(5);
+    expect(judgeBestStep([{ step: 0, judge: 0.5 }, { step: 5, judge: 0.4 }])).toBe(0);
+    expect(judgeBestStep([{ step: 0, judge: -2 }, { step: 5 }, { step: 10, judge: Number.NaN }, { step: 15, judge: -1 }])).toBe(15);
+    expect(judgeBestStep([{ step: 3 }])).toBeNull();
   });
 
   it('pairedGain: mean difference and its standard error, by hand', () => {

@@ -118,7 +118,38 @@ export interface RlRunOptions {
    * held-out judge scores highest — and evaluated like the final policy.
    */
   snapshotAtProbes?: boolean;
+  /**
+   * Keep, besides the final policy, the probe step's policy the held-out judge scores highest:
+   * the start policy (step 0) and every probe's are candidates, the highest mean `probe/judge`
+   * wins (the earliest on a tie), and it is saved to `out/judge-best/` (config, weights and the
+   * tokenizer, loadable like the final policy), with `judgeBest` in `results.json`. Checkpoint
+   * selection by a held-out evaluator: it reads no gold. Needs a judge and a probe.
+   */
+  keepJudgeBest?: boolean;
   threads?: number;
+}
+
+/** The probe step the held-out judge scored highest (`RlRunOptions.keepJudgeBest`). */
+export interface JudgeBest {
+  step: number;
+  /** The judge's mean score on that step's probe replies, and its paired gain over step 0's. */
+  judge: number;
+  judgeGain: number;
+  judgeGainSe: number;
+  /** The probe's KL to the reference at that step (nats per reply). */
+  kl: number;
+  dir: string;
+}
+
+/**
+ * The step whose judge score is highest, the earliest on a tie; `null` when no entry has one.
+ *
+ *   judgeBestStep([{ step: 0, judge: 0.1 }, { step: 5, judge: 0.4 }, { step: 10, judge: 0.4 }]) // → 5
+ */
+export function judgeBestStep(probes: readonly { step: number; judge?: number }[]): number | null {
+  let best: { step: number; judge: number } | null = null;
+  for (const p of probes) if (p.judge !== undefined && Number.isFinite(p.judge) && (best === null || p.judge > best.judge)) best = { step: p.step, judge: p.judge };
+  return best?.step ?? null;
 }
 
 /** One step's row: TRL metrics plus world, act, monitor and alarm columns. */
@@ -242,6 +273,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // An ensemble optimizes its observers too: a judge among them would not be held out.
   if (combineMode !== 'first' && o.judge && [o.reward, ...(o.observers ?? [])].some((d) => path.resolve(d) === path.resolve(o.judge!)))
     throw new Error(`runRl: the judge ${o.judge} is a member of the optimized ensemble (rewardCombine '${combineMode}'), so it is not held out`);
+  if (o.keepJudgeBest && (!o.judge || !o.probe)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? 'a probe' : 'no probe'})`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
@@ -423,6 +455,15 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // The start policy is the reference, so a resumed run re-derives the same first probe from it
   // (the same parameters, cases and sampling seed).
   if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference, 0);
+  // Snapshots of the probe steps' policies (kept with snapshotAtProbes; with keepJudgeBest the
+  // start policy's too, as a candidate). A resumed run needs those its checkpoint covers.
+  const snapshots = o.snapshotAtProbes || o.keepJudgeBest;
+  const snapshotDir = (step: number) => path.join(o.out, 'at-step', String(step));
+  if (o.keepJudgeBest) {
+    if (first === 0) saveModel(snapshotDir(0), policy);
+    const missing = [0, ...history.filter((r) => r['probe/judge'] !== undefined).map((r) => r.step)].filter((st) => !fs.existsSync(path.join(snapshotDir(st), 'model.safetensors')));
+    if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (was the run started without keepJudgeBest?)`);
+  }
   io.log(`${algo}: setup and first probe ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const monitors = new MonitorSet(defaultMonitors());
@@ -458,7 +499,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
       const tProbe = performance.now();
       Object.assign(row, await probeRow(policy, s + 1));
       row['time/probe_seconds'] = (performance.now() - tProbe) / 1000;
-      if (o.snapshotAtProbes) saveModel(path.join(o.out, 'at-step', String(s + 1)), policy);
+      if (snapshots) saveModel(snapshotDir(s + 1), policy);
     }
     const alarms = monitors.update(row, s + 1);
     Object.assign(row, monitors.metrics());
@@ -477,6 +518,23 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   saveModel(o.out, policy);
   await saveTokenizer(tok, o.out);
   const done = history.length;
+  let judgeBest: JudgeBest | undefined;
+  if (o.keepJudgeBest) {
+    const candidates = [{ row: probeBefore!, step: 0 }, ...history.map((row) => ({ row, step: row.step }))].filter((x) => x.row['probe/judge'] !== undefined);
+    const step = judgeBestStep(candidates.map((x) => ({ step: x.step, judge: x.row['probe/judge'] })))!;
+    const row = candidates.find((x) => x.step === step)!.row;
+    // Written beside and then renamed, so a crash never leaves a half-written judge-best/.
+    const dir = path.join(o.out, 'judge-best');
+    const tmp = `${dir}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.cpSync(snapshotDir(step), tmp, { recursive: true });
+    await saveTokenizer(tok, tmp);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+    if (!o.snapshotAtProbes) fs.rmSync(path.join(o.out, 'at-step'), { recursive: true, force: true });
+    judgeBest = { step, judge: row['probe/judge'], judgeGain: row['probe/judge_gain'] ?? 0, judgeGainSe: row['probe/judge_gain_se'] ?? 0, kl: row['probe/kl'], dir };
+    io.log(`${algo}: the judge scores step ${step}'s probe replies highest (gain ${judgeBest.judgeGain.toFixed(3)} ± ${judgeBest.judgeGainSe.toFixed(3)} over step 0); policy kept in ${dir}`);
+  }
   const window = (key: string, from: number, to: number) => mean(history.slice(from, to).map((h) => h[key] ?? 0));
   const w = Math.max(1, Math.floor(done / 5));
   const results = {
@@ -489,6 +547,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     start: { gold: window('world/gold', 0, w), proxy: window('world/proxy', 0, w), score: window('objective/scores', 0, w), kl: window('objective/kl', 0, w) },
     end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
     alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),
+    ...(judgeBest ? { judgeBest } : {}),
     ...(norm ? { rewardCombine: combineMode, rewardNorm: norm } : {}),
     // Whether probe.jsonl has a record of every probe (false after a resume that found gaps).
     ...(o.probe ? { probeRecordsComplete } : {}),
