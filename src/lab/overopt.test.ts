@@ -87,9 +87,11 @@ describe('lab overopt', () => {
       expect(pick.evalGold.estimate).toBeCloseTo(r.eval[`ppo (${preset}, judge's pick)`].gold, 12);
       expect(fs.existsSync(path.join(out, `ppo-${preset}`, 'judge-best', 'model.safetensors'))).toBe(true);
       expect(fs.existsSync(path.join(out, `ppo-${preset}`, 'at-step'))).toBe(false);
-      // The last step's pick is the final policy: its replies are the final policy's.
+      // The last step's pick is the final policy: its replies are the final policy's. Step 0's is
+      // the SFT policy, evaluated again from its snapshot: the same replies as SFT's.
       const replies = (setting: string) => stored.filter((x) => x.setting === setting).map((x) => x.gold);
       if (pick.step === 4) expect(replies(`ppo (${preset}, judge's pick)`)).toEqual(replies(`ppo (${preset})`));
+      if (pick.step === 0) expect(replies(`ppo (${preset}, judge's pick)`)).toEqual(replies('SFT'));
     }
     expect(r.comparisons.map((c: { name: string }) => c.name)).toContain("ppo (careful, judge's pick) vs SFT");
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');

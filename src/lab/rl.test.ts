@@ -148,9 +148,39 @@ describe('runRl', () => {
     expect(fs.existsSync(path.join(lean, 'at-step'))).toBe(false);
     expect((r2.judgeBest as JudgeBest).step).toBe(top.step);
     expect(Buffer.compare(weights(path.join(lean, 'judge-best')), weights(path.join(out, 'judge-best')))).toBe(0);
+    // A judge that is the optimized reward model negated prefers the replies the policy moved
+    // away from: its pick is the start policy (step 0), a snapshot taken before any update, and a
+    // run resumed from a checkpoint picks the same (its step-0 snapshot rewritten from the reference).
+    const neg = path.join(dir, 'rm-negated');
+    const negModel = loadModel(rm, { heads: ['reward'] });
+    const w = negModel.params.get('score.weight');
+    for (let i = 0; i < w.length; i++) w[i] = -w[i];
+    saveModel(neg, negModel);
+    const negOpts: RlRunOptions = { algo: 'ppo', model, reward: rm, judge: neg, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-2, klCoef: 0.05, ppoEpochs: 1, seed: 2, out: '', threads: 1, probe: { n: 4, every: 2 }, keepJudgeBest: true, checkpointEvery: 2 };
+    const negA = path.join(dir, 'neg-straight');
+    const ra = await runRl({ ...negOpts, out: negA }, quiet);
+    const negRows = metrics(negA).filter((row) => row['probe/judge'] !== undefined);
+    // The policy raised its reward at every probe, so the negated judge fell below its start.
+    for (const row of negRows) expect(row['probe/judge_gain']).toBeLessThan(0);
+    expect((ra.judgeBest as JudgeBest).step).toBe(0);
+    const fromStart = loadModel(path.join(negA, 'judge-best'));
+    for (const sp of start.params.specs) expect(Buffer.compare(bytes(fromStart.params.get(sp.name)), bytes(start.params.get(sp.name)))).toBe(0);
+    const negB = path.join(dir, 'neg-resumed');
+    await expect(runRl({ ...negOpts, out: negB }, { ...quiet, onStep: (_r, st) => { if (st === 3) throw new Error('killed'); } })).rejects.toThrow('killed');
+    fs.rmSync(path.join(negB, 'at-step', '0'), { recursive: true });
+    const rb = await runRl({ ...negOpts, out: negB, resume: true }, quiet);
+    expect((rb.judgeBest as JudgeBest).step).toBe(0);
+    expect(Buffer.compare(weights(path.join(negB, 'judge-best')), weights(path.join(negA, 'judge-best')))).toBe(0);
+    // A finished run has no snapshots left: resuming it with keepJudgeBest says why it cannot.
+    fs.rmSync(path.join(negB, 'at-step'), { recursive: true, force: true });
+    await expect(runRl({ ...negOpts, out: negB, resume: true }, quiet)).rejects.toThrow(/at-step\/ lacks steps \[2\] \(the run was started without keepJudgeBest, or it finished/);
+    // A fresh run clears an earlier run's pick and snapshots from its directory.
+    await runRl({ ...negOpts, out: negA, keepJudgeBest: false, steps: 1, checkpointEvery: 0 }, quiet);
+    expect(fs.existsSync(path.join(negA, 'judge-best'))).toBe(false);
+    expect(fs.existsSync(path.join(negA, 'at-step'))).toBe(false);
     // The pick needs a judge and a probe.
-    await expect(runRl({ algo: 'ppo', model, reward: rm, steps: 1, seed: 2, out: path.join(dir, 'nojudge'), threads: 1, probe: { n: 2, every: 1 }, keepJudgeBest: true }, quiet)).rejects.toThrow(/keepJudgeBest .* needs a judge and a probe \(got no judge, a probe\)/);
-    await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, seed: 2, out: path.join(dir, 'noprobe-pick'), threads: 1, keepJudgeBest: true }, quiet)).rejects.toThrow(/needs a judge and a probe \(got a judge, no probe\)/);
+    await expect(runRl({ algo: 'ppo', model, reward: rm, steps: 1, seed: 2, out: path.join(dir, 'nojudge'), threads: 1, probe: { n: 2, every: 1 }, keepJudgeBest: true }, quiet)).rejects.toThrow(/keepJudgeBest .* needs a judge and a probe of at least one case \(got no judge, a probe of 2 cases\)/);
+    await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, seed: 2, out: path.join(dir, 'noprobe-pick'), threads: 1, keepJudgeBest: true }, quiet)).rejects.toThrow(/needs a judge and a probe of at least one case \(got a judge, no probe\)/);
     // Without a probe the judge still scores the rollouts.
     await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'noprobe'), threads: 1 }, quiet);
     const [only] = metrics(path.join(dir, 'noprobe'));

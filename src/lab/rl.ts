@@ -114,8 +114,8 @@ export interface RlRunOptions {
   probe?: { n: number; every: number };
   /**
    * Save the policy at every probe after the start to `out/at-step/<step>/` (config and weights;
-   * the tokenizer is the start model's), so a step can be chosen afterwards — e.g. the one a
-   * held-out judge scores highest — and evaluated like the final policy.
+   * the tokenizer is the start model's; with `keepJudgeBest` the start policy's too, as step 0),
+   * so a step can be chosen afterwards and evaluated like the final policy.
    */
   snapshotAtProbes?: boolean;
   /**
@@ -123,7 +123,8 @@ export interface RlRunOptions {
    * the start policy (step 0) and every probe's are candidates, the highest mean `probe/judge`
    * wins (the earliest on a tie), and it is saved to `out/judge-best/` (config, weights and the
    * tokenizer, loadable like the final policy), with `judgeBest` in `results.json`. Checkpoint
-   * selection by a held-out evaluator: it reads no gold. Needs a judge and a probe.
+   * selection by a held-out evaluator: it reads no gold. Needs a judge and a probe. A run stopped
+   * by a monitor (`stopOnAlarm`) between probes picks among the steps probed before the stop.
    */
   keepJudgeBest?: boolean;
   threads?: number;
@@ -273,7 +274,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // An ensemble optimizes its observers too: a judge among them would not be held out.
   if (combineMode !== 'first' && o.judge && [o.reward, ...(o.observers ?? [])].some((d) => path.resolve(d) === path.resolve(o.judge!)))
     throw new Error(`runRl: the judge ${o.judge} is a member of the optimized ensemble (rewardCombine '${combineMode}'), so it is not held out`);
-  if (o.keepJudgeBest && (!o.judge || !o.probe)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? 'a probe' : 'no probe'})`);
+  if (o.keepJudgeBest && (!o.judge || !o.probe || o.probe.n < 1)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe of at least one case (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? `a probe of ${o.probe.n} cases` : 'no probe'})`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const ckptDir = path.join(o.out, 'checkpoint');
@@ -383,8 +384,20 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   } else {
     fs.rmSync(metricsFile, { force: true });
     fs.rmSync(probeFile, { force: true });
+    // An earlier run's snapshots and pick in the same directory would pass for this run's.
+    for (const d of ['at-step', 'judge-best', 'judge-best.tmp']) fs.rmSync(path.join(o.out, d), { recursive: true, force: true });
   }
   const policy = trainer.model;
+  // Snapshots of the probe steps' policies (kept with snapshotAtProbes; with keepJudgeBest the
+  // start policy's too, as a candidate). A resumed run needs those its checkpoint covers; the
+  // start policy's is rewritten from the reference, which holds exactly its parameters.
+  const snapshots = o.snapshotAtProbes || o.keepJudgeBest;
+  const snapshotDir = (step: number) => path.join(o.out, 'at-step', String(step));
+  if (o.keepJudgeBest) {
+    saveModel(snapshotDir(0), first === 0 ? policy : reference);
+    const missing = history.filter((r) => r['probe/judge'] !== undefined && !fs.existsSync(path.join(snapshotDir(r.step), 'model.safetensors'))).map((r) => r.step);
+    if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (the run was started without keepJudgeBest, or it finished, which removes at-step/ unless snapshotAtProbes is set)`);
+  }
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
   io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${o.klTarget !== undefined ? ` (adaptive, target ${o.klTarget})` : ''}`);
 
@@ -455,15 +468,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // The start policy is the reference, so a resumed run re-derives the same first probe from it
   // (the same parameters, cases and sampling seed).
   if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference, 0);
-  // Snapshots of the probe steps' policies (kept with snapshotAtProbes; with keepJudgeBest the
-  // start policy's too, as a candidate). A resumed run needs those its checkpoint covers.
-  const snapshots = o.snapshotAtProbes || o.keepJudgeBest;
-  const snapshotDir = (step: number) => path.join(o.out, 'at-step', String(step));
-  if (o.keepJudgeBest) {
-    if (first === 0) saveModel(snapshotDir(0), policy);
-    const missing = [0, ...history.filter((r) => r['probe/judge'] !== undefined).map((r) => r.step)].filter((st) => !fs.existsSync(path.join(snapshotDir(st), 'model.safetensors')));
-    if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (was the run started without keepJudgeBest?)`);
-  }
   io.log(`${algo}: setup and first probe ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const monitors = new MonitorSet(defaultMonitors());
@@ -521,7 +525,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   let judgeBest: JudgeBest | undefined;
   if (o.keepJudgeBest) {
     const candidates = [{ row: probeBefore!, step: 0 }, ...history.map((row) => ({ row, step: row.step }))].filter((x) => x.row['probe/judge'] !== undefined);
-    const step = judgeBestStep(candidates.map((x) => ({ step: x.step, judge: x.row['probe/judge'] })))!;
+    const step = judgeBestStep(candidates.map((x) => ({ step: x.step, judge: x.row['probe/judge'] })));
+    if (step === null) throw new Error(`${o.out}: keepJudgeBest: no probe step has a finite probe/judge (steps [${candidates.map((x) => x.step).join(', ')}])`);
     const row = candidates.find((x) => x.step === step)!.row;
     // Written beside and then renamed, so a crash never leaves a half-written judge-best/.
     const dir = path.join(o.out, 'judge-best');
@@ -531,7 +536,6 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     await saveTokenizer(tok, tmp);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
-    if (!o.snapshotAtProbes) fs.rmSync(path.join(o.out, 'at-step'), { recursive: true, force: true });
     judgeBest = { step, judge: row['probe/judge'], judgeGain: row['probe/judge_gain'] ?? 0, judgeGainSe: row['probe/judge_gain_se'] ?? 0, kl: row['probe/kl'], dir };
     io.log(`${algo}: the judge scores step ${step}'s probe replies highest (gain ${judgeBest.judgeGain.toFixed(3)} ± ${judgeBest.judgeGainSe.toFixed(3)} over step 0); policy kept in ${dir}`);
   }
@@ -553,6 +557,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     ...(o.probe ? { probeRecordsComplete } : {}),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
+  // The other snapshots go once the pick and the results are written.
+  if (o.keepJudgeBest && !o.snapshotAtProbes) fs.rmSync(path.join(o.out, 'at-step'), { recursive: true, force: true });
   await runtime.release();
   // Per-case probe records, when every probe of the run has one.
   const probes = o.probe && probeRecordsComplete ? probeRecords : undefined;
