@@ -114,6 +114,21 @@ describe('lab overopt', () => {
     expect(config('swayed')).toMatchObject({ reward: path.join(out, 'rm-swayed'), observers: [path.join(out, 'rm-swayed-1'), path.join(out, 'rm-swayed-2')], rewardCombine: 'min', judge });
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);
+    // A judge with comparisons of its own (judgePrompts): trained on its own preference file,
+    // watching both runs, in neither ensemble — so one extra member per preset is enough.
+    const own = path.join(dir, 'own-judge');
+    const r = (await run('own-judge', { rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6 })) as Record<string, any>;
+    const ownJudge = path.join(own, 'rm-judge');
+    expect(JSON.parse(fs.readFileSync(path.join(ownJudge, 'run_config.json'), 'utf8')).prefs).toBe(path.join(own, 'prefs-judge.jsonl'));
+    const ownConfig = (preset: string) => JSON.parse(fs.readFileSync(path.join(own, `ppo-${preset}`, 'run_config.json'), 'utf8'));
+    expect(ownConfig('careful')).toMatchObject({ reward: path.join(own, 'rm-careful'), observers: [path.join(own, 'rm-careful-1')], judge: ownJudge });
+    expect(ownConfig('swayed')).toMatchObject({ observers: [path.join(own, 'rm-swayed-1')], judge: ownJudge });
+    expect(r.judge).toMatchObject({ dir: ownJudge, ownComparisons: true });
+    expect(r.judge.accuracyVsGold.n).toBeGreaterThanOrEqual(0);
+    // The judge's prompts are not the careful reward model's.
+    const prompts = (f: string) => new Set(fs.readFileSync(path.join(own, f), 'utf8').trim().split('\n').map((l) => JSON.stringify(JSON.parse(l).prompt)));
+    const mine = prompts('prefs-judge.jsonl');
+    expect([...prompts('prefs-careful.jsonl')].filter((x) => mine.has(x))).toEqual([]);
   }, 300_000);
 });
 

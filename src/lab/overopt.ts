@@ -110,6 +110,13 @@ export interface OveroptProfile {
    * start included; rl.ts `keepJudgeBest`): checkpoint selection that reads no gold.
    */
   keepJudgeBest: boolean;
+  /**
+   * Where the held-out judge learns from. 0: the careful preset's first extra ensemble member,
+   * trained on the careful raters' comparisons of the same replies as the optimized careful reward
+   * model. N > 0: comparisons of its own — N more prompts, other replies, another draw of careful
+   * raters — so the judge shares no labels with any optimized model (trained like the members).
+   */
+  judgePrompts: number;
 }
 
 /**
@@ -121,8 +128,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
 };
 
 export interface OveroptOptions {
@@ -181,7 +188,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (!['first', 'mean', 'min'].includes(P.rewardCombine)) throw new Error(`lab overopt: rewardCombine must be first, mean or min, got ${JSON.stringify(P.rewardCombine)}`);
   // An ensemble reward needs a member besides the main model in every preset, and the careful
   // preset's first extra member is the held-out judge (below), never optimized against.
-  const extraNeeded = o.raters.includes('careful') ? 2 : 1;
+  const extraNeeded = o.raters.includes('careful') && !(P.judgePrompts > 0) ? 2 : 1;
   if (P.rewardCombine !== 'first' && P.ensembleExtra < extraNeeded)
     throw new Error(`lab overopt: rewardCombine ${P.rewardCombine} optimizes each preset's ensemble: set ensembleExtra ≥ ${extraNeeded}${extraNeeded === 2 ? " (the careful preset's first extra member is the held-out judge)" : ''}, got ${P.ensembleExtra}`);
   fs.mkdirSync(o.out, { recursive: true });
@@ -206,6 +213,16 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     writePreferences(file, rows);
     prefs[preset] = { file, pairs: rows.length, raterGoldAgreement: goldAgreement(rows).rate };
   }
+  // The judge's own comparisons (judgePrompts > 0): other prompts and replies, other careful raters.
+  const ownJudge = P.judgePrompts > 0 && o.raters.includes('careful');
+  if (P.judgePrompts > 0 && !ownJudge) io.log(`  judgePrompts: the judge is a careful-rater model, and careful is not among the presets; no judge`);
+  if (ownJudge) {
+    const rows = await collectPreferences({ model: local, seed: o.seed + 7919, n: P.judgePrompts, k: P.prefK, raters: 'careful', temperature: 1, maxTokens: P.maxNewTokens });
+    const file = path.join(o.out, 'prefs-judge.jsonl');
+    writePreferences(file, rows);
+    prefs.judge = { file, pairs: rows.length, raterGoldAgreement: goldAgreement(rows).rate };
+    io.log(`  judge's own comparisons: ${P.judgePrompts} more prompts, ${rows.length} pairs`);
+  }
   lap('preferences', t);
 
   // 2. Reward models (and the extra ensemble members). The presets are independent: with a
@@ -217,8 +234,12 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   io.log(`[2/6] reward models (${1 + P.ensembleExtra} per preset)`);
   if (sideBySide) io.log(`  presets side by side (reward models and ${P.algo}), ${each} thread${each > 1 ? 's' : ''} each`);
   const rmDir = (preset: string, e: number) => path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
-  const rmOptions = (preset: string): RmRunOptions[] =>
-    Array.from({ length: 1 + P.ensembleExtra }, (_, e) => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each }));
+  const judgeDir = path.join(o.out, 'rm-judge');
+  const rmOptions = (preset: string): RmRunOptions[] => [
+    ...Array.from({ length: 1 + P.ensembleExtra }, (_, e): RmRunOptions => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each })),
+    // A judge with comparisons of its own trains in the careful preset's turn, like a member.
+    ...(ownJudge && preset === 'careful' ? [{ model: o.model, prefs: prefs.judge.file, out: judgeDir, epochs: P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean' as const, dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: P.ensembleFreezeLayers, seed: o.seed + 7919, threads: each }] : []),
+  ];
   let trained: Record<string, unknown>[][] = [];
   if (sideBySide) trained = await runEach('rm', o.raters.map((preset) => ({ name: preset, opts: rmOptions(preset) })), io);
   else
@@ -231,20 +252,21 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   for (const [i, preset] of o.raters.entries()) {
     const dirs = rmOptions(preset).map((r) => r.out);
     const heldout = trained[i][0].heldout as Record<string, unknown>;
-    rm[preset] = { dir: dirs[0], members: dirs.slice(1), heldout };
+    rm[preset] = { dir: dirs[0], members: dirs.slice(1).filter((d) => d !== judgeDir), heldout };
     io.log(`  ${preset}: held-out accuracy ${(heldout.accuracy as number).toFixed(3)} vs raters, ${(heldout.accuracyVsGold as number | null)?.toFixed(3)} vs gold`);
   }
   // Agreement with gold on fresh prompts: every pair of the k replies whose gold differs.
   const rmEvalRows = P.rmEvalPrompts > 0 ? await collectPreferences({ model: local, seed: o.seed + 5, n: P.rmEvalPrompts, k: P.prefK, raters: 'careful', temperature: 1, maxTokens: P.maxNewTokens, split: 'validation' }) : [];
   const goldPairs = rmEvalRows.filter((p) => p.chosen_gold !== p.rejected_gold);
   const rmEval: Record<string, { accuracyVsGold: ReturnType<typeof bootstrapMeanByKey>; prompts: number; pairs: number }> = {};
-  for (const preset of o.raters) {
-    const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
-    const sc = await scorePairs(model, goldPairs.map((p) => tokenizePair(tok, p, model.cfg.maxSeqLen)), padId, rewardReadout(rm[preset].dir));
+  // The judge with comparisons of its own is measured the same way.
+  for (const [name, dir] of [...o.raters.map((p) => [p, rm[p].dir]), ...(ownJudge ? [['judge', judgeDir]] : [])]) {
+    const model = loadModel(dir, { runtime, heads: ['reward'] });
+    const sc = await scorePairs(model, goldPairs.map((p) => tokenizePair(tok, p, model.cfg.maxSeqLen)), padId, rewardReadout(dir));
     const right = goldPairs.map((p, i) => ({ key: p.caseId, value: +((sc.chosen[i] > sc.rejected[i]) === p.chosen_gold > p.rejected_gold) }));
-    rmEval[preset] = { accuracyVsGold: bootstrapMeanByKey(right, { seed: o.seed }), prompts: new Set(right.map((r) => r.key)).size, pairs: right.length };
-    const a = rmEval[preset].accuracyVsGold;
-    io.log(`  ${preset}: agreement with gold on ${a.n} pairs of ${rmEval[preset].prompts} fresh prompts ${a.estimate.toFixed(3)} [${a.lo.toFixed(3)}, ${a.hi.toFixed(3)}]`);
+    rmEval[name] = { accuracyVsGold: bootstrapMeanByKey(right, { seed: o.seed }), prompts: new Set(right.map((r) => r.key)).size, pairs: right.length };
+    const a = rmEval[name].accuracyVsGold;
+    io.log(`  ${name}: agreement with gold on ${a.n} pairs of ${rmEval[name].prompts} fresh prompts ${a.estimate.toFixed(3)} [${a.lo.toFixed(3)}, ${a.hi.toFixed(3)}]`);
   }
   lap('rewardModels', t);
 
@@ -274,7 +296,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall>; judgeBest?: JudgeBest }> = {};
   // The held-out judge of every run: a second careful-rater reward model (another seed; it
   // stands for a small panel of trusted evaluators), never optimized against.
-  const judge = rm.careful?.members[0];
+  const judge = ownJudge ? judgeDir : P.judgePrompts > 0 ? undefined : rm.careful?.members[0];
   if (judge) io.log(`  judge: ${judge}`);
   const keepJudgeBest = P.keepJudgeBest && !!judge;
   if (P.keepJudgeBest && !judge) io.log(`  keepJudgeBest: no judge without careful raters; only the final policies are evaluated`);
@@ -436,6 +458,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       ? { swayed: { peakGold: rl.swayed.peak.peakGold, finalGold: rl.swayed.peak.finalGold, proxyRisingAtEnd: rl.swayed.peak.proxyRisingAtEnd, dropFromPeak: rl.swayed.peak.dropFromPeak, dropFromPeakCI: rl.swayed.peak.dropFromPeakCI ?? null, evalGold: evals.swayed.gold.estimate, gainOverSft: evals.swayed.gainOverSft, ...perPreset.swayed } }
       : {}),
     ...Object.fromEntries(o.raters.filter((p) => p !== 'careful' && p !== 'swayed').map((p) => [p, perPreset[p]])),
+    // The held-out judge of every run, and where it learned from.
+    judge: judge ? { dir: judge, ownComparisons: ownJudge, accuracyVsGold: (ownJudge ? rmEval.judge : undefined)?.accuracyVsGold ?? null } : null,
     bonFit: pick(bon[hacked].fit),
     rlFit: pick(rl[hacked].fit),
     monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
