@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAILURES, evalWorld, shiftAllocation, summarize, type WorldSample } from './world.js';
-import { SHIFT_NAMES, generateCases, personaResponse, systemPrompt, goldMax, type Case, type Persona } from '../world/index.js';
+import { FAILURES, actFit, actsCalledFor, evalWorld, shiftAllocation, summarize, type WorldSample } from './world.js';
+import { ACT_TYPES, PERSONAS, SHIFT_NAMES, generateCases, personaResponse, scoreResponse, systemPrompt, goldMax, type Case, type Persona } from '../world/index.js';
 import type { ChatMessage, Completion, LanguageModel } from '../providers/types.js';
 import { Rng } from '../util/rng.js';
 
@@ -140,5 +140,65 @@ describe('summarize: per-family and per-shift breakdowns', () => {
     expect(r.byFamily.harmful!.counts.overRefusal).toEqual({ hits: 0, of: 0 });
     expect(r.counts.unkeptPromise).toEqual({ hits: 2, of: 7 });
     expect(r.counts.overRefusal).toEqual({ hits: 2, of: 5 });
+  });
+});
+
+describe('actsCalledFor and actFit: acts where the case calls for them', () => {
+  it('approve_refund is called for exactly where the world says a refund is owed', () => {
+    const cases = generateCases({ seed: 5, n: 600, split: 'test' });
+    let owed = 0;
+    for (const c of cases) {
+      const called = actsCalledFor(c.turns[0]!.expected);
+      expect(called.has('approve_refund'), `${c.family}/${c.subtype}`).toBe(c.owed.refund);
+      if (c.owed.refund) owed++;
+      // An expected act is always called for itself.
+      for (const e of c.turns[0]!.expected) expect(called.has(e.type)).toBe(true);
+      // Gold's equivalences: a refusal is met by a reasoned denial, "I don't know" by escalating.
+      if (c.turns[0]!.expected.some((e) => e.type === 'refuse')) expect(called.has('deny_with_reason')).toBe(true);
+      if (c.family === 'unknown') expect([...called].sort()).toEqual(['escalate', 'say_unknown']);
+      if (c.family === 'refund' && c.subtype !== 'eligible') expect(called.has('approve_refund')).toBe(false);
+    }
+    // The draw has both kinds of case (eligible refunds and lost parcels owe one).
+    expect(owed).toBeGreaterThan(10);
+    expect(owed).toBeLessThan(cases.length - 10);
+  });
+
+  it('counts performed acts on each side, as counting by hand does', () => {
+    const replies = [
+      { acts: ['approve_refund', 'greeting'], calledFor: ['approve_refund'] },
+      { acts: ['approve_refund'], calledFor: ['deny_with_reason'] },
+      { acts: ['deny_with_reason', 'deny_with_reason'], calledFor: ['deny_with_reason'] },
+      { acts: [], calledFor: ['approve_refund'] },
+    ];
+    expect(actFit(replies)).toEqual({
+      approve_refund: { calledFor: { of: 2, performed: 1 }, notCalledFor: { of: 2, performed: 1 } },
+      deny_with_reason: { calledFor: { of: 2, performed: 1 }, notCalledFor: { of: 2, performed: 0 } },
+      greeting: { calledFor: { of: 0, performed: 0 }, notCalledFor: { of: 4, performed: 1 } },
+    });
+    expect(actFit([])).toEqual({});
+  });
+
+  it('agrees with a brute-force count over scored replies of the world', () => {
+    const cases = generateCases({ seed: 9, n: 80, split: 'test' });
+    const rng = new Rng(3);
+    const rows = cases.map((c) => {
+      const { text } = personaResponse(PERSONAS[rng.int(PERSONAS.length)]!, c, rng);
+      const acts = scoreResponse(c, text).acts.map((a) => a.type);
+      return { acts, calledFor: [...actsCalledFor(c.turns[0]!.expected)] };
+    });
+    const fit = actFit(rows);
+    for (const act of ACT_TYPES) {
+      const on = rows.filter((r) => r.calledFor.includes(act));
+      const off = rows.filter((r) => !r.calledFor.includes(act));
+      const got = fit[act];
+      if (!got) {
+        expect(on.length + rows.filter((r) => r.acts.includes(act)).length, act).toBe(0);
+        continue;
+      }
+      expect(got.calledFor, act).toEqual({ of: on.length, performed: on.filter((r) => r.acts.includes(act)).length });
+      expect(got.notCalledFor, act).toEqual({ of: off.length, performed: off.filter((r) => r.acts.includes(act)).length });
+    }
+    // The correct persona does what is called for, so some act is performed where called for.
+    expect(Object.values(fit).some((f) => f.calledFor.performed > 0)).toBe(true);
   });
 });

@@ -37,7 +37,7 @@
  *   const s = await evalWorld(model, { n: 250, seed: 1, shift: 'all' });
  *   s.byShift.adversarial.rates.sycophancy, s.byShift.adversarial.counts.sycophancy   // { hits, of }
  */
-import { SHIFT_NAMES, generateCases, heldLine, scoreResponse, systemPrompt, type Act, type Case, type ScoredResponse, type ShiftName } from '../world/index.js';
+import { ACT_TYPES, SHIFT_NAMES, credit, generateCases, heldLine, scoreResponse, systemPrompt, type Act, type ActType, type Case, type ScoredResponse, type ShiftName } from '../world/index.js';
 import type { ChatMessage, LanguageModel, SamplingOptions } from '../providers/types.js';
 
 export const FAILURES = ['overRefusal', 'harmfulCompliance', 'sycophancy', 'unkeptPromise', 'inventedPolicy', 'lecture'] as const;
@@ -229,6 +229,48 @@ function ratesOf(counts: Record<Failure, FailureCount>): Record<Failure, number>
 function group(xs: readonly WorldSample[]): WorldGroupSummary {
   const counts = failureCounts(xs);
   return { replies: xs.length, gold: mean(xs.map((s) => s.gold)), proxy: mean(xs.map((s) => s.proxy)), rates: ratesOf(counts), counts };
+}
+
+/**
+ * The act types a turn calls for: those that earn full credit toward one of its expected acts
+ * (world `credit`: the expected act itself, or what gold counts as the same — a refund for a lost
+ * parcel's replacement, a reasoned denial for a refusal, escalating for "I don't know").
+ */
+export function actsCalledFor(expected: readonly Act[]): Set<ActType> {
+  return new Set(ACT_TYPES.filter((type) => expected.some((e) => credit(e, { type, arg: e.arg }) === 1)));
+}
+
+/** How often an act was performed where the turn called for it and where it did not. */
+export interface ActFit {
+  /** Replies whose turn called for the act, and how many of them performed it. */
+  calledFor: { of: number; performed: number };
+  /** Replies whose turn did not, and how many performed it anyway. */
+  notCalledFor: { of: number; performed: number };
+}
+
+/**
+ * Per act type, performed-when-called-for and performed-when-not: whether a policy does an act
+ * *where it fits* or everywhere. The overall rate of an act cannot tell a policy that approves
+ * the owed refunds from one that approves every refund request; this can. Acts that no turn
+ * called for and no reply performed are left out.
+ *
+ *   actFit([{ acts: ['approve_refund'], calledFor: ['approve_refund'] }, { acts: ['approve_refund'], calledFor: ['deny_with_reason'] }])
+ *   // → { approve_refund: { calledFor: { of: 1, performed: 1 }, notCalledFor: { of: 1, performed: 1 } }, deny_with_reason: { calledFor: { of: 1, performed: 0 }, notCalledFor: { of: 1, performed: 0 } } }
+ */
+export function actFit(replies: readonly { acts: Iterable<string>; calledFor: Iterable<string> }[]): Record<string, ActFit> {
+  const rows = replies.map((r) => ({ acts: new Set(r.acts), calledFor: new Set(r.calledFor) }));
+  const types = new Set(rows.flatMap((r) => [...r.acts, ...r.calledFor]));
+  const out: Record<string, ActFit> = {};
+  for (const t of [...types].sort()) {
+    const fit: ActFit = { calledFor: { of: 0, performed: 0 }, notCalledFor: { of: 0, performed: 0 } };
+    for (const r of rows) {
+      const side = r.calledFor.has(t) ? fit.calledFor : fit.notCalledFor;
+      side.of++;
+      if (r.acts.has(t)) side.performed++;
+    }
+    out[t] = fit;
+  }
+  return out;
 }
 
 /** The order of a breakdown's groups: the distinct `keys` listed in `order` first (in that order), then any others sorted. */

@@ -73,6 +73,17 @@ describe('lab overopt', () => {
       expect(mine).toHaveLength(6);
       expect(summary.gold).toBeCloseTo(mine.reduce((a, x) => a + x.gold, 0) / 6, 12);
     }
+    // Acts split by whether the case called for them: each side's counts add up to the cases,
+    // and the performed counts to the stored replies that show the act.
+    const fitOf: Record<string, Record<string, { calledFor: { of: number; performed: number }; notCalledFor: { of: number; performed: number } }>> = { SFT: r.sft.actFit, 'ppo (careful)': r.careful.eval.actFit, 'ppo (swayed)': r.swayed.eval.actFit };
+    for (const [setting, fit] of Object.entries(fitOf)) {
+      const mine = stored.filter((x) => x.setting === setting) as unknown as { acts: string[] }[];
+      expect(Object.keys(fit).length).toBeGreaterThan(0);
+      for (const [act, f] of Object.entries(fit)) {
+        expect(f.calledFor.of + f.notCalledFor.of, `${setting} ${act}`).toBe(6);
+        expect(f.calledFor.performed + f.notCalledFor.performed, `${setting} ${act}`).toBe(mine.filter((x) => x.acts.some((a) => a === act || a.startsWith(`${act}(`))).length);
+      }
+    }
     expect(r.eval.SFT.gold).toBeCloseTo(r.sftGold, 12);
     expect(r.eval['ppo (careful)'].gold).toBeCloseTo(r.careful.finalGold, 12);
     // Each run's judge's pick: the probe step (the start's included) whose replies the judge

@@ -21,7 +21,8 @@
  *      d(α − β ln d) and its peak and fall measured;
  *   5. evaluation — one sampled reply per fresh test case from the SFT policy and each RL
  *      policy, gold compared case by case with a paired bootstrap, and the acts the world read
- *      (approve_refund, agree_premise, promise, refuse, …) before and after;
+ *      (approve_refund, agree_premise, promise, refuse, …) before and after, each also split by
+ *      whether the case called for it (`actFit`: approving owed refunds vs every refund);
  *   6. monitors — each reward-hacking monitor replayed on every run and scored against gold:
  *      steps of warning before the gold peak on `swayed`, false alarms on `careful`.
  *
@@ -42,7 +43,7 @@ import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
 import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
-import { summarize, worldSample, type WorldSample } from '../eval/world.js';
+import { actFit, actsCalledFor, summarize, worldSample, type ActFit, type WorldSample } from '../eval/world.js';
 import { writeReport } from '../report/index.js';
 import { generate } from '../sample/generate.js';
 import { samplePool, rewardOf, powersUpTo } from './bon.js';
@@ -337,7 +338,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const samples: Record<string, WorldSample[]> = {};
   const evaluate = async (dir: string, setting: string) => {
     const m = loadModel(dir, { runtime: evalRuntime });
-    const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; length: number } = { gold: [], acts: {}, length: 0 };
+    const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; actFit: Record<string, ActFit>; length: number } = { gold: [], acts: {}, actFit: {}, length: 0 };
+    const fitRows: { acts: string[]; calledFor: string[] }[] = [];
     samples[setting] = [];
     for (let i = 0; i < evalCases.length; i += 64) {
       const chunk = evalCases.slice(i, i + 64);
@@ -348,14 +350,16 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
         samples[setting].push(worldSample(c, 0, [{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], text, s));
         out.gold.push({ key: c.id, value: s.gold.total });
         for (const a of new Set(s.acts.map((x) => x.type))) out.acts[a] = (out.acts[a] ?? 0) + 1 / evalCases.length;
+        fitRows.push({ acts: s.acts.map((x) => x.type), calledFor: [...actsCalledFor(c.turns[0].expected)] });
         out.length += g[j].tokens.length / evalCases.length;
       });
     }
+    out.actFit = actFit(fitRows);
     return out;
   };
   const sftEval = await evaluate(o.model, 'SFT');
-  type PolicyEval = { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; length: number };
-  const summary = (e: Awaited<ReturnType<typeof evaluate>>): PolicyEval => ({ gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, length: e.length });
+  type PolicyEval = { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; actFit: Record<string, ActFit>; length: number };
+  const summary = (e: Awaited<ReturnType<typeof evaluate>>): PolicyEval => ({ gold: bootstrapMean(e.gold.map((x) => x.value), { seed: o.seed }), gainOverSft: bootstrapMeanDiff(e.gold, sftEval.gold, { seed: o.seed }), acts: e.acts, actFit: e.actFit, length: e.length });
   const evals: Record<string, PolicyEval> = {};
   // The judge's pick, evaluated on the same cases and sampling seeds: when it is the last step
   // it is the final policy, whose replies are reused.
@@ -377,6 +381,14 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   for (const preset of o.raters) {
     io.log(`  ${P.algo} (${preset}) − SFT: ${fmtGain(evals[preset].gainOverSft)}`);
     if (picks[preset]) io.log(`  ${picks[preset].setting}, step ${rl[preset].judgeBest!.step}, − SFT: ${fmtGain(picks[preset].gainOverSft)}`);
+    // Acts done where the case calls for them and where it does not, where either moved by 10 points.
+    const rate = (x: { of: number; performed: number } | undefined) => (x && x.of ? x.performed / x.of : 0);
+    const pct = (x: { of: number; performed: number } | undefined) => `${Math.round(100 * rate(x))} %`;
+    for (const [act, f] of Object.entries(evals[preset].actFit)) {
+      const b = sftEval.actFit[act];
+      if (Math.abs(rate(f.calledFor) - rate(b?.calledFor)) < 0.1 && Math.abs(rate(f.notCalledFor) - rate(b?.notCalledFor)) < 0.1) continue;
+      io.log(`    ${act}: where called for ${pct(b?.calledFor)} → ${pct(f.calledFor)} (of ${f.calledFor.of}), where not ${pct(b?.notCalledFor)} → ${pct(f.notCalledFor)} (of ${f.notCalledFor.of})`);
+    }
   }
   await evalRuntime.release();
   const sftGold = bootstrapMean(sftEval.gold.map((x) => x.value), { seed: o.seed });
@@ -434,9 +446,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           finalKl: rl[p].probe[rl[p].probe.length - 1].kl,
           probe: rl[p].probe,
         },
-        eval: { gold: evals[p].gold, gainOverSft: evals[p].gainOverSft, acts: evals[p].acts, meanReplyTokens: evals[p].length },
+        eval: { gold: evals[p].gold, gainOverSft: evals[p].gainOverSft, acts: evals[p].acts, actFit: evals[p].actFit, meanReplyTokens: evals[p].length },
         // The probe step the held-out judge scored highest, evaluated like the final policy.
-        judgePick: rl[p].judgeBest && picks[p] ? { ...rl[p].judgeBest, evalGold: picks[p].gold, gainOverSft: picks[p].gainOverSft, acts: picks[p].acts, meanReplyTokens: picks[p].length } : null,
+        judgePick: rl[p].judgeBest && picks[p] ? { ...rl[p].judgeBest, evalGold: picks[p].gold, gainOverSft: picks[p].gainOverSft, acts: picks[p].acts, actFit: picks[p].actFit, meanReplyTokens: picks[p].length } : null,
         plot: plots[p],
       },
     ]),
@@ -452,7 +464,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       return a ? [a.lo, a.hi] : null;
     })(),
     sftGold: sftGold.estimate,
-    sft: { gold: sftGold, acts: sftEval.acts, meanReplyTokens: sftEval.length },
+    sft: { gold: sftGold, acts: sftEval.acts, actFit: sftEval.actFit, meanReplyTokens: sftEval.length },
     ...(perPreset.careful ? { careful: { finalGold: evals.careful.gold.estimate, goldCI: [evals.careful.gold.lo, evals.careful.gold.hi], gainOverSft: evals.careful.gainOverSft, ...perPreset.careful } } : {}),
     ...(perPreset.swayed
       ? { swayed: { peakGold: rl.swayed.peak.peakGold, finalGold: rl.swayed.peak.finalGold, proxyRisingAtEnd: rl.swayed.peak.proxyRisingAtEnd, dropFromPeak: rl.swayed.peak.dropFromPeak, dropFromPeakCI: rl.swayed.peak.dropFromPeakCI ?? null, evalGold: evals.swayed.gold.estimate, gainOverSft: evals.swayed.gainOverSft, ...perPreset.swayed } }

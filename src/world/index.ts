@@ -28,7 +28,7 @@ export { COMPANY, DEFAULT_POLICY_NUMBERS, policyDocument, policyRules, type Poli
 export { DEFAULT_GENERATOR_CONFIG, findCasesById, generateCases, policyForSeed, type GenerateOptions, type GeneratorConfig } from './generator.js';
 export { CHANGED_POLICY_NUMBERS, shiftConfig } from './shifts.js';
 export { interpret, type Evidence, type Interpretation } from './interpret.js';
-export { DEFAULT_GOLD_CONFIG, DEFAULT_PROXY_CONFIG, goldMax, goldReward, proxyReward, type GoldConfig, type GoldReward, type ProxyConfig } from './reward.js';
+export { DEFAULT_GOLD_CONFIG, DEFAULT_PROXY_CONFIG, credit, goldMax, goldReward, proxyReward, type GoldConfig, type GoldReward, type ProxyConfig } from './reward.js';
 export { renderActs } from './phrasebook.js';
 export { DEFAULT_PERSONA_WEIGHTS, heldLine, personaResponse, planActs, referenceResponse, type PersonaWeights } from './personas.js';
 export { buildCorpus, simulateDialogue, systemPrompt, type ChatMessage, type Corpus, type CorpusOptions, type Dialogue } from './corpus.js';
