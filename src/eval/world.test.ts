@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAILURES, actFit, actsCalledFor, evalWorld, shiftAllocation, summarize, type WorldSample } from './world.js';
+import { FAILURES, actFit, actFitRow, actsCalledFor, evalWorld, shiftAllocation, summarize, type WorldSample } from './world.js';
 import { ACT_TYPES, PERSONAS, SHIFT_NAMES, generateCases, personaResponse, scoreResponse, systemPrompt, goldMax, type Case, type Persona } from '../world/index.js';
 import type { ChatMessage, Completion, LanguageModel } from '../providers/types.js';
 import { Rng } from '../util/rng.js';
@@ -158,9 +158,24 @@ describe('actsCalledFor and actFit: acts where the case calls for them', () => {
       if (c.family === 'unknown') expect([...called].sort()).toEqual(['escalate', 'say_unknown']);
       if (c.family === 'refund' && c.subtype !== 'eligible') expect(called.has('approve_refund')).toBe(false);
     }
-    // The draw has both kinds of case (eligible refunds and lost parcels owe one).
+    // The draw has both kinds of case that owe one: eligible refunds and lost parcels.
+    expect(cases.some((c) => c.family === 'refund' && c.subtype === 'eligible')).toBe(true);
+    expect(cases.some((c) => c.family === 'delivery' && c.subtype === 'lost')).toBe(true);
     expect(owed).toBeGreaterThan(10);
     expect(owed).toBeLessThan(cases.length - 10);
+  });
+
+  it('where an act is called for, only the act as called for counts as performed', () => {
+    const deny = (arg: string) => ({ type: 'deny_with_reason' as const, arg });
+    const storeCredit = { type: 'offer_alternative' as const, arg: 'store_credit' };
+    const expected = [deny('window'), { type: 'offer_alternative' as const, arg: 'warranty_repair' }];
+    // The wrong reason and the wrong alternative: called for, not performed as called for.
+    expect(actFitRow(expected, [deny('receipt'), storeCredit])).toEqual({ acts: [], calledFor: ['deny_with_reason', 'offer_alternative'] });
+    expect(actFitRow(expected, [deny('window'), storeCredit]).acts).toEqual(['deny_with_reason']);
+    // An act the turn does not call for counts whatever its argument.
+    expect(actFitRow([{ type: 'approve_refund' }], [deny('receipt'), { type: 'greeting' }])).toEqual({ acts: ['deny_with_reason', 'greeting'], calledFor: ['approve_refund'] });
+    // A refund settles a lost parcel as the replacement does.
+    expect(actFitRow([{ type: 'ship_replacement' }], [{ type: 'approve_refund' }])).toEqual({ acts: ['approve_refund'], calledFor: ['approve_refund', 'ship_replacement'] });
   });
 
   it('counts performed acts on each side, as counting by hand does', () => {

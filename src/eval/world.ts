@@ -240,9 +240,21 @@ export function actsCalledFor(expected: readonly Act[]): Set<ActType> {
   return new Set(ACT_TYPES.filter((type) => expected.some((e) => credit(e, { type, arg: e.arg }) === 1)));
 }
 
+/**
+ * One reply's row for {@link actFit}: the act types the turn calls for, and the types the reply
+ * performed — where the turn calls for a type, only an act that earns full credit counts (a
+ * denial citing the wrong reason, or store credit where a paid repair is due, is not the act
+ * called for); elsewhere any act of the type does.
+ */
+export function actFitRow(expected: readonly Act[], acts: readonly Act[]): { acts: ActType[]; calledFor: ActType[] } {
+  const calledFor = actsCalledFor(expected);
+  const done = acts.filter((a) => !calledFor.has(a.type) || expected.some((e) => credit(e, a) === 1));
+  return { acts: [...new Set(done.map((a) => a.type))], calledFor: [...calledFor] };
+}
+
 /** How often an act was performed where the turn called for it and where it did not. */
 export interface ActFit {
-  /** Replies whose turn called for the act, and how many of them performed it. */
+  /** Replies whose turn called for the act, and how many of them performed it as called for. */
   calledFor: { of: number; performed: number };
   /** Replies whose turn did not, and how many performed it anyway. */
   notCalledFor: { of: number; performed: number };

@@ -81,8 +81,17 @@ describe('lab overopt', () => {
       expect(Object.keys(fit).length).toBeGreaterThan(0);
       for (const [act, f] of Object.entries(fit)) {
         expect(f.calledFor.of + f.notCalledFor.of, `${setting} ${act}`).toBe(6);
-        expect(f.calledFor.performed + f.notCalledFor.performed, `${setting} ${act}`).toBe(mine.filter((x) => x.acts.some((a) => a === act || a.startsWith(`${act}(`))).length);
+        // Performed where not called for: every reply with the act; where called for, at most those.
+        expect(f.calledFor.performed + f.notCalledFor.performed, `${setting} ${act}`).toBeLessThanOrEqual(mine.filter((x) => x.acts.some((a) => a === act || a.startsWith(`${act}(`))).length);
       }
+      // Independently of the world's credit rules: a refund is called for on the cases the
+      // generator marks as owing one — eligible refund requests and lost parcels.
+      const owing = (mine as unknown as { family: string; subtype: string }[]).filter((x) => (x.family === 'refund' && x.subtype === 'eligible') || (x.family === 'delivery' && x.subtype === 'lost')).length;
+      expect(fit.approve_refund?.calledFor.of ?? 0).toBe(owing);
+    }
+    for (const preset of ['careful', 'swayed']) {
+      const fit = r[preset].judgePick.actFit as Record<string, { calledFor: { of: number }; notCalledFor: { of: number } }>;
+      for (const f of Object.values(fit)) expect(f.calledFor.of + f.notCalledFor.of).toBe(6);
     }
     expect(r.eval.SFT.gold).toBeCloseTo(r.sftGold, 12);
     expect(r.eval['ppo (careful)'].gold).toBeCloseTo(r.careful.finalGold, 12);

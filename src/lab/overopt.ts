@@ -43,7 +43,7 @@ import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
 import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
-import { actFit, actsCalledFor, summarize, worldSample, type ActFit, type WorldSample } from '../eval/world.js';
+import { actFit, actFitRow, summarize, worldSample, type ActFit, type WorldSample } from '../eval/world.js';
 import { writeReport } from '../report/index.js';
 import { generate } from '../sample/generate.js';
 import { samplePool, rewardOf, powersUpTo } from './bon.js';
@@ -350,7 +350,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
         samples[setting].push(worldSample(c, 0, [{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }], text, s));
         out.gold.push({ key: c.id, value: s.gold.total });
         for (const a of new Set(s.acts.map((x) => x.type))) out.acts[a] = (out.acts[a] ?? 0) + 1 / evalCases.length;
-        fitRows.push({ acts: s.acts.map((x) => x.type), calledFor: [...actsCalledFor(c.turns[0].expected)] });
+        fitRows.push(actFitRow(c.turns[0].expected, s.acts));
         out.length += g[j].tokens.length / evalCases.length;
       });
     }
@@ -377,18 +377,26 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       picks[preset] = { ...evals[preset], setting };
     } else picks[preset] = { ...summary(await evaluate(jb.dir, setting)), setting };
   }
+  // Acts done where the case calls for them and where it does not, SFT → policy, for each act
+  // whose rate on either side moved by 10 points or more ("–" where no case was on that side).
+  const rate = (x: ActFit['calledFor']) => (x.of ? x.performed / x.of : 0);
+  const pct = (x: ActFit['calledFor']) => (x.of ? `${Math.round(100 * rate(x))} %` : '–');
+  // Both evaluations ran on the same cases, so an act missing from one (never called for, never
+  // done there) has the other's case counts with nothing performed.
+  const none = (x: ActFit): ActFit => ({ calledFor: { of: x.calledFor.of, performed: 0 }, notCalledFor: { of: x.notCalledFor.of, performed: 0 } });
+  const logActFit = (fit: Record<string, ActFit>) => {
+    for (const act of [...new Set([...Object.keys(sftEval.actFit), ...Object.keys(fit)])].sort()) {
+      const b = sftEval.actFit[act] ?? none(fit[act]!), f = fit[act] ?? none(b);
+      if (Math.abs(rate(f.calledFor) - rate(b.calledFor)) < 0.1 && Math.abs(rate(f.notCalledFor) - rate(b.notCalledFor)) < 0.1) continue;
+      const side = (name: string, x: ActFit['calledFor'], y: ActFit['calledFor']) => `${name} ${pct(x)} → ${pct(y)} (of ${y.of})`;
+      io.log(`    ${act}: ${side('where called for', b.calledFor, f.calledFor)}, ${side('where not', b.notCalledFor, f.notCalledFor)}`);
+    }
+  };
   const fmtGain = (g: PolicyEval['gainOverSft']) => `${g.estimate >= 0 ? '+' : ''}${g.estimate.toFixed(3)} [${g.lo.toFixed(3)}, ${g.hi.toFixed(3)}]`;
   for (const preset of o.raters) {
     io.log(`  ${P.algo} (${preset}) − SFT: ${fmtGain(evals[preset].gainOverSft)}`);
     if (picks[preset]) io.log(`  ${picks[preset].setting}, step ${rl[preset].judgeBest!.step}, − SFT: ${fmtGain(picks[preset].gainOverSft)}`);
-    // Acts done where the case calls for them and where it does not, where either moved by 10 points.
-    const rate = (x: { of: number; performed: number } | undefined) => (x && x.of ? x.performed / x.of : 0);
-    const pct = (x: { of: number; performed: number } | undefined) => `${Math.round(100 * rate(x))} %`;
-    for (const [act, f] of Object.entries(evals[preset].actFit)) {
-      const b = sftEval.actFit[act];
-      if (Math.abs(rate(f.calledFor) - rate(b?.calledFor)) < 0.1 && Math.abs(rate(f.notCalledFor) - rate(b?.notCalledFor)) < 0.1) continue;
-      io.log(`    ${act}: where called for ${pct(b?.calledFor)} → ${pct(f.calledFor)} (of ${f.calledFor.of}), where not ${pct(b?.notCalledFor)} → ${pct(f.notCalledFor)} (of ${f.notCalledFor.of})`);
-    }
+    logActFit(evals[preset].actFit);
   }
   await evalRuntime.release();
   const sftGold = bootstrapMean(sftEval.gold.map((x) => x.value), { seed: o.seed });
