@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../model/checkpoint.js';
 import { saveTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
+import type { ActFit } from '../eval/world.js';
 import { runOveropt } from './overopt.js';
 import { caseSlope } from './goodhart.js';
 
@@ -66,7 +67,7 @@ describe('lab overopt', () => {
       }
     }
     // The evaluation's replies as stored samples, summarized like a run's: the report reads the lab.
-    const stored = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { setting: string; gold: number });
+    const stored = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { setting: string; gold: number; acts: string[]; family: string; subtype: string });
     expect(Object.keys(r.eval)).toEqual(['SFT', 'ppo (careful)', "ppo (careful, judge's pick)", 'ppo (swayed)', "ppo (swayed, judge's pick)"]);
     for (const [setting, summary] of Object.entries(r.eval as Record<string, { n: number; gold: number }>)) {
       const mine = stored.filter((x) => x.setting === setting);
@@ -75,9 +76,9 @@ describe('lab overopt', () => {
     }
     // Acts split by whether the case called for them: each side's counts add up to the cases,
     // and the performed counts to the stored replies that show the act.
-    const fitOf: Record<string, Record<string, { calledFor: { of: number; performed: number }; notCalledFor: { of: number; performed: number } }>> = { SFT: r.sft.actFit, 'ppo (careful)': r.careful.eval.actFit, 'ppo (swayed)': r.swayed.eval.actFit };
+    const fitOf: Record<string, Record<string, ActFit>> = { SFT: r.sft.actFit, 'ppo (careful)': r.careful.eval.actFit, 'ppo (swayed)': r.swayed.eval.actFit };
     for (const [setting, fit] of Object.entries(fitOf)) {
-      const mine = stored.filter((x) => x.setting === setting) as unknown as { acts: string[] }[];
+      const mine = stored.filter((x) => x.setting === setting);
       expect(Object.keys(fit).length).toBeGreaterThan(0);
       for (const [act, f] of Object.entries(fit)) {
         expect(f.calledFor.of + f.notCalledFor.of, `${setting} ${act}`).toBe(6);
@@ -86,11 +87,11 @@ describe('lab overopt', () => {
       }
       // Independently of the world's credit rules: a refund is called for on the cases the
       // generator marks as owing one — eligible refund requests and lost parcels.
-      const owing = (mine as unknown as { family: string; subtype: string }[]).filter((x) => (x.family === 'refund' && x.subtype === 'eligible') || (x.family === 'delivery' && x.subtype === 'lost')).length;
+      const owing = mine.filter((x) => (x.family === 'refund' && x.subtype === 'eligible') || (x.family === 'delivery' && x.subtype === 'lost')).length;
       expect(fit.approve_refund?.calledFor.of ?? 0).toBe(owing);
     }
     for (const preset of ['careful', 'swayed']) {
-      const fit = r[preset].judgePick.actFit as Record<string, { calledFor: { of: number }; notCalledFor: { of: number } }>;
+      const fit = r[preset].judgePick.actFit as Record<string, ActFit>;
       for (const f of Object.values(fit)) expect(f.calledFor.of + f.notCalledFor.of).toBe(6);
     }
     expect(r.eval.SFT.gold).toBeCloseTo(r.sftGold, 12);
