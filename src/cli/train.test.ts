@@ -30,3 +30,15 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     await expect(run({ 'keep-judge-best': 1, judge: 'j' })).rejects.toThrow(/no-such-model/);
   });
 });
+
+describe('train sft', () => {
+  const cmd = commands.find((c) => c.path.join(' ') === 'train sft')!;
+  const run = (o: Record<string, string | number>) => cmd.run({ profile: 'quick', seed: 1, out: 'unused', threads: 1, ...o }, [], ctx);
+
+  it('refuses a --cases, --epochs or --bucket that is not a positive integer, naming the flag', async () => {
+    await expect(run({ bucket: 0 })).rejects.toThrow(/train sft: --bucket must be a positive integer, got 0/);
+    await expect(run({ bucket: 48.5 })).rejects.toThrow(/--bucket must be a positive integer, got 48.5/);
+    await expect(run({ epochs: -1 })).rejects.toThrow(/--epochs must be a positive integer/);
+    await expect(run({ cases: 'many' })).rejects.toThrow(/--cases must be a positive integer, got many/);
+  });
+});

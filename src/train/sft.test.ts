@@ -33,4 +33,26 @@ describe('sftBatches', () => {
     const expected = examples.reduce((s, e) => s + e.weights.slice(1, 257).reduce((a, x) => a + x, 0), 0);
     expect(weightSum).toBeCloseTo(expected, 3);
   });
+
+  it('pads to a finer bucket when asked: each row in the smallest multiple of 32 that holds it', () => {
+    const fine = sftBatches(examples, { tokensPerBatch: 1024, maxLen: 256, padId: 3, bucket: 32, rng: new Rng(1) });
+    let rows = 0;
+    for (const b of fine) {
+      expect(b.B).toBe(Math.floor(1024 / b.T));
+      for (let r = 0; r < b.B; r++) {
+        const w = b.weights.subarray(r * b.T, (r + 1) * b.T);
+        let targets = 0; // every example's weights are > 0: its targets end at the last positive weight
+        for (let t = 0; t < b.T; t++) if (w[t] > 0) targets = t + 1;
+        if (targets === 0) continue;
+        rows++;
+        expect(b.T).toBe(Math.min(256, Math.ceil(targets / 32) * 32));
+      }
+    }
+    expect(rows).toBe(examples.length);
+  });
+
+  it('refuses a bucket that is not a positive integer', () => {
+    expect(() => sftBatches(examples, { maxLen: 256, padId: 3, bucket: 0, rng: new Rng(1) })).toThrow(/bucket must be a positive integer, got 0/);
+    expect(() => sftBatches(examples, { maxLen: 256, padId: 3, bucket: 2.5, rng: new Rng(1) })).toThrow(/got 2.5/);
+  });
 });

@@ -38,18 +38,22 @@ export interface BatchOptions {
   maxLen: number;
   /** Padding token id. */
   padId: number;
+  /** Lengths are padded up to a multiple of this (default 128); see sftBatches. */
+  bucket?: number;
   rng: Rng;
 }
 
 /**
  * Batches of similar-length examples (shuffled order of batches), each a full LmBatch. Lengths
- * are bucketed to multiples of 128 and every batch of a bucket has the same B = ⌊tokensPerBatch
- * / T⌋ rows (missing rows are weight-0 padding), so a whole epoch compiles at most
- * ⌈maxLen / 128⌉ training graphs — each compiled graph keeps its own memory arena.
+ * are bucketed to multiples of `bucket` (default 128) and every batch of a bucket has the same
+ * B = ⌊tokensPerBatch / T⌋ rows (missing rows are weight-0 padding), so a whole epoch compiles
+ * at most ⌈maxLen / bucket⌉ training graphs — each compiled graph keeps its own memory arena.
  */
 export function sftBatches(examples: SftExample[], o: BatchOptions): LmBatch[] {
   const per = o.tokensPerBatch ?? 4096;
-  const bucket = (n: number) => Math.min(o.maxLen, Math.ceil(n / 128) * 128);
+  const step = o.bucket ?? 128;
+  if (!Number.isInteger(step) || step < 1) throw new Error(`sftBatches: bucket must be a positive integer, got ${o.bucket}`);
+  const bucket = (n: number) => Math.min(o.maxLen, Math.ceil(n / step) * step);
   const byT = new Map<number, SftExample[]>();
   for (const e of examples) {
     const ex = { ids: e.ids.slice(0, o.maxLen + 1), weights: e.weights.slice(0, o.maxLen + 1) };
