@@ -1,9 +1,16 @@
 /**
  * `alignlab train ppo|rloo`: the ensemble-reward and held-out-judge flags are checked before any
  * model is loaded, with errors that name the flag (the runs themselves are tested in lab/rl.test.ts).
+ * `alignlab train sft`: its recipe flags are checked and reach trainBaseline (mocked here; the
+ * batching they set is tested in train/sft.test.ts).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import commands from './train.js';
+import { trainBaseline } from '../lab/baseline.js';
+
+vi.mock('../lab/baseline.js', () => ({
+  trainBaseline: vi.fn(async (o: { out: string }) => ({ out: o.out, steps: 1, finalLoss: 1, parameters: 1, trainTokens: 1, seconds: 0 })),
+}));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
 const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'ppo-epochs': 1, 'max-new': 4, seed: 1, out: 'unused', threads: 1, model: 'no-such-model' };
@@ -40,5 +47,13 @@ describe('train sft', () => {
     await expect(run({ bucket: 48.5 })).rejects.toThrow(/--bucket must be a positive integer, got 48.5/);
     await expect(run({ epochs: -1 })).rejects.toThrow(/--epochs must be a positive integer/);
     await expect(run({ cases: 'many' })).rejects.toThrow(/--cases must be a positive integer, got many/);
+    expect(trainBaseline).not.toHaveBeenCalled();
+  });
+
+  it('passes --cases, --epochs and --bucket on as the recipe, and only those given', async () => {
+    await run({ bucket: 64, cases: 10 });
+    expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ profile: 'quick', seed: 1, out: 'unused', recipe: { nCases: 10, bucket: 64 } }), expect.anything());
+    await run({ epochs: 3 });
+    expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ recipe: { epochs: 3 } }), expect.anything());
   });
 });
