@@ -64,6 +64,8 @@ export interface OveroptProfile {
   /** Reward-model epochs and learning rate; extra ensemble members per preset. */
   rmEpochs: number;
   rmLr: number;
+  /** Comparisons per reward-model step (rm.ts `batchPairs`; whole prompt groups, so about this many), for every reward model and the judge. */
+  rmBatchPairs: number;
   ensembleExtra: number;
   /** Epochs of the extra ensemble members (they only feed the disagreement monitor). */
   ensembleEpochs: number;
@@ -129,8 +131,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
 };
 
 export interface OveroptOptions {
@@ -237,9 +239,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const rmDir = (preset: string, e: number) => path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
   const judgeDir = path.join(o.out, 'rm-judge');
   const rmOptions = (preset: string): RmRunOptions[] => [
-    ...Array.from({ length: 1 + P.ensembleExtra }, (_, e): RmRunOptions => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each })),
+    ...Array.from({ length: 1 + P.ensembleExtra }, (_, e): RmRunOptions => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, seed: o.seed + 1000 * e, threads: each })),
     // A judge with comparisons of its own trains in the careful preset's turn, like a member.
-    ...(ownJudge && preset === 'careful' ? [{ model: o.model, prefs: prefs.judge.file, out: judgeDir, epochs: P.ensembleEpochs, lr: P.rmLr, batchPairs: 32, readout: 'mean' as const, dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: P.ensembleFreezeLayers, seed: o.seed + 7919, threads: each }] : []),
+    ...(ownJudge && preset === 'careful' ? [{ model: o.model, prefs: prefs.judge.file, out: judgeDir, epochs: P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean' as const, dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: P.ensembleFreezeLayers, seed: o.seed + 7919, threads: each }] : []),
   ];
   let trained: Record<string, unknown>[][] = [];
   if (sideBySide) trained = await runEach('rm', o.raters.map((preset) => ({ name: preset, opts: rmOptions(preset) })), io);
