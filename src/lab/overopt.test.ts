@@ -127,6 +127,8 @@ describe('lab overopt', () => {
     await expect(run('ens-short', { rewardCombine: 'min', ensembleExtra: 1 })).rejects.toThrow(/rewardCombine min optimizes each preset's ensemble: set ensembleExtra ≥ 2 .*held-out judge.*got 1/);
     expect(fs.existsSync(path.join(dir, 'ens-short', 'prefs-careful.jsonl'))).toBe(false);
     await expect(run('ens-bad', { rewardCombine: 'max' as never })).rejects.toThrow(/rewardCombine must be first, mean or min, got "max"/);
+    await expect(run('rm-batch-bad', { rmBatchPairs: 0 })).rejects.toThrow(/rmBatchPairs must be a positive integer, got 0/);
+    expect(fs.existsSync(path.join(dir, 'rm-batch-bad'))).toBe(false);
     const out = path.join(dir, 'ens');
     await run('ens', { rewardCombine: 'min', ensembleExtra: 2 });
     const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));

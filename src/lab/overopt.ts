@@ -64,7 +64,10 @@ export interface OveroptProfile {
   /** Reward-model epochs and learning rate; extra ensemble members per preset. */
   rmEpochs: number;
   rmLr: number;
-  /** Comparisons per reward-model step (rm.ts `batchPairs`; whole prompt groups, so about this many), for every reward model and the judge. */
+  /**
+   * Comparisons per reward-model step (rm.ts `batchPairs`: whole prompt groups, so about this
+   * many), for every reward model and the judge.
+   */
   rmBatchPairs: number;
   ensembleExtra: number;
   /** Epochs of the extra ensemble members (they only feed the disagreement monitor). */
@@ -189,6 +192,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const P = { ...OVEROPT_PROFILES[o.profile], ...o.overrides };
   if (o.raters.length === 0) throw new Error('lab overopt: no rater presets');
   if (!['first', 'mean', 'min'].includes(P.rewardCombine)) throw new Error(`lab overopt: rewardCombine must be first, mean or min, got ${JSON.stringify(P.rewardCombine)}`);
+  if (!Number.isInteger(P.rmBatchPairs) || P.rmBatchPairs < 1) throw new Error(`lab overopt: rmBatchPairs must be a positive integer, got ${P.rmBatchPairs}`);
   // An ensemble reward needs a member besides the main model in every preset, and the careful
   // preset's first extra member is the held-out judge (below), never optimized against.
   const extraNeeded = o.raters.includes('careful') && !(P.judgePrompts > 0) ? 2 : 1;
