@@ -344,7 +344,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const samples: Record<string, WorldSample[]> = {};
   const evaluate = async (dir: string, setting: string) => {
     const m = loadModel(dir, { runtime: evalRuntime });
-    const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; actFit: Record<string, ActFit>; length: number } = { gold: [], acts: {}, actFit: {}, length: 0 };
+    const out: { gold: { key: string; value: number }[]; acts: Record<string, number>; length: number } = { gold: [], acts: {}, length: 0 };
     const fitRows: { acts: string[]; calledFor: string[] }[] = [];
     samples[setting] = [];
     for (let i = 0; i < evalCases.length; i += 64) {
@@ -360,8 +360,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
         out.length += g[j].tokens.length / evalCases.length;
       });
     }
-    out.actFit = actFit(fitRows);
-    return out;
+    return { ...out, actFit: actFit(fitRows) };
   };
   const sftEval = await evaluate(o.model, 'SFT');
   type PolicyEval = { gold: ReturnType<typeof bootstrapMean>; gainOverSft: ReturnType<typeof bootstrapMeanDiff>; acts: Record<string, number>; actFit: Record<string, ActFit>; length: number };
