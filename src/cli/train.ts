@@ -22,13 +22,17 @@ const sft: Command = {
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
     cases: { type: 'number', describe: "dialogues in the corpus (overrides the profile's)" },
     epochs: { type: 'number', describe: "passes over the dialogues (overrides the profile's)" },
-    bucket: { type: 'number', describe: 'pad sequence lengths to a multiple of this (default 128; finer pads less, but the same epochs take fewer steps)' },
+    bucket: { type: 'number', describe: 'group sequence lengths into buckets of this many tokens (default 128; finer pads less, but the same epochs take fewer steps)' },
+    'pad-to': { type: 'number', describe: "pad each batch only to its longest dialogue rounded up to a multiple of this (overrides the profile's; the bucket's length pads as before)" },
+    'sort-window': { type: 'number', describe: "sort dialogues by length within windows of this many batches of a bucket (overrides the profile's; 1: no sorting)" },
+    split: { type: 'number', describe: "split each batch by length into this many micro-batches, each padded to --pad-to; the step is the whole batch's (overrides the profile's; 1: no split)" },
   },
   async run(o, _p, ctx) {
     const profile = String(o.profile);
     if (profile !== 'quick' && profile !== 'full') throw new UsageError(`train sft: --profile must be quick or full, got "${profile}"`);
-    const recipe: { nCases?: number; epochs?: number; bucket?: number } = {};
-    for (const [flag, key] of [['cases', 'nCases'], ['epochs', 'epochs'], ['bucket', 'bucket']] as const) {
+    const recipe: { nCases?: number; epochs?: number; bucket?: number; padTo?: number; sortWindow?: number; split?: number } = {};
+    const flags = [['cases', 'nCases'], ['epochs', 'epochs'], ['bucket', 'bucket'], ['pad-to', 'padTo'], ['sort-window', 'sortWindow'], ['split', 'split']] as const;
+    for (const [flag, key] of flags) {
       if (o[flag] === undefined) continue;
       const v = Number(o[flag]);
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`train sft: --${flag} must be a positive integer, got ${o[flag]}`);

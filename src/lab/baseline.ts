@@ -19,7 +19,7 @@ import { LlamaModel } from '../model/model.js';
 import { saveModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { Trainer, trainConfig, type TrainConfig } from '../train/trainer.js';
-import { chatExample, sftBatches } from '../train/sft.js';
+import { chatExample, sftBatches, splitByLength } from '../train/sft.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
@@ -36,11 +36,25 @@ export interface BaselineRecipe {
   /** Tokens per batch (B·T). */
   tokensPerBatch: number;
   /**
-   * Sequence lengths are padded to a multiple of this (sftBatches); absent: 128. A finer bucket
-   * pads less, but the same epochs then take fewer (fuller) steps: at 64 the quick baseline
-   * trained 10–17 % faster and came out worse (README, "Performance").
+   * Dialogue lengths are grouped into buckets of this many tokens, which sets the rows per batch
+   * and so the steps per epoch (sftBatches); absent: 128. A finer bucket pads less, but the same
+   * epochs then take fewer (fuller) steps: at 64 the quick baseline trained 10–17 % faster and
+   * came out worse (README, "Performance").
    */
   bucket?: number;
+  /**
+   * Each batch padded only to its longest dialogue rounded up to a multiple of this
+   * (sftBatches' `padTo`); absent: to the bucket's length. With `sortWindow`, the way to pad
+   * less without changing the steps (README, "Performance").
+   */
+  padTo?: number;
+  /** Batches per length-sorted window inside a bucket (sftBatches' `sortWindow`); absent: 1, no sorting. */
+  sortWindow?: number;
+  /**
+   * Micro-batches each batch is split into by length (splitByLength), each padded to a multiple
+   * of `padTo`; the step's loss and gradient stay the whole batch's. Absent: 1.
+   */
+  split?: number;
   /** Loss weight of system/user tokens (assistant tokens weigh 1). */
   promptWeight: number;
   train: Partial<TrainConfig>;
@@ -54,6 +68,9 @@ export const BASELINE_PROFILES: Record<'quick' | 'full', BaselineRecipe> = {
     epochs: 2,
     tokensPerBatch: 4096,
     bucket: 128,
+    padTo: 128,
+    sortWindow: 1,
+    split: 1,
     promptWeight: 0.1,
     train: { lr: 2e-3, warmupSteps: 20, weightDecay: 0.1, gradClip: 1 },
   },
@@ -64,6 +81,9 @@ export const BASELINE_PROFILES: Record<'quick' | 'full', BaselineRecipe> = {
     epochs: 3,
     tokensPerBatch: 8192,
     bucket: 128,
+    padTo: 128,
+    sortWindow: 1,
+    split: 1,
     promptWeight: 0.1,
     train: { lr: 1e-3, warmupSteps: 100, weightDecay: 0.1, gradClip: 1 },
   },
@@ -83,6 +103,10 @@ export async function trainBaseline(
   io: { log: (m: string) => void },
 ): Promise<BaselineResult> {
   const recipe: BaselineRecipe = { ...BASELINE_PROFILES[opts.profile], ...opts.recipe };
+  for (const key of ['bucket', 'padTo', 'sortWindow', 'split'] as const) {
+    const v = recipe[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`trainBaseline: recipe.${key} must be a positive integer, got ${v}`);
+  }
   const t0 = performance.now();
   fs.mkdirSync(opts.out, { recursive: true });
   const metricsFile = path.join(opts.out, 'metrics.jsonl');
@@ -101,7 +125,7 @@ export async function trainBaseline(
   const rng = new Rng(opts.seed).fork('sft-data');
   const examples = corpus.dialogues.map((d) => chatExample(tok, d.messages, recipe.promptWeight));
   const padId = tok.padTokenId ?? 0;
-  const epochBatches = () => sftBatches(examples, { tokensPerBatch: recipe.tokensPerBatch, maxLen: cfg.maxSeqLen, padId, bucket: recipe.bucket, rng });
+  const epochBatches = () => sftBatches(examples, { tokensPerBatch: recipe.tokensPerBatch, maxLen: cfg.maxSeqLen, padId, bucket: recipe.bucket, padTo: recipe.padTo, sortWindow: recipe.sortWindow, rng });
   const perEpoch = epochBatches().length;
   const totalSteps = perEpoch * recipe.epochs;
   const tc = trainConfig({ ...recipe.train, totalSteps });
@@ -114,7 +138,8 @@ export async function trainBaseline(
   let tokens = 0;
   for (let e = 0; e < recipe.epochs; e++) {
     for (const batch of epochBatches()) {
-      const m = await trainer.step([batch]);
+      const parts = (recipe.split ?? 1) > 1 ? splitByLength(batch, { parts: recipe.split!, padTo: recipe.padTo ?? recipe.bucket ?? 128 }) : null;
+      const m = parts ? await trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share)) : await trainer.step([batch]);
       loss = m['train/loss'];
       tokens += batch.B * batch.T;
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });

@@ -82,23 +82,35 @@ export class Trainer<Batch = LmBatch> {
     this.grad = new Float32Array(model.params.size);
   }
 
-  /** One optimizer step over `micro` (gradAccum micro-batches). Returns flat metrics. */
-  async step(micro: Batch[]): Promise<Record<string, number>> {
-    if (micro.length !== this.cfg.gradAccum) throw new Error(`step: got ${micro.length} micro-batches, gradAccum is ${this.cfg.gradAccum}`);
+  /**
+   * One optimizer step over `micro` (gradAccum micro-batches, whose mean losses count equally).
+   * With `shares` — each micro-batch's weight in the step's loss, summing to 1, e.g. the parts
+   * of one batch split by length (sft.ts, splitByLength) — any number of micro-batches make the
+   * step, and loss, gradient and metrics are their share-weighted sums. Returns flat metrics.
+   */
+  async step(micro: Batch[], shares?: number[]): Promise<Record<string, number>> {
+    if (shares) {
+      const sum = shares.reduce((a, s) => a + s, 0);
+      if (shares.length !== micro.length || micro.length === 0 || shares.some((s) => !(s >= 0)) || Math.abs(sum - 1) > 1e-6) {
+        throw new Error(`step: shares must be ${micro.length} non-negative numbers summing to 1, got [${shares.join(', ')}]`);
+      }
+    } else if (micro.length !== this.cfg.gradAccum) throw new Error(`step: got ${micro.length} micro-batches, gradAccum is ${this.cfg.gradAccum}`);
+    // Without shares, the mean over micro-batches (computed as before: loss sum / n).
+    const n = micro.length;
     const step = this.stepCount + 1;
     let lossSum = 0;
     let grad: Float32Array | undefined;
     const extra: Record<string, number> = {};
-    for (const batch of micro) {
+    for (const [i, batch] of micro.entries()) {
       const r = await this.objective(this.model, batch);
       if (!Number.isFinite(r.loss)) throw new DivergenceError(`step ${step}: loss is ${r.loss}`);
-      lossSum += r.loss;
-      for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + v / micro.length;
-      if (micro.length === 1) grad = r.flat; // no copy in the common case
+      lossSum += shares ? r.loss * shares[i] : r.loss;
+      for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + (shares ? v * shares[i] : v / n);
+      if (n === 1) grad = r.flat; // no copy in the common case
       else {
         if (!grad) grad = this.grad.fill(0);
-        const inv = 1 / micro.length;
-        for (let i = 0; i < r.flat.length; i++) grad[i] += r.flat[i] * inv;
+        const scale = shares ? shares[i] : 1 / n;
+        for (let j = 0; j < r.flat.length; j++) grad[j] += r.flat[j] * scale;
       }
     }
     const g = grad!;
@@ -110,7 +122,7 @@ export class Trainer<Batch = LmBatch> {
     const lr = learningRate(this.cfg, this.stepCount);
     this.optimizer.step(this.model.params.flat, g, lr, clip);
     this.stepCount = step;
-    return { 'train/loss': lossSum / micro.length, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
+    return { 'train/loss': shares ? lossSum : lossSum / n, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
   }
 
   /** The first parameter whose gradient (in the flat buffer) is not finite. */
