@@ -68,9 +68,12 @@ export const BASELINE_PROFILES: Record<'quick' | 'full', BaselineRecipe> = {
     epochs: 2,
     tokensPerBatch: 4096,
     bucket: 128,
-    padTo: 128,
+    // Each batch in two parts by length, padded to 32: the same steps, 8 % faster on the Zen 4
+    // host. Sorting dialogues by length across batches (`sortWindow: 8`) padded even less but
+    // trained worse on two seeds of three (README, "Performance").
+    padTo: 32,
     sortWindow: 1,
-    split: 1,
+    split: 2,
     promptWeight: 0.1,
     train: { lr: 2e-3, warmupSteps: 20, weightDecay: 0.1, gradClip: 1 },
   },
@@ -81,6 +84,7 @@ export const BASELINE_PROFILES: Record<'quick' | 'full', BaselineRecipe> = {
     epochs: 3,
     tokensPerBatch: 8192,
     bucket: 128,
+    // Not measured at this size: whole batches padded to the bucket, as before.
     padTo: 128,
     sortWindow: 1,
     split: 1,
