@@ -63,7 +63,7 @@ export interface BatchOptions {
  * lengths then differ little inside each), and with `padTo` p a batch is only padded to its
  * longest example rounded up to a multiple of p. The number of steps and rows stays the same;
  * the padding cells, which cost as much compute as real tokens, mostly go (one training graph
- * per batch length, at most ⌈maxLen / p⌉). Mathematically a trimmed batch gives the same loss
+ * per batch length: the multiples of p up to maxLen, and the bucket lengths). Mathematically a trimmed batch gives the same loss
  * and gradient as the padded one: padding carries weight 0 and, with causal attention, comes
  * after every real token of its row.
  */
@@ -133,9 +133,12 @@ export interface BatchPart {
  * shares), the step's loss and gradient are those of the whole batch, at a fraction of its
  * padding: the batch itself — which dialogues train together — does not change.
  *
- *   for (const batch of sftBatches(ex, o)) await trainer.step(...unzip(splitByLength(batch, { parts: 2, padTo: 32 })));
+ * A batch without any weight comes back whole (`share` 1), so a step over it stays possible.
+ *
+ *   const parts = splitByLength(batch, { parts: 2, padTo: 32, padId });
+ *   await trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share));
  */
-export function splitByLength(batch: LmBatch, o: { parts: number; padTo: number }): BatchPart[] {
+export function splitByLength(batch: LmBatch, o: { parts: number; padTo: number; padId: number }): BatchPart[] {
   for (const [name, v] of [['parts', o.parts], ['padTo', o.padTo]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`splitByLength: ${name} must be a positive integer, got ${v}`);
   }
@@ -149,9 +152,9 @@ export function splitByLength(batch: LmBatch, o: { parts: number; padTo: number 
       weight[r] += w;
     }
   }
-  if (o.parts === 1 && o.padTo >= T) return [{ batch, share: 1 }];
   const total = weight.reduce((a, w) => a + w, 0);
-  const pad = batch.ids[batch.ids.length - 1];
+  if ((o.parts === 1 && o.padTo >= T) || !(total > 0)) return [{ batch, share: 1 }];
+  const pad = BigInt(o.padId);
   const order = [...Array(B).keys()].sort((a, b) => length[a] - length[b]);
   const rows = Math.ceil(B / o.parts);
   const out: BatchPart[] = [];
@@ -169,7 +172,7 @@ export function splitByLength(batch: LmBatch, o: { parts: number; padTo: number 
       targets.set(batch.targets.subarray(r * T, r * T + Tp), b * Tp);
       weights.set(batch.weights.subarray(r * T, r * T + Tp), b * Tp);
     });
-    out.push({ batch: { B: rows, T: Tp, ids, targets, weights }, share: total > 0 ? w / total : 0 });
+    out.push({ batch: { B: rows, T: Tp, ids, targets, weights }, share: w / total });
   }
   return out;
 }

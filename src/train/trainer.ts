@@ -104,12 +104,14 @@ export class Trainer<Batch = LmBatch> {
     for (const [i, batch] of micro.entries()) {
       const r = await this.objective(this.model, batch);
       if (!Number.isFinite(r.loss)) throw new DivergenceError(`step ${step}: loss is ${r.loss}`);
-      lossSum += shares ? r.loss * shares[i] : r.loss;
-      for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + (shares ? v * shares[i] : v / n);
+      // One micro-batch is the whole step (its share is 1): taken as it is, like its gradient.
+      const weighted = shares !== undefined && n > 1;
+      lossSum += weighted ? r.loss * shares![i] : r.loss;
+      for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + (weighted ? v * shares![i] : v / n);
       if (n === 1) grad = r.flat; // no copy in the common case
       else {
         if (!grad) grad = this.grad.fill(0);
-        const scale = shares ? shares[i] : 1 / n;
+        const scale = weighted ? shares![i] : 1 / n;
         for (let j = 0; j < r.flat.length; j++) grad[j] += r.flat[j] * scale;
       }
     }
@@ -122,7 +124,7 @@ export class Trainer<Batch = LmBatch> {
     const lr = learningRate(this.cfg, this.stepCount);
     this.optimizer.step(this.model.params.flat, g, lr, clip);
     this.stepCount = step;
-    return { 'train/loss': shares ? lossSum : lossSum / n, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
+    return { 'train/loss': shares && n > 1 ? lossSum : lossSum / n, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
   }
 
   /** The first parameter whose gradient (in the flat buffer) is not finite. */
