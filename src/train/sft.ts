@@ -63,9 +63,11 @@ export interface BatchOptions {
  * lengths then differ little inside each), and with `padTo` p a batch is only padded to its
  * longest example rounded up to a multiple of p. The number of steps and rows stays the same;
  * the padding cells, which cost as much compute as real tokens, mostly go (one training graph
- * per batch length: the multiples of p up to maxLen, and the bucket lengths). Mathematically a trimmed batch gives the same loss
- * and gradient as the padded one: padding carries weight 0 and, with causal attention, comes
- * after every real token of its row.
+ * per batch length: the multiples of p up to maxLen, and the bucket lengths). Mathematically a
+ * trimmed batch gives the same loss and gradient as the padded one: padding carries weight 0
+ * and, with causal attention, comes after every real token of its row. Sorting, though,
+ * changes which examples train together (for the quick baseline, for the worse: README,
+ * "Performance"); `splitByLength` pads less without that.
  */
 export function sftBatches(examples: SftExample[], o: BatchOptions): LmBatch[] {
   const per = o.tokensPerBatch ?? 4096;
