@@ -52,8 +52,7 @@ for (let i = 0; i < runs[0].batches.length; i += block) {
     for (const batch of r.batches.slice(i, i + block)) {
       const parts = r.split > 1 ? splitByLength(batch, { parts: r.split, padTo: r.padTo, padId: tok.padTokenId ?? 0 }) : [{ batch, share: 1 }];
       const t0 = performance.now();
-      if (r.split > 1) await r.trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share));
-      else await r.trainer.step([batch]);
+      await r.trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share));
       const ms = performance.now() - t0;
       const keys = parts.map((p) => `${p.batch.B}x${p.batch.T}`);
       r.allCells += parts.reduce((s, p) => s + p.batch.B * p.batch.T, 0);

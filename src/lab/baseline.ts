@@ -143,7 +143,7 @@ export async function trainBaseline(
   for (let e = 0; e < recipe.epochs; e++) {
     for (const batch of epochBatches()) {
       const parts = (recipe.split ?? 1) > 1 ? splitByLength(batch, { parts: recipe.split!, padTo: recipe.padTo ?? recipe.bucket ?? 128, padId }) : [{ batch, share: 1 }];
-      const m = parts.length > 1 ? await trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share)) : await trainer.step([parts[0].batch]);
+      const m = await trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share));
       loss = m['train/loss'];
       tokens += parts.reduce((s, p) => s + p.batch.B * p.batch.T, 0);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });

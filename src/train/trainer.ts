@@ -95,8 +95,10 @@ export class Trainer<Batch = LmBatch> {
         throw new Error(`step: shares must be ${micro.length} non-negative numbers summing to 1, got [${shares.join(', ')}]`);
       }
     } else if (micro.length !== this.cfg.gradAccum) throw new Error(`step: got ${micro.length} micro-batches, gradAccum is ${this.cfg.gradAccum}`);
-    // Without shares, the mean over micro-batches (computed as before: loss sum / n).
+    // Without shares, the mean over micro-batches (computed as before: loss sum / n); one
+    // micro-batch is the whole step (its share is 1) and is taken as it is, like its gradient.
     const n = micro.length;
+    const weighted = shares !== undefined && n > 1;
     const step = this.stepCount + 1;
     let lossSum = 0;
     let grad: Float32Array | undefined;
@@ -104,8 +106,6 @@ export class Trainer<Batch = LmBatch> {
     for (const [i, batch] of micro.entries()) {
       const r = await this.objective(this.model, batch);
       if (!Number.isFinite(r.loss)) throw new DivergenceError(`step ${step}: loss is ${r.loss}`);
-      // One micro-batch is the whole step (its share is 1): taken as it is, like its gradient.
-      const weighted = shares !== undefined && n > 1;
       lossSum += weighted ? r.loss * shares![i] : r.loss;
       for (const [k, v] of Object.entries(r.metrics ?? {})) extra[k] = (extra[k] ?? 0) + (weighted ? v * shares![i] : v / n);
       if (n === 1) grad = r.flat; // no copy in the common case
@@ -124,7 +124,7 @@ export class Trainer<Batch = LmBatch> {
     const lr = learningRate(this.cfg, this.stepCount);
     this.optimizer.step(this.model.params.flat, g, lr, clip);
     this.stepCount = step;
-    return { 'train/loss': shares && n > 1 ? lossSum : lossSum / n, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
+    return { 'train/loss': weighted ? lossSum : lossSum / n, 'train/grad_norm': norm, 'train/learning_rate': lr, 'train/step': step, ...extra };
   }
 
   /** The first parameter whose gradient (in the flat buffer) is not finite. */
