@@ -42,23 +42,27 @@ describe('train sft', () => {
   const cmd = commands.find((c) => c.path.join(' ') === 'train sft')!;
   const run = (o: Record<string, string | number>) => cmd.run({ profile: 'quick', seed: 1, out: 'unused', threads: 1, ...o }, [], ctx);
 
-  it('refuses a --cases, --epochs, --bucket, --pad-to, --sort-window or --split that is not a positive integer, naming the flag', async () => {
+  it('refuses a --cases, --batch-tokens, --bucket, --pad-to, --sort-window or --split that is not a positive integer, or --epochs that is not a positive number, naming the flag', async () => {
     await expect(run({ bucket: 0 })).rejects.toThrow(/train sft: --bucket must be a positive integer, got 0/);
     await expect(run({ 'pad-to': 0 })).rejects.toThrow(/train sft: --pad-to must be a positive integer, got 0/);
     await expect(run({ 'sort-window': 2.5 })).rejects.toThrow(/train sft: --sort-window must be a positive integer, got 2.5/);
     await expect(run({ split: -2 })).rejects.toThrow(/train sft: --split must be a positive integer, got -2/);
     await expect(run({ bucket: 48.5 })).rejects.toThrow(/--bucket must be a positive integer, got 48.5/);
-    await expect(run({ epochs: -1 })).rejects.toThrow(/--epochs must be a positive integer/);
+    await expect(run({ epochs: -1 })).rejects.toThrow(/--epochs must be a positive number, got -1/);
+    await expect(run({ epochs: 'two' })).rejects.toThrow(/--epochs must be a positive number, got two/);
+    await expect(run({ 'batch-tokens': 100.5 })).rejects.toThrow(/--batch-tokens must be a positive integer, got 100.5/);
     await expect(run({ cases: 'many' })).rejects.toThrow(/--cases must be a positive integer, got many/);
     expect(trainBaseline).not.toHaveBeenCalled();
   });
 
-  it('passes --cases, --epochs, --bucket, --pad-to, --sort-window and --split on as the recipe, and only those given', async () => {
+  it('passes --cases, --epochs, --batch-tokens, --bucket, --pad-to, --sort-window and --split on as the recipe, and only those given', async () => {
     await run({ bucket: 64, cases: 10 });
     expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ profile: 'quick', seed: 1, out: 'unused', recipe: { nCases: 10, bucket: 64 } }), expect.anything());
     await run({ 'pad-to': 128, 'sort-window': 1, split: 1 });
     expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ recipe: { padTo: 128, sortWindow: 1, split: 1 } }), expect.anything());
     await run({ epochs: 3 });
     expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ recipe: { epochs: 3 } }), expect.anything());
+    await run({ epochs: 1.75, 'batch-tokens': 3584 });
+    expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ recipe: { epochs: 1.75, tokensPerBatch: 3584 } }), expect.anything());
   });
 });

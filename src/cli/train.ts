@@ -21,7 +21,8 @@ const sft: Command = {
     out: { type: 'string', required: true, describe: 'output run/model directory' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
     cases: { type: 'number', describe: "dialogues in the corpus (overrides the profile's)" },
-    epochs: { type: 'number', describe: "passes over the dialogues (overrides the profile's)" },
+    epochs: { type: 'number', describe: "passes over the dialogues (overrides the profile's); a fraction trains the last pass partly" },
+    'batch-tokens': { type: 'number', describe: "tokens per batch, B·T (overrides the profile's)" },
     bucket: { type: 'number', describe: 'group sequence lengths into buckets of this many tokens (default 128; finer pads less, but the same epochs take fewer steps)' },
     'pad-to': { type: 'number', describe: "pad each batch only to its longest dialogue rounded up to a multiple of this (overrides the profile's; the bucket's length pads as before)" },
     'sort-window': { type: 'number', describe: "sort dialogues by length within windows of this many batches of a bucket (overrides the profile's; 1: no sorting)" },
@@ -30,8 +31,13 @@ const sft: Command = {
   async run(o, _p, ctx) {
     const profile = String(o.profile);
     if (profile !== 'quick' && profile !== 'full') throw new UsageError(`train sft: --profile must be quick or full, got "${profile}"`);
-    const recipe: { nCases?: number; epochs?: number; bucket?: number; padTo?: number; sortWindow?: number; split?: number } = {};
-    const flags = [['cases', 'nCases'], ['epochs', 'epochs'], ['bucket', 'bucket'], ['pad-to', 'padTo'], ['sort-window', 'sortWindow'], ['split', 'split']] as const;
+    const recipe: { nCases?: number; epochs?: number; tokensPerBatch?: number; bucket?: number; padTo?: number; sortWindow?: number; split?: number } = {};
+    if (o.epochs !== undefined) {
+      const v = Number(o.epochs);
+      if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`train sft: --epochs must be a positive number, got ${o.epochs}`);
+      recipe.epochs = v;
+    }
+    const flags = [['cases', 'nCases'], ['batch-tokens', 'tokensPerBatch'], ['bucket', 'bucket'], ['pad-to', 'padTo'], ['sort-window', 'sortWindow'], ['split', 'split']] as const;
     for (const [flag, key] of flags) {
       if (o[flag] === undefined) continue;
       const v = Number(o[flag]);

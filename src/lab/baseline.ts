@@ -31,7 +31,10 @@ export interface BaselineRecipe {
   vocabSize: number;
   /** Model shape (vocabSize is filled from the tokenizer). */
   model: Omit<LlamaConfigInput, 'vocabSize'>;
-  /** Passes over the dialogues. */
+  /**
+   * Passes over the dialogues; a fraction trains the last pass only partly (its first batches
+   * in that pass's shuffled order): the run takes round(epochs × batches per epoch) steps.
+   */
   epochs: number;
   /** Tokens per batch (B·T). */
   tokensPerBatch: number;
@@ -111,6 +114,8 @@ export async function trainBaseline(
     const v = recipe[key];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`trainBaseline: recipe.${key} must be a positive integer, got ${v}`);
   }
+  if (!Number.isInteger(recipe.tokensPerBatch) || recipe.tokensPerBatch < 1) throw new Error(`trainBaseline: recipe.tokensPerBatch must be a positive integer, got ${recipe.tokensPerBatch}`);
+  if (!(Number.isFinite(recipe.epochs) && recipe.epochs > 0)) throw new Error(`trainBaseline: recipe.epochs must be a positive number, got ${recipe.epochs}`);
   const t0 = performance.now();
   fs.mkdirSync(opts.out, { recursive: true });
   const metricsFile = path.join(opts.out, 'metrics.jsonl');
@@ -131,7 +136,7 @@ export async function trainBaseline(
   const padId = tok.padTokenId ?? 0;
   const epochBatches = () => sftBatches(examples, { tokensPerBatch: recipe.tokensPerBatch, maxLen: cfg.maxSeqLen, padId, bucket: recipe.bucket, padTo: recipe.padTo, sortWindow: recipe.sortWindow, rng });
   const perEpoch = epochBatches().length;
-  const totalSteps = perEpoch * recipe.epochs;
+  const totalSteps = Math.max(1, Math.round(perEpoch * recipe.epochs));
   const tc = trainConfig({ ...recipe.train, totalSteps });
   const trainer = new Trainer(model, tc);
   writeJsonAtomic(path.join(opts.out, 'run_config.json'), { kind: 'sft-baseline', profile: opts.profile, seed: opts.seed, recipe, model: cfg, train: tc });
@@ -140,8 +145,9 @@ export async function trainBaseline(
   const bar = progress('sft', totalSteps);
   let loss = NaN;
   let tokens = 0;
-  for (let e = 0; e < recipe.epochs; e++) {
+  while (trainer.stepCount < totalSteps) {
     for (const batch of epochBatches()) {
+      if (trainer.stepCount >= totalSteps) break;
       const parts = (recipe.split ?? 1) > 1 ? splitByLength(batch, { parts: recipe.split!, padTo: recipe.padTo ?? recipe.bucket ?? 128, padId }) : [{ batch, share: 1 }];
       const m = await trainer.step(parts.map((p) => p.batch), parts.map((p) => p.share));
       loss = m['train/loss'];
