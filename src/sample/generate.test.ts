@@ -49,7 +49,7 @@ describe('generate (KV cache, batched, left-padded)', () => {
   it('a batch of more distinct prompts than one prefill run takes (prefilled in chunks by length) equals a full forward pass, at every temperature', async () => {
     const m = model();
     // 45 distinct prompts of 1–40 tokens in scrambled order, two of them sampled twice (rows
-    // then share a prefill row): chunks of 32 by length, padded to 40 and to 16.
+    // then share a prefill row): chunks of 16 by length (the last 13 prompts padded to 40).
     const rng = new Rng(5);
     const distinct = Array.from({ length: 45 }, (_, i) => Array.from({ length: 1 + ((i * 17) % 40) }, () => 1 + rng.int(38)));
     for (const temperature of [1, 0.8, 0]) {

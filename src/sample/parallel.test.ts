@@ -32,10 +32,43 @@ describe('generation split across worker threads', () => {
     expect(workersFor(m2, 2 * MIN_ROWS_PER_WORKER - 1, {})).toBe(1);
     expect(workersFor(m1, 64, {})).toBe(1);
     expect(workersFor(m2, 64, { shouldStop: () => false })).toBe(1);
-    // Whole groups when there are enough, else a share of each group's samples.
-    expect(workerParts(3, 2, 2)).toEqual([[0, 1], [2, 3, 4, 5]]);
-    expect(workerParts(1, 5, 2)).toEqual([[0, 1], [2, 3, 4]]);
-    expect(workerParts(1, 4, 3)).toEqual([[0], [1], [2, 3]]);
+    // Fewer groups than workers: a share of each group's samples.
+    expect(workerParts([7], 5, 2)).toEqual([[0, 1], [2, 3, 4]]);
+    expect(workerParts([7], 4, 3)).toEqual([[0], [1], [2, 3]]);
+    expect(workerParts([7, 3], 2, 3)).toEqual([[], [0, 2], [1, 3]]);
+  });
+
+  it('gives each worker whole groups of similar prompt lengths, balancing rows × longest prompt', () => {
+    // Equal lengths: the rows split as evenly as whole groups allow.
+    expect(workerParts([5, 5, 5], 2, 2)).toEqual([[0, 1], [2, 3, 4, 5]]);
+    // Short prompts go together, long ones together (rows listed in ascending order).
+    expect(workerParts([100, 10, 100, 10], 1, 2)).toEqual([[1, 3], [0, 2]]);
+    // 6 short rows (length 10) and 2 long (length 40): 6 × 10 against 2 × 40, not 4 and 4.
+    expect(workerParts([10, 40, 10, 10, 10, 40, 10, 10], 1, 2)).toEqual([[0, 2, 3, 4, 6, 7], [1, 5]]);
+    // Against every contiguous cut of the sorted groups, by brute force, for random lengths.
+    const rng = new Rng(9);
+    for (let t = 0; t < 50; t++) {
+      const G = 2 + rng.int(12);
+      const k = 1 + rng.int(3);
+      const n = 2 + rng.int(Math.min(3, G - 1));
+      const lens = Array.from({ length: G }, () => 1 + rng.int(60));
+      const parts = workerParts(lens, k, n);
+      expect(parts.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: G * k }, (_, i) => i));
+      const costOf = (rows: number[]) => (rows.length ? rows.length * Math.max(...rows.map((r) => lens[Math.floor(r / k)])) : 0);
+      const got = Math.max(...parts.map(costOf));
+      const sorted = lens.map((_, u) => u).sort((a, b) => lens[a] - lens[b] || a - b);
+      let bestCost = Infinity;
+      const search = (from: number, left: number, worst: number) => {
+        if (left === 1) {
+          bestCost = Math.min(bestCost, Math.max(worst, costOf(sorted.slice(from).flatMap((u) => Array.from({ length: k }, (_, i) => u * k + i)))));
+          return;
+        }
+        for (let to = from + 1; to <= G - left + 1; to++) search(to, left - 1, Math.max(worst, costOf(sorted.slice(from, to).flatMap((u) => Array.from({ length: k }, (_, i) => u * k + i)))));
+      };
+      search(0, n, 0);
+      expect(got).toBe(bestCost);
+      for (const p of parts) expect(p.length % k).toBe(0);
+    }
   });
 
   it('samples what one thread samples (row streams follow the row, not the split), log-probs equal a full forward pass', async () => {

@@ -12,9 +12,10 @@
  * `generate` hands a batch here when it has at least `MIN_ROWS_PER_WORKER` rows per worker,
  * its runtime has ≥ 2 threads on the CPU provider, and no `shouldStop` callback (a function
  * cannot cross threads). Each worker receives the parameters (copied through one shared
- * staging buffer per call), its contiguous rows (whole prompt groups) and their `rowStreams`,
- * so row b still samples from stream `sample-row-${b}` of the seed: results depend on the seed
- * and the batch, not on the split. ALIGNLAB_GEN_WORKERS=0 turns this off (decoding then runs in
+ * staging buffer per call), its rows — whole prompt groups of similar prompt lengths, cut so
+ * the workers' work is balanced (`workerParts`) — and their `rowStreams`, so row b still
+ * samples from stream `sample-row-${b}` of the seed: results depend on the seed and the batch,
+ * not on the split. ALIGNLAB_GEN_WORKERS=0 turns this off (decoding then runs in
  * the calling thread).
  *
  *   const out = await generate(model, prompts, opts); // splits itself when it pays
@@ -51,21 +52,54 @@ export function workersFor(model: LlamaModel, rows: number, opts: GenerateOption
 }
 
 /**
- * The rows of each of `n` workers for a batch of `groups` × `k` group-major rows (k samples per
- * prompt): whole groups when there are at least n, else a share of every group's samples (a
- * best-of-n pool of one prompt splits its samples). Within a part every group has the same
- * number of rows, so each worker's batch is again uniformly grouped.
+ * The rows of each of `n` workers for a batch of `groupLengths.length` prompt groups × `k`
+ * group-major rows (k samples per prompt; `groupLengths[u]` = group u's prompt length).
+ *
+ * With at least n groups, each worker gets whole groups: the groups sorted by prompt length
+ * (stably) and cut into n runs so that the costliest worker's rows × longest prompt is as small
+ * as it can be. A worker pads its prompts to its own longest, and both its prefill and a
+ * decode step's reading of the prompt cache grow with rows × that length, so parts of similar
+ * lengths pad less than contiguous rows, and the cut balances the two workers' time rather than
+ * their row counts. Fewer groups than workers (a best-of-n pool of one prompt): a share of every
+ * group's samples each. Within a part every group has the same number of rows, so each
+ * worker's batch is again uniformly grouped; rows are listed in ascending order within a part.
  */
-export function workerParts(groups: number, k: number, n: number): number[][] {
-  const share = (total: number, w: number) => [Math.floor((w * total) / n), Math.floor(((w + 1) * total) / n)];
-  return Array.from({ length: n }, (_, w) => {
-    if (groups >= n) {
-      const [a, b] = share(groups, w);
-      return Array.from({ length: (b - a) * k }, (_, i) => a * k + i);
+export function workerParts(groupLengths: readonly number[], k: number, n: number): number[][] {
+  const groups = groupLengths.length;
+  const rowsOfGroups = (us: readonly number[]) => us.flatMap((u) => Array.from({ length: k }, (_, i) => u * k + i)).sort((a, b) => a - b);
+  if (groups < n) {
+    const share = (total: number, w: number) => [Math.floor((w * total) / n), Math.floor(((w + 1) * total) / n)];
+    return Array.from({ length: n }, (_, w) => {
+      const [a, b] = share(k, w);
+      return Array.from({ length: groups }, (_, u) => Array.from({ length: b - a }, (_, i) => u * k + a + i)).flat();
+    });
+  }
+  const order = groupLengths.map((_, u) => u).sort((a, b) => groupLengths[a] - groupLengths[b] || a - b);
+  // cost(i, j) of sorted groups i…j−1: rows × longest prompt (the last, as they are sorted).
+  const cost = (i: number, j: number) => (j - i) * k * groupLengths[order[j - 1]];
+  // best[w][j]: the smallest largest cost cutting the first j sorted groups into w + 1 runs; cut[w][j]: where the last run starts.
+  const best = Array.from({ length: n }, () => new Array<number>(groups + 1).fill(Infinity));
+  const cut = Array.from({ length: n }, () => new Array<number>(groups + 1).fill(0));
+  for (let j = 1; j <= groups; j++) best[0][j] = cost(0, j);
+  for (let w = 1; w < n; w++) {
+    for (let j = w + 1; j <= groups; j++) {
+      for (let i = w; i < j; i++) {
+        const c = Math.max(best[w - 1][i], cost(i, j));
+        if (c < best[w][j]) {
+          best[w][j] = c;
+          cut[w][j] = i;
+        }
+      }
     }
-    const [a, b] = share(k, w);
-    return Array.from({ length: groups }, (_, u) => Array.from({ length: b - a }, (_, i) => u * k + a + i)).flat();
-  });
+  }
+  const parts: number[][] = new Array(n);
+  let j = groups;
+  for (let w = n - 1; w >= 0; w--) {
+    const i = w === 0 ? 0 : cut[w][j];
+    parts[w] = rowsOfGroups(order.slice(i, j));
+    j = i;
+  }
+  return parts;
 }
 
 class GenWorker {
@@ -121,7 +155,8 @@ const staging = new Map<number, SharedArrayBuffer[]>();
 
 /**
  * Splits `prompts` — group-major rows, `k` samples per prompt (default 1) — into `n` parts
- * (`workerParts`) decoded by `n` workers; results in row order.
+ * (`workerParts`: by prompt length, balancing the workers' work) decoded by `n` workers; results
+ * in row order.
  */
 export async function generateOnWorkers(model: LlamaModel, prompts: number[][], opts: GenerateOptions, n: number, k = 1): Promise<Generation[]> {
   const flat = model.params.flat;
@@ -131,7 +166,7 @@ export async function generateOnWorkers(model: LlamaModel, prompts: number[][], 
   const { shouldStop: _, ...plain } = opts;
   const B = prompts.length;
   const streams = opts.rowStreams ?? prompts.map((_, b) => b);
-  const rowsOf = workerParts(B / k, k, n);
+  const rowsOf = workerParts(Array.from({ length: B / k }, (_, u) => prompts[u * k].length), k, n);
   const parts: Promise<Generation[]>[] = [];
   try {
     for (const [w, worker] of pool(n).entries()) {
