@@ -46,6 +46,29 @@ describe('generate (KV cache, batched, left-padded)', () => {
     }
   });
 
+  it('a batch whose rows stop at different steps goes on with the unfinished rows only, each row as it would run alone', async () => {
+    const m = model();
+    const rng = new Rng(12);
+    // 24 distinct prompts; three stop tokens end the rows at scattered steps, so the batch of
+    // 24 is compacted (to 16, then 8) while long rows continue, across the cache's growth.
+    const prompts = Array.from({ length: 24 }, (_, i) => Array.from({ length: 2 + ((i * 5) % 11) }, () => 1 + rng.int(38)));
+    const opts = { maxNewTokens: 40, temperature: 1, seed: 21, stopTokenIds: [3, 17, 29] };
+    const out = await generate(m, prompts, opts);
+    const lengths = out.map((g) => g.tokens.length);
+    expect(Math.min(...lengths)).toBeLessThan(8);
+    expect(lengths.filter((n) => n > 20).length).toBeGreaterThan(0);
+    expect(lengths.filter((n) => n > 20).length).toBeLessThanOrEqual(8);
+    expect(rt.keys().some((k) => k.includes(':decode:8:8:'))).toBe(true);
+    for (let b = 0; b < prompts.length; b++) {
+      const [alone] = await generate(m, [prompts[b]], { ...opts, rowStreams: [b] });
+      expect(out[b].tokens).toEqual(alone.tokens);
+      expect(out[b].finishReason).toBe(alone.finishReason);
+      out[b].logprobs.forEach((lp, j) => expect(Math.abs(lp - alone.logprobs[j])).toBeLessThan(1e-5));
+      const ref = await fullForwardLogprobs(m, prompts[b], out[b].tokens);
+      ref.forEach((r, j) => expect(Math.abs(out[b].logprobs[j] - r)).toBeLessThan(1e-4));
+    }
+  });
+
   it('a batch of more distinct prompts than one prefill run takes (prefilled in chunks by length) equals a full forward pass, at every temperature', async () => {
     const m = model();
     // 45 distinct prompts of 1–40 tokens in scrambled order, two of them sampled twice (rows

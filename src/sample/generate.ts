@@ -20,7 +20,9 @@
  * re-laying the rows out in place, so a step reads at most twice the filled slots
  * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
  * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
- * reading the cache. The decode graph takes the weights as inputs, so it follows training
+ * reading the cache. Where no prompt is shared, a batch whose rows have half or more finished
+ * goes on with the unfinished ones (`COMPACT_ROWS`): replies of 10 to 96 tokens in one batch
+ * otherwise keep computing every finished row until the longest ends. The decode graph takes the weights as inputs, so it follows training
  * updates; when a model decodes a shape again with the parameters of its previous call, it is
  * compiled with those weights as constants instead, which ONNX Runtime packs once rather than
  * on every step (frozen.ts).
@@ -106,6 +108,13 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
  * against 34.5–35.3 s at 32 (8 rows: no faster), the same replies byte for byte.
  */
 const PREFILL_ROWS = 16;
+
+/**
+ * Batch sizes a decode batch is compacted to, as rows finish, are multiples of this (finished
+ * rows fill the rest): when half the rows or more have finished, the unfinished ones go on in a
+ * smaller batch. Only where no prompt is shared (k = 1); not tuned.
+ */
+const COMPACT_ROWS = 8;
 
 /** Generated-token cache slots at first; the capacity doubles from there. */
 const MIN_GEN_SLOTS = 16;
@@ -347,40 +356,44 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
     k: promptRows(pre[`present.${i}.k`] as Float32Array),
     v: promptRows(pre[`present.${i}.v`] as Float32Array),
   }));
-  const PU = sharedPrompts ? U : B;
+  // Rows in the decode batch: all B at first; `live` maps batch position j to its row. When no
+  // prompt is shared, the batch is compacted as rows finish (`compactTo`).
+  let live = Array.from({ length: B }, (_, b) => b);
+  let Bc = B;
+  let PU = sharedPrompts ? U : B;
   // One buffer per layer for keys and one for values, with room for every generated token;
-  // at capacity G it holds (B, nkv, G, hd) in its first B·nkv·G·hd values. G starts at 16 and
+  // at capacity G it holds (Bc, nkv, G, hd) in its first Bc·nkv·G·hd values. G starts at 16 and
   // doubles when full: decoding reads at most twice the filled slots, needs few decode graphs,
   // and generations of any length share them.
   let capacity = MIN_GEN_SLOTS;
   while (capacity < maxNew - 1) capacity *= 2;
-  const rowsKV = B * nkv;
   // A reused buffer holds an earlier call's values: the first view is cleared (masked slots must
   // hold finite values), and each growth clears the slots it adds.
-  const buffers = Array.from({ length: 2 * c.nLayers }, () => takeCacheBuffer(rowsKV * capacity * hd).fill(0, 0, rowsKV * MIN_GEN_SLOTS * hd));
+  const buffers = Array.from({ length: 2 * c.nLayers }, () => takeCacheBuffer(B * nkv * capacity * hd).fill(0, 0, B * nkv * MIN_GEN_SLOTS * hd));
   try {
     let G = MIN_GEN_SLOTS;
-    const view = (x: Float32Array) => x.subarray(0, rowsKV * G * hd);
+    const view = (x: Float32Array) => x.subarray(0, Bc * nkv * G * hd);
     let genKV = promptKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
-    const promptMask = spreadRows(prefillMask, P);
+    let promptMask = spreadRows(prefillMask, P);
 
-    // One decode graph per capacity G of the generated-token cache: (B, 1) new tokens over the
-    // prompt's P keys, G generated slots and themselves.
+    // One decode graph per batch size and capacity G of the generated-token cache: (Bc, 1) new
+    // tokens over the prompt's P keys, G generated slots and themselves.
     // A shape decoded again with the parameters of the previous call gets the weights compiled
     // in as constants (frozen.ts).
-    const shapeKey = `${key}:decode:${B}:${PU}:${P}`;
-    const frozen = frozenParams(model, shapeKey);
+    const shapeKey = () => `${key}:decode:${Bc}:${PU}:${P}`;
+    let frozen = frozenParams(model, shapeKey());
     const decodeStep = (G: number) => {
-      const sessionKey = `${shapeKey}:${G}${frozen ? `:${frozen.tag}` : ''}`;
+      const sessionKey = `${shapeKey()}:${G}${frozen ? `:${frozen.tag}` : ''}`;
       if (frozen) keepFrozenSession(model.runtime, sessionKey, model.params.flat.byteLength);
+      const [Bg, PUg, fixed] = [Bc, PU, frozen];
       return model.runtime.cached(sessionKey, () => {
         const g = new Graph();
-        const Pm = frozen ? paramConstants(g, frozen.params) : paramInputs(g, model.params.specs);
+        const Pm = fixed ? paramConstants(g, fixed.params) : paramInputs(g, model.params.specs);
         const past = Array.from({ length: c.nLayers }, (_, i) => ({
-          k: [g.input(`past.${i}.k`, [PU, nkv, P, hd]), g.input(`gen.${i}.k`, [B, nkv, G, hd])],
-          v: [g.input(`past.${i}.v`, [PU, nkv, P, hd]), g.input(`gen.${i}.v`, [B, nkv, G, hd])],
+          k: [g.input(`past.${i}.k`, [PUg, nkv, P, hd]), g.input(`gen.${i}.k`, [Bg, nkv, G, hd])],
+          v: [g.input(`past.${i}.v`, [PUg, nkv, P, hd]), g.input(`gen.${i}.v`, [Bg, nkv, G, hd])],
         }));
-        const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [B, 1], 'int64'), positions: g.input('positions', [B, 1], 'int64'), keyMask: g.input('keyMask', [B, P + G + 1]), past });
+        const out = llamaDecodeStep(c, Pm, { ids: g.input('ids', [Bg, 1], 'int64'), positions: g.input('positions', [Bg, 1], 'int64'), keyMask: g.input('keyMask', [Bg, P + G + 1]), past });
         outputDistributions(g, out.logits, temperature);
         out.present.forEach((kv, i) => {
           g.output(`present.${i}.k`, kv.k);
@@ -392,20 +405,40 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
 
     const results: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], finishReason: 'length', ...(opts.topLogprobs ? { top: [] } : {}) }));
     const done = new Array<boolean>(B).fill(false);
-    const stepIds = new BigInt64Array(B);
-    const stepPos = new BigInt64Array(B);
-    const feeds: Record<string, HostArray> = { ...(frozen ? {} : params), invTemperature, ids: stepIds, positions: stepPos };
+    let stepIds = new BigInt64Array(B);
+    let stepPos = new BigInt64Array(B);
     // First-token distributions: each row's from its prompt's prefill row.
     const rows = (o: Record<string, HostArray>, spread: boolean): RowDist => ({
       logprobs: o.logprobs && (spread ? spreadRows(o.logprobs as Float32Array, V) : (o.logprobs as Float32Array)),
       probs: o.probs && (spread ? spreadRows(o.probs as Float32Array, V) : (o.probs as Float32Array)),
     });
+    // Keeps batch positions `keep` (ascending) of every per-position array, and the rows there,
+    // in place: keep[to] ≥ to, so no position is overwritten before it has moved.
+    const compactTo = (keep: number[]) => {
+      const squeeze = <T extends Float32Array | BigInt64Array>(x: T, size: number): T => {
+        keep.forEach((j, to) => j !== to && x.copyWithin(to * size, j * size, (j + 1) * size));
+        return x.subarray(0, keep.length * size) as T;
+      };
+      for (const kv of promptKV) {
+        kv.k = squeeze(kv.k, nkv * P * hd);
+        kv.v = squeeze(kv.v, nkv * P * hd);
+      }
+      promptMask = squeeze(promptMask, P);
+      stepIds = squeeze(stepIds, 1);
+      stepPos = squeeze(stepPos, 1);
+      for (const x of buffers) squeeze(x, nkv * G * hd);
+      live = keep.map((j) => live[j]);
+      Bc = PU = keep.length;
+      genKV = genKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
+      frozen = frozenParams(model, shapeKey());
+    };
     let dist = rows(pre, true);
     for (let s = 0; s < maxNew; s++) {
-      for (let b = 0; b < B; b++) {
+      for (let j = 0; j < Bc; j++) {
+        const b = live[j];
         if (done[b]) continue;
-        const logp = dist.logprobs?.subarray(b * V, (b + 1) * V);
-        const p = dist.probs?.subarray(b * V, (b + 1) * V);
+        const logp = dist.logprobs?.subarray(j * V, (j + 1) * V);
+        const p = dist.probs?.subarray(j * V, (j + 1) * V);
         // Greedy reads only logp, sampling only p; without logp, log p(token) = Math.log(p[token]).
         const tok = sampleToken((logp ?? p)!, (p ?? logp)!, rngs[b], temperature, topK, topP);
         const r = results[b];
@@ -416,24 +449,34 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
           done[b] = true;
           r.finishReason = 'stop';
         }
-        stepIds[b] = BigInt(tok);
-        stepPos[b] = BigInt(prompts[b].length + s);
+        stepIds[j] = BigInt(tok);
+        stepPos[j] = BigInt(prompts[b].length + s);
       }
       if (done.every(Boolean) || s === maxNew - 1) break;
+      // Half the batch or more finished: keep the unfinished rows, padded with finished ones to a
+      // multiple of COMPACT_ROWS (few batch sizes, so few decode graphs).
+      if (!sharedPrompts && Bc > COMPACT_ROWS) {
+        const running = live.flatMap((b, j) => (done[b] ? [] : [j]));
+        if (2 * running.length <= Bc) {
+          const target = roundUp(running.length, COMPACT_ROWS);
+          const fill = live.flatMap((b, j) => (done[b] ? [j] : [])).slice(0, target - running.length);
+          compactTo([...running, ...fill].sort((x, y) => x - y));
+        }
+      }
       // Step s feeds token s; tokens 0…s−1 are cached in generated slots 0…s−1.
       if (s >= G) {
-        for (const x of buffers) regrow(x, rowsKV, G * hd, 2 * G * hd);
+        for (const x of buffers) regrow(x, Bc * nkv, G * hd, 2 * G * hd);
         G *= 2;
         genKV = genKV.map((_, i) => ({ k: view(buffers[2 * i]), v: view(buffers[2 * i + 1]) }));
       }
       const L = P + G + 1;
-      const keyMask = new Float32Array(B * L);
-      for (let b = 0; b < B; b++) {
-        keyMask.set(promptMask.subarray(b * P, (b + 1) * P), b * L);
-        keyMask.fill(1, b * L + P, b * L + P + s);
-        keyMask[b * L + L - 1] = 1;
+      const keyMask = new Float32Array(Bc * L);
+      for (let j = 0; j < Bc; j++) {
+        keyMask.set(promptMask.subarray(j * P, (j + 1) * P), j * L);
+        keyMask.fill(1, j * L + P, j * L + P + s);
+        keyMask[j * L + L - 1] = 1;
       }
-      feeds.keyMask = keyMask;
+      const feeds: Record<string, HostArray> = { ...(frozen ? {} : params), invTemperature, ids: stepIds, positions: stepPos, keyMask };
       for (let i = 0; i < c.nLayers; i++) {
         feeds[`past.${i}.k`] = promptKV[i].k;
         feeds[`past.${i}.v`] = promptKV[i].v;
@@ -442,10 +485,10 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       }
       const out = await (await decodeStep(G)).run(feeds);
       dist = rows(out, false);
-      // Token s's keys/values (B, nkv, 1, hd) go to generated slot s.
+      // Token s's keys/values (Bc, nkv, 1, hd) go to generated slot s.
       for (let i = 0; i < c.nLayers; i++) {
-        writeSlot(genKV[i].k, out[`present.${i}.k`] as Float32Array, B * nkv, hd, G, s);
-        writeSlot(genKV[i].v, out[`present.${i}.v`] as Float32Array, B * nkv, hd, G, s);
+        writeSlot(genKV[i].k, out[`present.${i}.k`] as Float32Array, Bc * nkv, hd, G, s);
+        writeSlot(genKV[i].v, out[`present.${i}.v`] as Float32Array, Bc * nkv, hd, G, s);
       }
     }
     return results;
