@@ -18,6 +18,7 @@ describe('trainBaseline', () => {
     }
     await expect(trainBaseline({ profile: 'quick', seed: 1, out, recipe: { epochs: 0 } }, { log: (m) => log.push(m) })).rejects.toThrow(/recipe\.epochs must be a positive number, got 0/);
     await expect(trainBaseline({ profile: 'quick', seed: 1, out, recipe: { epochs: NaN } }, { log: (m) => log.push(m) })).rejects.toThrow(/recipe\.epochs must be a positive number, got NaN/);
+    await expect(trainBaseline({ profile: 'quick', seed: 1, out, recipe: { nCases: 0 } }, { log: (m) => log.push(m) })).rejects.toThrow(/recipe\.nCases must be a positive integer, got 0/);
     await expect(trainBaseline({ profile: 'quick', seed: 1, out, recipe: { tokensPerBatch: 0 } }, { log: (m) => log.push(m) })).rejects.toThrow(/recipe\.tokensPerBatch must be a positive integer, got 0/);
     expect(fs.existsSync(out)).toBe(false);
     expect(log).toEqual([]);

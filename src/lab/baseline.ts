@@ -33,7 +33,8 @@ export interface BaselineRecipe {
   model: Omit<LlamaConfigInput, 'vocabSize'>;
   /**
    * Passes over the dialogues; a fraction trains the last pass only partly (its first batches
-   * in that pass's shuffled order): the run takes round(epochs × batches per epoch) steps.
+   * in that pass's shuffled order): the run takes round(epochs × batches per epoch) steps, at
+   * least one.
    */
   epochs: number;
   /** Tokens per batch (B·T). */
@@ -114,6 +115,7 @@ export async function trainBaseline(
     const v = recipe[key];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`trainBaseline: recipe.${key} must be a positive integer, got ${v}`);
   }
+  if (!Number.isInteger(recipe.nCases) || recipe.nCases < 1) throw new Error(`trainBaseline: recipe.nCases must be a positive integer, got ${recipe.nCases}`);
   if (!Number.isInteger(recipe.tokensPerBatch) || recipe.tokensPerBatch < 1) throw new Error(`trainBaseline: recipe.tokensPerBatch must be a positive integer, got ${recipe.tokensPerBatch}`);
   if (!(Number.isFinite(recipe.epochs) && recipe.epochs > 0)) throw new Error(`trainBaseline: recipe.epochs must be a positive number, got ${recipe.epochs}`);
   const t0 = performance.now();
@@ -136,6 +138,7 @@ export async function trainBaseline(
   const padId = tok.padTokenId ?? 0;
   const epochBatches = () => sftBatches(examples, { tokensPerBatch: recipe.tokensPerBatch, maxLen: cfg.maxSeqLen, padId, bucket: recipe.bucket, padTo: recipe.padTo, sortWindow: recipe.sortWindow, rng });
   const perEpoch = epochBatches().length;
+  if (perEpoch === 0) throw new Error(`trainBaseline: the corpus gave no training batch (${examples.length} dialogues, none of two tokens or more)`);
   const totalSteps = Math.max(1, Math.round(perEpoch * recipe.epochs));
   const tc = trainConfig({ ...recipe.train, totalSteps });
   const trainer = new Trainer(model, tc);

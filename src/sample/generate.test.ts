@@ -47,26 +47,40 @@ describe('generate (KV cache, batched, left-padded)', () => {
   });
 
   it('a batch whose rows stop at different steps goes on with the unfinished rows only, each row as it would run alone', async () => {
-    const m = model();
+    // A runtime of its own, so the decode graphs it holds are this test's.
+    const own = new Runtime({ threads: 1 });
+    const base = model();
+    const m = new LlamaModel(base.cfg, base.params, own);
     const rng = new Rng(12);
-    // 24 distinct prompts; three stop tokens end the rows at scattered steps, so the batch of
-    // 24 is compacted (to 16, then 8) while long rows continue, across the cache's growth.
+    // 24 distinct prompts (padded to P = 16); three stop tokens end the rows at scattered
+    // steps, so the batch of 24 is compacted (to 16, then 8) while long rows go on past the
+    // cache's growth to 32 slots.
     const prompts = Array.from({ length: 24 }, (_, i) => Array.from({ length: 2 + ((i * 5) % 11) }, () => 1 + rng.int(38)));
-    const opts = { maxNewTokens: 40, temperature: 1, seed: 21, stopTokenIds: [3, 17, 29] };
+    const opts = { maxNewTokens: 40, temperature: 1, seed: 21, stopTokenIds: [3, 17, 29], topLogprobs: 3 };
     const out = await generate(m, prompts, opts);
     const lengths = out.map((g) => g.tokens.length);
     expect(Math.min(...lengths)).toBeLessThan(8);
     expect(lengths.filter((n) => n > 20).length).toBeGreaterThan(0);
     expect(lengths.filter((n) => n > 20).length).toBeLessThanOrEqual(8);
-    expect(rt.keys().some((k) => k.includes(':decode:8:8:'))).toBe(true);
+    expect(own.keys().filter((k) => /:decode:(\d+):\1:16:32$/.test(k)).map((k) => Number(k.split(':decode:')[1].split(':')[0]))).toContain(8);
+    // Again with the same parameters: the decode graphs, compacted sizes included, now have the weights compiled in.
+    const again = await generate(m, prompts, opts);
+    expect(own.keys().some((k) => /:decode:8:8:16:32:frozen/.test(k))).toBe(true);
+    expect(again.map((g) => g.tokens)).toEqual(out.map((g) => g.tokens));
     for (let b = 0; b < prompts.length; b++) {
       const [alone] = await generate(m, [prompts[b]], { ...opts, rowStreams: [b] });
       expect(out[b].tokens).toEqual(alone.tokens);
       expect(out[b].finishReason).toBe(alone.finishReason);
       out[b].logprobs.forEach((lp, j) => expect(Math.abs(lp - alone.logprobs[j])).toBeLessThan(1e-5));
+      expect(out[b].top!.map((t) => t.map((a) => a.id))).toEqual(alone.top!.map((t) => t.map((a) => a.id)));
       const ref = await fullForwardLogprobs(m, prompts[b], out[b].tokens);
       ref.forEach((r, j) => expect(Math.abs(out[b].logprobs[j] - r)).toBeLessThan(1e-4));
     }
+    // shouldStop sees each row by its index in the call, compacted or not.
+    const wanted = prompts.map((_, b) => 3 + ((b * 7) % 30));
+    const byRow = await generate(m, prompts, { maxNewTokens: 40, temperature: 1, seed: 2, shouldStop: (row, toks) => toks.length >= wanted[row] });
+    expect(byRow.map((g) => g.tokens.length)).toEqual(wanted);
+    await own.release();
   });
 
   it('a batch of more distinct prompts than one prefill run takes (prefilled in chunks by length) equals a full forward pass, at every temperature', async () => {

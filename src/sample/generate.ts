@@ -18,8 +18,8 @@
  *
  * The generated part's capacity G starts at 16 slots and doubles when full, each growth
  * re-laying the rows out in place, so a step reads at most twice the filled slots
- * rather than P + maxNewTokens, with one compiled decode graph per capacity (three for 64 new
- * tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
+ * rather than P + maxNewTokens, with one compiled decode graph per batch size and capacity
+ * (three capacities for 64 new tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
  * reading the cache. Where no prompt is shared, a batch whose rows have half or more finished
  * goes on with the unfinished ones (`COMPACT_ROWS`): replies of 10 to 96 tokens in one batch
  * otherwise keep computing every finished row until the longest ends. The decode graph takes the weights as inputs, so it follows training
@@ -111,8 +111,9 @@ const PREFILL_ROWS = 16;
 
 /**
  * Batch sizes a decode batch is compacted to, as rows finish, are multiples of this (finished
- * rows fill the rest): when half the rows or more have finished, the unfinished ones go on in a
- * smaller batch. Only where no prompt is shared (k = 1); not tuned.
+ * rows fill the rest): when half the rows or more have finished and that drops at least this
+ * many rows, the unfinished ones go on in a smaller batch. Only where the prompt cache has a
+ * row per batch row (not k equal groups of samples, whose rows share their prompt's); not tuned.
  */
 const COMPACT_ROWS = 8;
 
@@ -457,8 +458,8 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       // multiple of COMPACT_ROWS (few batch sizes, so few decode graphs).
       if (!sharedPrompts && Bc > COMPACT_ROWS) {
         const running = live.flatMap((b, j) => (done[b] ? [] : [j]));
-        if (2 * running.length <= Bc) {
-          const target = roundUp(running.length, COMPACT_ROWS);
+        const target = roundUp(running.length, COMPACT_ROWS);
+        if (2 * running.length <= Bc && target <= Bc - COMPACT_ROWS) {
           const fill = live.flatMap((b, j) => (done[b] ? [j] : [])).slice(0, target - running.length);
           compactTo([...running, ...fill].sort((x, y) => x - y));
         }

@@ -59,8 +59,11 @@ export function workersFor(model: LlamaModel, rows: number, opts: GenerateOption
  * (stably) and cut into n runs so that the costliest worker's rows × longest prompt is as small
  * as it can be. A worker pads its prompts to its own longest, and both its prefill and a
  * decode step's reading of the prompt cache grow with rows × that length, so parts of similar
- * lengths pad less than contiguous rows, and the cut balances the two workers' time rather than
- * their row counts. Fewer groups than workers (a best-of-n pool of one prompt): a share of every
+ * lengths pad less than contiguous rows, and the cut balances the workers' time rather than
+ * their row counts. The cost leaves out the per-row work of a decode step that does not grow
+ * with the prompt (the layer products), so prompts that are short next to the replies can
+ * leave the worker with the many short rows slower — measured only on HelpDesk prompts
+ * (121–300 tokens, replies of ~40). Fewer groups than workers (a best-of-n pool of one prompt): a share of every
  * group's samples each. Within a part every group has the same number of rows, so each
  * worker's batch is again uniformly grouped; rows are listed in ascending order within a part.
  */
