@@ -19,13 +19,14 @@
  * The generated part's capacity G starts at 16 slots and doubles when full, each growth
  * re-laying the rows out in place, so a step reads at most twice the filled slots
  * rather than P + maxNewTokens, with one compiled decode graph per batch size and capacity
- * (three capacities for 64 new tokens). Decoding time is then dominated by the (B × d)·(d × ·) matrix products and by
- * reading the cache. Where no prompt is shared, a batch whose rows have half or more finished
- * goes on with the unfinished ones (`COMPACT_ROWS`): replies of 10 to 96 tokens in one batch
- * otherwise keep computing every finished row until the longest ends. The decode graph takes the weights as inputs, so it follows training
- * updates; when a model decodes a shape again with the parameters of its previous call, it is
- * compiled with those weights as constants instead, which ONNX Runtime packs once rather than
- * on every step (frozen.ts).
+ * (three capacities for 64 new tokens). Decoding time is then dominated by the (B × d)·(d × ·)
+ * matrix products and by reading the cache. Unless the rows are k equal groups of samples, a
+ * batch whose rows have half or more finished goes on with the unfinished ones
+ * (`COMPACT_ROWS`): replies of 10 to 96 tokens in one batch otherwise keep computing every
+ * finished row until the longest ends. The decode graph takes the weights as inputs, so it
+ * follows training updates; when a model decodes a shape again with the parameters of its
+ * previous call, it is compiled with those weights as constants instead, which ONNX Runtime
+ * packs once rather than on every step (frozen.ts).
  *
  * Log-probabilities are those of the model's own distribution, log softmax(logits) at
  * temperature 1, for the sampled token — what a full forward pass over the same text gives

@@ -63,9 +63,10 @@ export function workersFor(model: LlamaModel, rows: number, opts: GenerateOption
  * their row counts. The cost leaves out the per-row work of a decode step that does not grow
  * with the prompt (the layer products), so prompts that are short next to the replies can
  * leave the worker with the many short rows slower — measured only on HelpDesk prompts
- * (121–300 tokens, replies of ~40). Fewer groups than workers (a best-of-n pool of one prompt): a share of every
- * group's samples each. Within a part every group has the same number of rows, so each
- * worker's batch is again uniformly grouped; rows are listed in ascending order within a part.
+ * (121–300 tokens, replies of ~40). Fewer groups than workers (a best-of-n pool of one
+ * prompt): a share of every group's samples each. Within a part every group has the same number
+ * of rows, so each worker's batch is again uniformly grouped; rows are listed in ascending order
+ * within a part.
  */
 export function workerParts(groupLengths: readonly number[], k: number, n: number): number[][] {
   const groups = groupLengths.length;
