@@ -111,12 +111,12 @@ export async function trainBaseline(
   io: { log: (m: string) => void },
 ): Promise<BaselineResult> {
   const recipe: BaselineRecipe = { ...BASELINE_PROFILES[opts.profile], ...opts.recipe };
-  for (const key of ['bucket', 'padTo', 'sortWindow', 'split'] as const) {
+  // nCases and tokensPerBatch are required; the batching fields may be absent.
+  for (const key of ['nCases', 'tokensPerBatch', 'bucket', 'padTo', 'sortWindow', 'split'] as const) {
     const v = recipe[key];
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`trainBaseline: recipe.${key} must be a positive integer, got ${v}`);
+    const optional = key !== 'nCases' && key !== 'tokensPerBatch';
+    if (!(optional && v === undefined) && (!Number.isInteger(v) || v! < 1)) throw new Error(`trainBaseline: recipe.${key} must be a positive integer, got ${v}`);
   }
-  if (!Number.isInteger(recipe.nCases) || recipe.nCases < 1) throw new Error(`trainBaseline: recipe.nCases must be a positive integer, got ${recipe.nCases}`);
-  if (!Number.isInteger(recipe.tokensPerBatch) || recipe.tokensPerBatch < 1) throw new Error(`trainBaseline: recipe.tokensPerBatch must be a positive integer, got ${recipe.tokensPerBatch}`);
   if (!(Number.isFinite(recipe.epochs) && recipe.epochs > 0)) throw new Error(`trainBaseline: recipe.epochs must be a positive number, got ${recipe.epochs}`);
   const t0 = performance.now();
   fs.mkdirSync(opts.out, { recursive: true });
