@@ -31,6 +31,12 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     await expect(run({ observers: 'a,b', judge: 'b' })).rejects.toThrow(/no-such-model/);
   });
 
+  it('--standardize-reward needs a reward model', async () => {
+    await expect(run({ 'standardize-reward': 1, reward: 'gold' })).rejects.toThrow(/--standardize-reward standardizes a reward model's scores; --reward gold is the world's own/);
+    await expect(run({ 'standardize-reward': 1, reward: 'proxy' })).rejects.toThrow(/--reward proxy is the world's own/);
+    await expect(run({ 'standardize-reward': 1 })).rejects.toThrow(/no-such-model/);
+  });
+
   it('--keep-judge-best needs --judge and --probe', async () => {
     await expect(run({ 'keep-judge-best': 1 })).rejects.toThrow(/--keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too/);
     await expect(run({ 'keep-judge-best': 1, judge: 'j', probe: 0 })).rejects.toThrow(/--keep-judge-best .* give --judge DIR and --probe N too/);

@@ -62,6 +62,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
       'reward-combine': { type: 'string', default: 'first', describe: "first (optimize --reward; observers only watch) | mean | min (optimize the ensemble of --reward and --observers, each standardized on the start policy's replies; min = worst case, Coste et al. 2023)" },
+      'standardize-reward': { type: 'boolean', default: false, describe: "standardize the optimized reward by its mean and SD on the start policy's replies, so --kl-coef is in units of its spread (a reward model only)" },
       judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against: scores the rollouts (judge-agreement monitor) and, with --probe, the probe (judge-divergence monitor)' },
       probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps, each case in probe.jsonl (0: none)' },
       'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },
@@ -92,6 +93,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       const combine = String(o['reward-combine']);
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
+      if (o['standardize-reward'] && (o.reward === 'gold' || o.reward === 'proxy')) throw new UsageError(`train ${algo}: --standardize-reward standardizes a reward model's scores; --reward ${o.reward} is the world's own`);
       if (o['keep-judge-best'] && (o.judge === undefined || probeN === 0)) throw new UsageError(`train ${algo}: --keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too`);
       if (o.judge !== undefined) {
         // The judge must be held out: not the reward, nor (with an ensemble) one of its members.
@@ -105,6 +107,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           reward: String(o.reward),
           observers: o.observers === undefined ? undefined : String(o.observers).split(',').filter(Boolean),
           rewardCombine: combine,
+          standardizeReward: Boolean(o['standardize-reward']),
           judge: o.judge === undefined ? undefined : String(o.judge),
           probe: probeN > 0 ? { n: probeN, every: probeEvery } : undefined,
           steps: Number(o.steps),

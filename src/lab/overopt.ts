@@ -102,6 +102,12 @@ export interface OveroptProfile {
    * careful raters an ensemble needs `ensembleExtra` ≥ 2.
    */
   rewardCombine: 'first' | 'mean' | 'min';
+  /**
+   * Standardize each optimized reward on the start policy's probe replies (rl.ts
+   * `standardizeReward`), so that β is in units of that reward's spread and the presets' runs
+   * have the same leash whatever their reward models' scales.
+   */
+  standardizeReward: boolean;
   /** Most new tokens of every sampled reply. */
   maxNewTokens: number;
   /** Fresh test cases of the final evaluation. */
@@ -134,8 +140,8 @@ export interface OveroptProfile {
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
 };
 
 export interface OveroptOptions {
@@ -310,7 +316,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
   const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, ppoEpochs: P.ppoEpochs, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));

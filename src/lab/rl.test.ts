@@ -232,6 +232,45 @@ describe('runRl', () => {
     await expect(runRl({ ...base, observers: [], out: path.join(dir, 'ens-none'), rewardCombine: 'min' }, quiet)).rejects.toThrow(/rewardCombine 'min' optimizes an ensemble/);
   }, 180_000);
 
+  it('standardizeReward: the optimized reward in units of its spread on the start policy; resumes bit-identically', async () => {
+    const rmA = path.join(dir, 'std-a');
+    const rmB = path.join(dir, 'std-b');
+    saveModel(rmA, loadModel(model, { heads: ['reward'], seed: 21 }));
+    saveModel(rmB, loadModel(model, { heads: ['reward'], seed: 22 }));
+    const base: RlRunOptions = { algo: 'ppo', model, reward: rmA, observers: [rmB], steps: 3, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, ppoEpochs: 1, seed: 5, out: '', threads: 1, standardizeReward: true };
+    // One model: its raw score (rm/0) standardized by the start policy's probe replies.
+    const r = await runRl({ ...base, out: path.join(dir, 'std-first'), probe: { n: 6, every: 3 } }, quiet);
+    const norm = r.rewardNorm as { mean: number; sd: number }[];
+    expect(norm).toHaveLength(1);
+    expect(norm[0].sd).toBeGreaterThan(0);
+    expect(r.standardizeReward).toBe(true);
+    for (const row of metrics(path.join(dir, 'std-first'))) expect(row['objective/scores']).toBeCloseTo((row['rm/0'] - norm[0].mean) / norm[0].sd, 9);
+    // On the replies that fixed the norm the reward has mean 0 and SD 1.
+    const start = JSON.parse(fs.readFileSync(path.join(dir, 'std-first', 'probe.jsonl'), 'utf8').split('\n')[0]) as { score: number[] };
+    const m = start.score.reduce((a, b) => a + b, 0) / start.score.length;
+    expect(m).toBeCloseTo(0, 9);
+    expect(Math.sqrt(start.score.reduce((a, b) => a + (b - m) ** 2, 0) / start.score.length)).toBeCloseTo(1, 9);
+    // The same run on raw scores: rm/0 identical at the first step, the optimized reward not.
+    await runRl({ ...base, standardizeReward: false, out: path.join(dir, 'std-raw'), probe: { n: 6, every: 3 } }, quiet);
+    const [raw0] = metrics(path.join(dir, 'std-raw'));
+    const [std0] = metrics(path.join(dir, 'std-first'));
+    expect(std0['rm/0']).toBe(raw0['rm/0']);
+    expect(raw0['objective/scores']).toBe(raw0['rm/0']);
+    // An ensemble mean, standardized: the mean of the members' z-scores, not put back on rm/0's scale.
+    const e = await runRl({ ...base, rewardCombine: 'mean', out: path.join(dir, 'std-mean') }, quiet);
+    const en = e.rewardNorm as { mean: number; sd: number }[];
+    for (const row of metrics(path.join(dir, 'std-mean'))) expect(row['objective/scores']).toBeCloseTo(((row['rm/0'] - en[0].mean) / en[0].sd + (row['rm/1'] - en[1].mean) / en[1].sd) / 2, 9);
+    // Without a probe the norm comes from the first rollouts and travels in the checkpoint.
+    const opts: RlRunOptions = { ...base, checkpointEvery: 1 };
+    await runRl({ ...opts, out: path.join(dir, 'std-straight') }, quiet);
+    await expect(runRl({ ...opts, out: path.join(dir, 'std-resumed') }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await runRl({ ...opts, out: path.join(dir, 'std-resumed'), resume: true }, quiet);
+    expect(Buffer.compare(fs.readFileSync(path.join(dir, 'std-straight', 'model.safetensors')), fs.readFileSync(path.join(dir, 'std-resumed', 'model.safetensors')))).toBe(0);
+    expect(metrics(path.join(dir, 'std-resumed'))).toEqual(metrics(path.join(dir, 'std-straight')));
+    // The world's gold or proxy is not a reward model's score: refused before anything runs.
+    await expect(runRl({ ...base, reward: 'gold', observers: [], out: path.join(dir, 'std-gold') }, quiet)).rejects.toThrow(/standardizeReward standardizes a reward model's scores; the reward is the world's gold/);
+  }, 180_000);
+
   it('combineScores: standardize, take the mean or the minimum, back on the first scale (by hand)', () => {
     const norm = [{ mean: 2, sd: 1 }, { mean: 20, sd: 10 }];
     // z = [[-1, 1], [1, -1]]

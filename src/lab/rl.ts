@@ -57,6 +57,14 @@ export interface RlRunOptions {
    */
   rewardCombine?: 'first' | 'mean' | 'min';
   /**
+   * Standardize the optimized reward (a reward model or ensemble, not gold or proxy): (r − mean)
+   * / SD over the start policy's replies (the same replies as `rewardCombine`'s standardization;
+   * kept in checkpoints), so that β is in units of the reward's spread on the start policy and
+   * means the same leash for reward models of different scales (Ziegler et al. 2019 normalized
+   * their reward model on the reference policy's samples). Default false: the raw scores.
+   */
+  standardizeReward?: boolean;
+  /**
    * A held-out judge: a reward-model directory, neither optimized against nor part of the
    * ensemble. It scores every step's rollouts — how it and the optimized reward rank the replies
    * to the same prompt (`monitor/judge_corr` and the sums behind it) is what the judge_agreement
@@ -274,6 +282,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // An ensemble optimizes its observers too: a judge among them would not be held out.
   if (combineMode !== 'first' && o.judge && [o.reward, ...(o.observers ?? [])].some((d) => path.resolve(d) === path.resolve(o.judge!)))
     throw new Error(`runRl: the judge ${o.judge} is a member of the optimized ensemble (rewardCombine '${combineMode}'), so it is not held out`);
+  if (o.standardizeReward && (o.reward === 'gold' || o.reward === 'proxy')) throw new Error(`runRl: standardizeReward standardizes a reward model's scores; the reward is the world's ${o.reward}`);
   if (o.keepJudgeBest && (!o.judge || !o.probe || o.probe.n < 1)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe of at least one case (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? `a probe of ${o.probe.n} cases` : 'no probe'})`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
@@ -307,11 +316,17 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // rollout-level monitor) and the judge; probes (below) by the optimized reward model(s) and the judge.
   let observed: { gold: number[]; proxy: number[]; rm: number[][]; acts: Record<string, number>; lengths: number[]; judge?: WithinPrompt } = { gold: [], proxy: [], rm: [], acts: {}, lengths: [] };
   // The optimized reward from the optimized models' scores of the same replies (one row per model).
+  // With standardizeReward or an ensemble, the start policy's replies (the first call) fix each
+  // member's mean and SD.
+  const standardize = !!o.standardizeReward;
+  const needsNorm = combineMode !== 'first' || standardize;
   let norm: RewardNorm[] | undefined;
   const combine = (scores: number[][]): number[] => {
-    if (combineMode === 'first') return scores[0];
+    if (!needsNorm) return scores[0];
     norm ??= scores.map((s) => ({ mean: mean(s), sd: sd(s) || 1 }));
-    return combineScores(scores, norm, combineMode);
+    const n0 = norm[0];
+    const c = combineMode === 'first' ? scores[0] : combineScores(scores, norm, combineMode);
+    return standardize ? c.map((x) => (x - n0.mean) / n0.sd) : c;
   };
   const reward: RewardFn = async (prompts, responses, idx) => {
     const scored = responses.map((r, j) => scoreResponse(stepCases[idx[j]], replyText(tok, r)));
@@ -367,7 +382,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const extra = r.extra as { step: number; kl: unknown; rewardNorm?: unknown };
     first = extra.step;
     kl = klControllerFromState(extra.kl, `${ckptDir}/trainer_state.json`);
-    if (combineMode !== 'first') norm = rewardNormFromState(extra.rewardNorm, optimizedRms.length, `${ckptDir}/trainer_state.json`);
+    if (needsNorm) norm = rewardNormFromState(extra.rewardNorm, optimizedRms.length, `${ckptDir}/trainer_state.json`);
     // Keep the metrics of the steps the checkpoint covers; later rows are recomputed.
     const kept = fs.existsSync(metricsFile)
       ? fs
@@ -552,7 +567,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
     alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),
     ...(judgeBest ? { judgeBest } : {}),
-    ...(norm ? { rewardCombine: combineMode, rewardNorm: norm } : {}),
+    ...(norm ? { rewardCombine: combineMode, rewardNorm: norm, standardizeReward: standardize } : {}),
     // Whether probe.jsonl has a record of every probe (false after a resume that found gaps).
     ...(o.probe ? { probeRecordsComplete } : {}),
   };
