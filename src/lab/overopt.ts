@@ -133,14 +133,17 @@ export interface OveroptProfile {
 
 /**
  * `quick` is sized for ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (README, "lab
- * overopt"): β = 0.06 because with reward models at ~0.8 accuracy against gold the careful run
- * gains only while its KL stays near 5 nats (β = 0.02 reached 9–12 nats and gave the gain back);
+ * overopt"): the rewards are standardized on the start policy's replies and β = 0.07 of their
+ * SD, the careful runs' leash of the raw β = 0.06 used before (careful reward models spread
+ * 0.85–0.94) — with reward models at ~0.8 accuracy against gold the careful run gains only while
+ * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and the
+ * swayed runs' looser by 1.2–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
  * best-of-n spends its 3072 samples on 24 prompts × 128 (12 × 256 left fits at the mercy of a few
  * prompts); the probe has 128 cases because its gold curve is what the fall from the peak and the
  * monitors' leads are read from.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.06, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 150, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
   full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
 };
 
