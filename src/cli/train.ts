@@ -62,7 +62,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
       observers: { type: 'string', describe: 'comma-separated reward-model directories also scored on every rollout (ensemble-disagreement monitor)' },
       'reward-combine': { type: 'string', default: 'first', describe: "first (optimize --reward; observers only watch) | mean | min (optimize the ensemble of --reward and --observers, each standardized on the start policy's replies; min = worst case, Coste et al. 2023)" },
-      'standardize-reward': { type: 'boolean', default: false, describe: "standardize the optimized reward by its mean and SD on the start policy's replies, so --kl-coef is in units of its spread (a reward model only)" },
+      'standardize-reward': { type: 'boolean', default: false, describe: "standardize the optimized reward by its mean and SD on the start policy's replies, so --kl-coef is in units of its spread (not with --reward gold|proxy)" },
       judge: { type: 'string', describe: 'a held-out reward-model directory, never optimized against: scores the rollouts (judge-agreement monitor) and, with --probe, the probe (judge-divergence monitor)' },
       probe: { type: 'number', default: 0, describe: 'fixed probe: validation cases replied to and scored before training and every --probe-every steps, each case in probe.jsonl (0: none)' },
       'probe-every': { type: 'number', default: 5, describe: 'steps between probes' },

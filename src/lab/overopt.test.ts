@@ -53,6 +53,19 @@ describe('lab overopt', () => {
     expect(r.swayed.bestOfN.points[0].gold).toBeCloseTo(bon[0].gold, 12);
     for (const f of ['goodhart-careful.svg', 'goodhart-swayed.svg', 'prefs-careful.jsonl', 'rm-swayed-1/model.safetensors', 'ppo-careful/metrics.jsonl', 'results.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'goodhart-swayed.svg'), 'utf8')).toMatch(/^<svg/);
+    // The quick profile standardizes each optimized reward (β in its SDs); the curves put
+    // best-of-n's raw reward-model scores on the RL probe's scale with that run's norm.
+    for (const preset of ['careful', 'swayed']) {
+      const rlRes = JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'results.json'), 'utf8')) as { rewardNorm: { mean: number; sd: number }[]; standardizeReward: boolean };
+      expect(rlRes.standardizeReward).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'))).toMatchObject({ standardizeReward: true, klCoef: 0.07 });
+      const [n0] = rlRes.rewardNorm;
+      const raw = (r[preset].bestOfN.points as { proxy: number }[]).map((p) => p.proxy);
+      expect(r.overopt.curves[`best-of-n (${preset})`].map((p: { proxy: number }) => p.proxy)).toEqual(raw.map((x) => (x - n0.mean) / n0.sd));
+      // The RL probe's first point (the SFT policy's replies, which fixed the norm) averages 0.
+      expect(r.overopt.curves[`ppo (${preset})`][0].proxy).toBeCloseTo(0, 9);
+    }
+    expect(r.overopt.proxyUnits).toBe('sd');
     // Both runs are watched by the same held-out judge (the careful ensemble member): its paired
     // gain on the probe is logged from the second probe on, its within-prompt sums with the
     // optimized reward on every step's rollouts.

@@ -136,8 +136,8 @@ export interface OveroptProfile {
  * overopt"): the rewards are standardized on the start policy's replies and β = 0.07 of their
  * SD, the careful runs' leash of the raw β = 0.06 used before (careful reward models spread
  * 0.85–0.94) — with reward models at ~0.8 accuracy against gold the careful run gains only while
- * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and the
- * swayed runs' looser by 1.2–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
+ * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and loosens
+ * the swayed runs' leash 1.2–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
  * best-of-n spends its 3072 samples on 24 prompts × 128 (12 × 256 left fits at the mercy of a few
  * prompts); the probe has 128 cases because its gold curve is what the fall from the peak and the
  * monitors' leads are read from.
@@ -309,7 +309,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   // 4. RL against each preset's reward model.
   t = performance.now();
   io.log(`[4/6] ${P.algo} against each reward model: ${P.rlSteps} steps × ${P.rlPrompts} prompts × ${P.rlK}`);
-  const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall>; judgeBest?: JudgeBest }> = {};
+  const rl: Record<string, { dir: string; history: RlRow[]; probe: { step: number; d: number; kl: number; gold: number; proxy: number }[]; fit: GaoFit | null; peak: ReturnType<typeof peakAndFall>; judgeBest?: JudgeBest; rewardNorm?: { mean: number; sd: number } }> = {};
   // The held-out judge of every run: a second careful-rater reward model (another seed; it
   // stands for a small panel of trusted evaluators), never optimized against.
   const judge = ownJudge ? judgeDir : P.judgePrompts > 0 ? undefined : rm.careful?.members[0];
@@ -337,7 +337,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     // Per-case probe values (probe.jsonl) give the fall an interval and test the proxy's end trend across cases.
     const byStep = new Map(((r.probes as ProbeRecord[] | undefined) ?? []).map((c) => [c.step, c]));
     const peak = peakAndFall(probe.map((p) => ({ x: p.step, gold: p.gold, proxy: p.proxy, proxyByCase: byStep.get(p.step)?.score, goldByCase: byStep.get(p.step)?.gold })), 3);
-    rl[preset] = { dir, history, probe, fit, peak, judgeBest: r.judgeBest as JudgeBest | undefined };
+    rl[preset] = { dir, history, probe, fit, peak, judgeBest: r.judgeBest as JudgeBest | undefined, rewardNorm: P.standardizeReward ? (r.rewardNorm as { mean: number; sd: number }[])[0] : undefined };
     const jb = rl[preset].judgeBest;
     if (jb) io.log(`  ${preset}: the judge's pick is step ${jb.step} (probe KL ${jb.kl.toFixed(2)} nats, judge gain ${jb.judgeGain.toFixed(3)} ± ${jb.judgeGainSe.toFixed(3)})`);
     io.log(`  ${preset}: gold ${peak.initialGold.toFixed(3)} → peak ${peak.peakGold.toFixed(3)} (step ${peak.peakX}) → ${peak.finalGold.toFixed(3)} (fall ${(100 * peak.dropFromPeak).toFixed(1)} %${peak.dropFromPeakCI ? ` [${(100 * peak.dropFromPeakCI.lo).toFixed(1)}, ${(100 * peak.dropFromPeakCI.hi).toFixed(1)}]` : ''}); proxy rising at end: ${peak.proxyRisingAtEnd} (slope ${fmtSlope(peak.proxySlopeEnd)}${peak.proxySlopeEnd.method === 'cases' ? `, across ${peak.proxySlopeEnd.cases} cases; through the points ${fmtSlope(peak.proxySlopeEndPoints)}` : ', through the points'})`);
@@ -430,14 +430,20 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
         { smoothWindow: 1 },
       )
     : [];
+  // With standardized rewards the RL probe's proxy is in SDs of the start policy's replies:
+  // best-of-n's raw reward-model scores go on the same scale for the curves and plots.
+  const bonProxy = (preset: string, x: number) => {
+    const n = rl[preset]?.rewardNorm;
+    return n ? (x - n.mean) / n.sd : x;
+  };
   const plots: Record<string, string> = {};
   for (const preset of o.raters) {
     const file = path.join(o.out, `goodhart-${preset}.svg`);
     writeFileAtomic(
       file,
       goodhartPlot({
-        title: `${preset} raters: gold and proxy vs √KL (best-of-n and ${P.algo})`,
-        bon: bon[preset].points.map((p) => ({ d: p.d, gold: p.gold.estimate, proxy: p.proxy.estimate })),
+        title: `${preset} raters: gold and proxy${rl[preset].rewardNorm ? ' (in SDs of the SFT policy’s replies)' : ''} vs √KL (best-of-n and ${P.algo})`,
+        bon: bon[preset].points.map((p) => ({ d: p.d, gold: p.gold.estimate, proxy: bonProxy(preset, p.proxy.estimate) })),
         rl: rl[preset].probe.map((p) => ({ d: p.d, gold: p.gold, proxy: p.proxy })),
         fits: { bon: bon[preset].fit ?? undefined, rl: rl[preset].fit ?? undefined },
       }),
@@ -498,9 +504,11 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     rlFit: pick(rl[hacked].fit),
     monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
     overopt: {
+      // 'sd': the proxy of every curve in SDs of the SFT policy's probe replies (standardizeReward); 'raw': reward-model scores.
+      proxyUnits: P.standardizeReward ? 'sd' : 'raw',
       curves: Object.fromEntries(
         o.raters.flatMap((p) => [
-          [`best-of-n (${p})`, bon[p].points.map((x) => ({ kl: x.kl, gold: x.gold.estimate, proxy: x.proxy.estimate }))],
+          [`best-of-n (${p})`, bon[p].points.map((x) => ({ kl: x.kl, gold: x.gold.estimate, proxy: bonProxy(p, x.proxy.estimate) }))],
           [`${P.algo} (${p})`, rl[p].probe.map((x) => ({ kl: Math.max(0, x.kl), gold: x.gold, proxy: x.proxy }))],
         ]),
       ),

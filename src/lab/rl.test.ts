@@ -251,7 +251,9 @@ describe('runRl', () => {
     expect(m).toBeCloseTo(0, 9);
     expect(Math.sqrt(start.score.reduce((a, b) => a + (b - m) ** 2, 0) / start.score.length)).toBeCloseTo(1, 9);
     // The same run on raw scores: rm/0 identical at the first step, the optimized reward not.
-    await runRl({ ...base, standardizeReward: false, out: path.join(dir, 'std-raw'), probe: { n: 6, every: 3 } }, quiet);
+    const rawRes = await runRl({ ...base, standardizeReward: false, out: path.join(dir, 'std-raw'), probe: { n: 6, every: 3 } }, quiet);
+    expect(rawRes.rewardNorm).toBeUndefined();
+    expect(rawRes.standardizeReward).toBeUndefined();
     const [raw0] = metrics(path.join(dir, 'std-raw'));
     const [std0] = metrics(path.join(dir, 'std-first'));
     expect(std0['rm/0']).toBe(raw0['rm/0']);
@@ -267,6 +269,9 @@ describe('runRl', () => {
     await runRl({ ...opts, out: path.join(dir, 'std-resumed'), resume: true }, quiet);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'std-straight', 'model.safetensors')), fs.readFileSync(path.join(dir, 'std-resumed', 'model.safetensors')))).toBe(0);
     expect(metrics(path.join(dir, 'std-resumed'))).toEqual(metrics(path.join(dir, 'std-straight')));
+    // A standardized run's checkpoint does not resume on raw scores.
+    await expect(runRl({ ...opts, out: path.join(dir, 'std-mismatch') }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await expect(runRl({ ...opts, standardizeReward: false, out: path.join(dir, 'std-mismatch'), resume: true }, quiet)).rejects.toThrow(/the checkpoint's run standardized its reward .* resume it with the same options/);
     // The world's gold or proxy is not a reward model's score: refused before anything runs.
     await expect(runRl({ ...base, reward: 'gold', observers: [], out: path.join(dir, 'std-gold') }, quiet)).rejects.toThrow(/standardizeReward standardizes a reward model's scores; the reward is the world's gold/);
   }, 180_000);

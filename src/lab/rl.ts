@@ -53,15 +53,18 @@ export interface RlRunOptions {
    * observers (Coste et al. 2023: mean, and worst-case optimization): each member's scores are
    * standardized by their mean and SD over the start policy's replies (the first probe's, or
    * without a probe the first step's rollouts; kept in checkpoints), then averaged or the lowest
-   * taken per reply, and put back on `reward`'s scale so β means what it does with 'first'.
+   * taken per reply, and put back on `reward`'s scale so β means what it does with 'first' (unless
+   * `standardizeReward`).
    */
   rewardCombine?: 'first' | 'mean' | 'min';
   /**
-   * Standardize the optimized reward (a reward model or ensemble, not gold or proxy): (r − mean)
-   * / SD over the start policy's replies (the same replies as `rewardCombine`'s standardization;
-   * kept in checkpoints), so that β is in units of the reward's spread on the start policy and
-   * means the same leash for reward models of different scales (Ziegler et al. 2019 normalized
-   * their reward model on the reference policy's samples). Default false: the raw scores.
+   * Standardize the optimized reward (a reward model, not gold or proxy): (r − mean) / SD over
+   * the start policy's replies (the same replies as `rewardCombine`'s standardization; kept in
+   * checkpoints), so that β is in units of the reward's spread on the start policy and means the
+   * same leash for reward models of different scales (Ziegler et al. 2019 normalized their reward
+   * model on the reference policy's samples). With 'mean' or 'min' the reward is the combination
+   * of the members' z-scores, not put back on `reward`'s scale (and not standardized again).
+   * Default false: the raw scores.
    */
   standardizeReward?: boolean;
   /**
@@ -255,7 +258,7 @@ export function combineScores(scores: readonly (readonly number[])[], norm: read
 /** The ensemble's standardization restored from a checkpoint, checked against the run's members. */
 function rewardNormFromState(state: unknown, members: number, file: string): RewardNorm[] {
   const ok = Array.isArray(state) && state.length === members && state.every((x) => x && Number.isFinite(x.mean) && Number.isFinite(x.sd) && x.sd > 0);
-  if (!ok) throw new Error(`${file}: rewardNorm must list {mean, sd > 0} for each of the ${members} ensemble members, got ${JSON.stringify(state)}`);
+  if (!ok) throw new Error(`${file}: rewardNorm must list {mean, sd > 0} for each of the ${members} optimized reward models (rewardCombine mean/min or standardizeReward), got ${JSON.stringify(state)}; was the checkpoint's run started with the same options?`);
   return (state as RewardNorm[]).map((x) => ({ mean: x.mean, sd: x.sd }));
 }
 
@@ -382,6 +385,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const extra = r.extra as { step: number; kl: unknown; rewardNorm?: unknown };
     first = extra.step;
     kl = klControllerFromState(extra.kl, `${ckptDir}/trainer_state.json`);
+    // A run's reward scale cannot change on resume: raw scores after a standardized start (or the reverse) would be another objective.
+    if (!needsNorm && extra.rewardNorm !== undefined) throw new Error(`${ckptDir}/trainer_state.json: the checkpoint's run standardized its reward (rewardCombine mean/min or standardizeReward), this one does not; resume it with the same options`);
     if (needsNorm) norm = rewardNormFromState(extra.rewardNorm, optimizedRms.length, `${ckptDir}/trainer_state.json`);
     // Keep the metrics of the steps the checkpoint covers; later rows are recomputed.
     const kept = fs.existsSync(metricsFile)
