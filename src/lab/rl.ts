@@ -100,6 +100,8 @@ export interface RlRunOptions {
   numMiniBatches?: number;
   /** PPO: value-loss weight (default 0.1). */
   vfCoef?: number;
+  /** PPO: subtract the leave-one-out mean of the other replies' scores to the same prompt (ppo.ts `looBaseline`; default false). */
+  looBaseline?: boolean;
   /** World split and seed of the training prompts (default train, 1). */
   split?: Split;
   caseSeed?: number;
@@ -368,7 +370,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const ppo =
     algo === 'ppo'
       ? ppoConfig(
-          { k, ppoEpochs: o.ppoEpochs ?? 4, numMiniBatches: o.numMiniBatches ?? 1, vfCoef: o.vfCoef ?? 0.1, entCoef: o.entCoef ?? 0, klEstimator: o.klEstimator ?? 'k1', maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId },
+          { k, ppoEpochs: o.ppoEpochs ?? 4, numMiniBatches: o.numMiniBatches ?? 1, vfCoef: o.vfCoef ?? 0.1, entCoef: o.entCoef ?? 0, klEstimator: o.klEstimator ?? 'k1', looBaseline: o.looBaseline ?? false, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId },
           'ppo config',
         )
       : undefined;

@@ -6,8 +6,9 @@ import { logSoftmaxRow } from '../sample/generate.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
 import { policyObjective, type RolloutBatch } from './policy.js';
-import { gae, ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates, whiten, type PpoConfig } from './ppo.js';
+import { gae, leaveOneOut, ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates, whiten, type PpoConfig } from './ppo.js';
 import { AdaptiveKlController, FixedKlController } from './kl.js';
+import type { RewardFn } from './rloo.js';
 
 const cfg = llamaConfig({ vocabSize: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
 
@@ -280,6 +281,35 @@ describe('ppoStep', () => {
     expect(metrics['objective/scores']).toBeCloseTo(want.reduce((a, x) => a + x, 0) / ps.length, 12);
     expect(metrics['val/num_eos_tokens']).toBe(ended.filter(Boolean).length);
   });
+
+  it('looBaseline: each score less the mean of its prompt-mates; a per-prompt constant reward then trains like no reward', async () => {
+    expect(leaveOneOut([1, 3, 10, 20], [0, 0, 1, 1])).toEqual([-2, 2, -10, 10]);
+    expect(leaveOneOut([3, 6, 0, 1, 5], [5, 5, 5, 9, 9])).toEqual([0, 4.5, -4.5, -4, 4]);
+    expect(() => leaveOneOut([1, 2, 3], [0, 0, 1])).toThrow(/group 1 has one score/);
+    const c = ppoConfig({ maxNewTokens: 5, ppoEpochs: 1, k: 2, looBaseline: true });
+    const trainOnce = async (rewardOf: RewardFn) => {
+      const policy = randomPolicy(21);
+      const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, gradAccum: ppoGradAccum(c, 6) }), ppoObjective(c));
+      const out = await ppoStep({ policy, reference: randomPolicy(22), trainer, prompts: prompts(new Rng(3), 3), reward: rewardOf, cfg: c, klController: new FixedKlController(0.1), seed: 7 });
+      return { params: Array.from(policy.params.flat), scores: out.scores };
+    };
+    const perPrompt: RewardFn = async (_p, responses, idx) => responses.map((_r, j) => 10 * idx[j] + 1);
+    const zero: RewardFn = async (_p, responses) => responses.map(() => 0);
+    const a = await trainOnce(perPrompt);
+    const b = await trainOnce(zero);
+    expect(a.scores).toEqual([1, 1, 11, 11, 21, 21]); // the scores reported are the reward's own
+    expect(a.params).toEqual(b.params);
+    // Without the baseline the per-prompt reward does move the policy differently.
+    const cNo = ppoConfig({ ...c, looBaseline: false });
+    const policy = randomPolicy(21);
+    const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, gradAccum: ppoGradAccum(cNo, 6) }), ppoObjective(cNo));
+    await ppoStep({ policy, reference: randomPolicy(22), trainer, prompts: prompts(new Rng(3), 3), reward: perPrompt, cfg: cNo, klController: new FixedKlController(0.1), seed: 7 });
+    expect(Array.from(policy.params.flat)).not.toEqual(b.params);
+    // One reply per prompt leaves no one to compare with.
+    const c1 = ppoConfig({ maxNewTokens: 4, ppoEpochs: 1, looBaseline: true });
+    const p1 = randomPolicy(23);
+    await expect(ppoStep({ policy: p1, reference: randomPolicy(22), trainer: new Trainer(p1, trainConfig({ gradAccum: ppoGradAccum(c1, 2) }), ppoObjective(c1)), prompts: prompts(new Rng(3), 2), reward: zero, cfg: c1, klController: new FixedKlController(0.1), seed: 7 })).rejects.toThrow(/has one score/);
+  }, 60_000);
 
   it('is deterministic: the same seed gives identical metrics twice, a different seed different ones', async () => {
     const c = ppoConfig({ maxNewTokens: 6, numMiniBatches: 2, ppoEpochs: 2, k: 2, entCoef: 0.01, klEstimator: 'k3' });

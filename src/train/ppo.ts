@@ -73,6 +73,13 @@ export const PpoConfigSchema = z
     whitenAdvantages: z.boolean().default(true),
     /** Scale per-token rewards to unit variance before GAE (default false; TRL `whiten_rewards`). */
     whitenRewards: z.boolean().default(false),
+    /**
+     * Subtract from each response's score the mean score of the other k − 1 responses to its
+     * prompt before GAE (RLOO's leave-one-out baseline inside PPO; needs k ≥ 2; default false).
+     * It removes how hard the prompt was from the score, which the value head must otherwise
+     * learn; it does not depend on the response's own score, so the policy gradient stays unbiased.
+     */
+    looBaseline: z.boolean().default(false),
     /** Subtracted from the score of a response that ended without a stop token (default: none; TRL `missing_eos_penalty`). */
     missingEosPenalty: z.number().optional(),
     /** Most new tokens per response (default 48; TRL `response_length`). */
@@ -207,6 +214,27 @@ export interface PpoStepArgs {
   seed: number;
 }
 
+/**
+ * Each score minus the mean of the other scores of its group (RLOO's leave-one-out baseline).
+ *
+ *   leaveOneOut([1, 3, 10, 20], [0, 0, 1, 1]) // → [-2, 2, -10, 10]
+ */
+export function leaveOneOut(scores: readonly number[], group: readonly number[]): number[] {
+  if (scores.length !== group.length) throw new RangeError(`leaveOneOut: ${scores.length} scores for ${group.length} group labels (need as many)`);
+  const sums = new Map<number, { n: number; s: number }>();
+  group.forEach((g, i) => {
+    const t = sums.get(g) ?? { n: 0, s: 0 };
+    t.n++;
+    t.s += scores[i];
+    sums.set(g, t);
+  });
+  return scores.map((x, i) => {
+    const t = sums.get(group[i])!;
+    if (t.n < 2) throw new RangeError(`leaveOneOut: group ${group[i]} has one score; a leave-one-out baseline needs at least two per group`);
+    return x - (t.s - x) / (t.n - 1);
+  });
+}
+
 export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string, number>; responses: number[][]; scores: number[] }> {
   const { cfg, policy } = a;
   if (!policy.heads.includes('value')) throw new Error("ppoStep: the policy has no value head (load it with heads: ['value'])");
@@ -225,6 +253,7 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   const scores = [...raw];
   const penalty = cfg.missingEosPenalty;
   if (penalty !== undefined) for (let b = 0; b < gens.length; b++) if (gens[b].finishReason !== 'stop') scores[b] -= penalty;
+  const shaped = cfg.looBaseline ? leaveOneOut(scores, rep.map((r) => r.i)) : scores;
 
   // 2. Reference log-probs and old values: one forward pass each.
   const rows = rolloutRows(rep.map((r) => r.p), gens, { padId: cfg.padId, maxSeqLen: policy.cfg.maxSeqLen });
@@ -239,7 +268,7 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   const kl = sequenceKl({ B, T, logprobs: oldLogprobs, refLogprobs, mask, estimator: cfg.klEstimator });
   let rewards: Float32Array = new Float32Array(N);
   for (let i = 0; i < N; i++) if (mask[i]) rewards[i] = -beta * kl.perToken[i];
-  last.forEach((i, b) => (rewards[i] += scores[b]));
+  last.forEach((i, b) => (rewards[i] += shaped[b]));
   if (cfg.whitenRewards) rewards = whiten(rewards, mask, false);
 
   // 4. GAE advantages and returns.
