@@ -31,6 +31,11 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     await expect(run({ observers: 'a,b', judge: 'b' })).rejects.toThrow(/no-such-model/);
   });
 
+  it.runIf(algo === 'ppo')('--loo-baseline needs --k 2 or more', async () => {
+    await expect(run({ 'loo-baseline': 1, k: 1 })).rejects.toThrow(/--loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got 1/);
+    await expect(run({ 'loo-baseline': 1, k: 2 })).rejects.toThrow(/no-such-model/);
+  });
+
   it('--standardize-reward needs a reward model', async () => {
     await expect(run({ 'standardize-reward': 1, reward: 'gold' })).rejects.toThrow(/--standardize-reward standardizes a reward model's scores; --reward gold is the world's own/);
     await expect(run({ 'standardize-reward': 1, reward: 'proxy' })).rejects.toThrow(/--reward proxy is the world's own/);

@@ -75,6 +75,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
       'ppo-epochs': { type: 'number', default: 4, describe: 'PPO: epochs over each rollout' },
+      ...(algo === 'ppo' ? { 'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" } } : {}),
       'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
       resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },
@@ -94,6 +95,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
       if (o['standardize-reward'] && (o.reward === 'gold' || o.reward === 'proxy')) throw new UsageError(`train ${algo}: --standardize-reward standardizes a reward model's scores; --reward ${o.reward} is the world's own`);
+      if (algo === 'ppo' && o['loo-baseline'] && Number(o.k) < 2) throw new UsageError(`train ppo: --loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got ${o.k}`);
       if (o['keep-judge-best'] && (o.judge === undefined || probeN === 0)) throw new UsageError(`train ${algo}: --keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too`);
       if (o.judge !== undefined) {
         // The judge must be held out: not the reward, nor (with an ensemble) one of its members.
@@ -119,6 +121,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           entCoef: Number(o['ent-coef']),
           lr: Number(o.lr),
           ppoEpochs: Number(o['ppo-epochs']),
+          looBaseline: algo === 'ppo' ? Boolean(o['loo-baseline']) : undefined,
           maxNewTokens: Number(o['max-new']),
           checkpointEvery: Number(o['checkpoint-every']),
           resume: Boolean(o.resume),
