@@ -43,7 +43,7 @@ import type { LlamaModel } from '../model/model.js';
 import { generate } from '../sample/generate.js';
 import { Rng } from '../util/rng.js';
 import type { Objective, Trainer } from './trainer.js';
-import { objectiveMetrics, policyObjective, rolloutLogprobs, rolloutRows, rolloutValues, selectRows, type RolloutBatch } from './policy.js';
+import { objectiveMetrics, policyObjective, rlooAdvantages, rolloutLogprobs, rolloutRows, rolloutValues, selectRows, type RolloutBatch } from './policy.js';
 import { KL_ESTIMATORS, sequenceKl, type KlController } from './kl.js';
 import { checkScores, type RewardFn } from './rloo.js';
 
@@ -214,27 +214,6 @@ export interface PpoStepArgs {
   seed: number;
 }
 
-/**
- * Each score minus the mean of the other scores of its group (RLOO's leave-one-out baseline).
- *
- *   leaveOneOut([1, 3, 10, 20], [0, 0, 1, 1]) // → [-2, 2, -10, 10]
- */
-export function leaveOneOut(scores: readonly number[], group: readonly number[]): number[] {
-  if (scores.length !== group.length) throw new RangeError(`leaveOneOut: ${scores.length} scores for ${group.length} group labels (need as many)`);
-  const sums = new Map<number, { n: number; s: number }>();
-  group.forEach((g, i) => {
-    const t = sums.get(g) ?? { n: 0, s: 0 };
-    t.n++;
-    t.s += scores[i];
-    sums.set(g, t);
-  });
-  return scores.map((x, i) => {
-    const t = sums.get(group[i])!;
-    if (t.n < 2) throw new RangeError(`leaveOneOut: group ${group[i]} has one score; a leave-one-out baseline needs at least two per group`);
-    return x - (t.s - x) / (t.n - 1);
-  });
-}
-
 export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string, number>; responses: number[][]; scores: number[] }> {
   const { cfg, policy } = a;
   if (!policy.heads.includes('value')) throw new Error("ppoStep: the policy has no value head (load it with heads: ['value'])");
@@ -253,7 +232,9 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   const scores = [...raw];
   const penalty = cfg.missingEosPenalty;
   if (penalty !== undefined) for (let b = 0; b < gens.length; b++) if (gens[b].finishReason !== 'stop') scores[b] -= penalty;
-  const shaped = cfg.looBaseline ? leaveOneOut(scores, rep.map((r) => r.i)) : scores;
+  // Rows come k per prompt, in prompt order: the grouping rlooAdvantages expects.
+  if (cfg.looBaseline && cfg.k < 2) throw new Error(`ppoStep: looBaseline with k = ${cfg.k}: each prompt has one score; a leave-one-out baseline needs k ≥ 2`);
+  const shaped = cfg.looBaseline ? rlooAdvantages(scores, cfg.k) : scores;
 
   // 2. Reference log-probs and old values: one forward pass each.
   const rows = rolloutRows(rep.map((r) => r.p), gens, { padId: cfg.padId, maxSeqLen: policy.cfg.maxSeqLen });
