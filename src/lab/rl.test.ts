@@ -262,6 +262,13 @@ describe('runRl', () => {
     const e = await runRl({ ...base, rewardCombine: 'mean', out: path.join(dir, 'std-mean') }, quiet);
     const en = e.rewardNorm as { mean: number; sd: number }[];
     for (const row of metrics(path.join(dir, 'std-mean'))) expect(row['objective/scores']).toBeCloseTo(((row['rm/0'] - en[0].mean) / en[0].sd + (row['rm/1'] - en[1].mean) / en[1].sd) / 2, 9);
+    // The ensemble minimum, standardized: the lower of the members' z-scores, per reply. The
+    // metrics keep per-step means only, so one prompt and one reply per step makes each row a
+    // single reply's scores.
+    const mn = await runRl({ ...base, rewardCombine: 'min', prompts: 1, k: 1, out: path.join(dir, 'std-min') }, quiet);
+    const mnn = mn.rewardNorm as { mean: number; sd: number }[];
+    expect(mnn).toHaveLength(2);
+    for (const row of metrics(path.join(dir, 'std-min'))) expect(row['objective/scores']).toBeCloseTo(Math.min((row['rm/0'] - mnn[0].mean) / mnn[0].sd, (row['rm/1'] - mnn[1].mean) / mnn[1].sd), 9);
     // Without a probe the norm comes from the first rollouts and travels in the checkpoint.
     const opts: RlRunOptions = { ...base, checkpointEvery: 1 };
     await runRl({ ...opts, out: path.join(dir, 'std-straight') }, quiet);
@@ -269,6 +276,17 @@ describe('runRl', () => {
     await runRl({ ...opts, out: path.join(dir, 'std-resumed'), resume: true }, quiet);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'std-straight', 'model.safetensors')), fs.readFileSync(path.join(dir, 'std-resumed', 'model.safetensors')))).toBe(0);
     expect(metrics(path.join(dir, 'std-resumed'))).toEqual(metrics(path.join(dir, 'std-straight')));
+    // With a probe the norm comes from the first probe's replies; a resumed run keeps it (the
+    // probe at the start is not run again) and ends with the same weights, metrics and probes.
+    const popts: RlRunOptions = { ...base, checkpointEvery: 1, probe: { n: 4, every: 2 } };
+    await runRl({ ...popts, out: path.join(dir, 'std-probe-straight') }, quiet);
+    await expect(runRl({ ...popts, out: path.join(dir, 'std-probe-resumed') }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    const pr = await runRl({ ...popts, out: path.join(dir, 'std-probe-resumed'), resume: true }, quiet);
+    expect(Buffer.compare(fs.readFileSync(path.join(dir, 'std-probe-straight', 'model.safetensors')), fs.readFileSync(path.join(dir, 'std-probe-resumed', 'model.safetensors')))).toBe(0);
+    expect(metrics(path.join(dir, 'std-probe-resumed'))).toEqual(metrics(path.join(dir, 'std-probe-straight')));
+    const probeLines = (d: string) => fs.readFileSync(path.join(dir, d, 'probe.jsonl'), 'utf8').trim().split('\n');
+    expect(probeLines('std-probe-resumed')).toEqual(probeLines('std-probe-straight'));
+    expect(pr.rewardNorm).toEqual(JSON.parse(fs.readFileSync(path.join(dir, 'std-probe-straight', 'results.json'), 'utf8')).rewardNorm);
     // A standardized run's checkpoint does not resume on raw scores.
     await expect(runRl({ ...opts, out: path.join(dir, 'std-mismatch') }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
     await expect(runRl({ ...opts, standardizeReward: false, out: path.join(dir, 'std-mismatch'), resume: true }, quiet)).rejects.toThrow(/the checkpoint's run standardized its reward .* resume it with the same options/);
