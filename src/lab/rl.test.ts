@@ -264,10 +264,11 @@ describe('runRl', () => {
     for (const row of metrics(path.join(dir, 'std-mean'))) expect(row['objective/scores']).toBeCloseTo(((row['rm/0'] - en[0].mean) / en[0].sd + (row['rm/1'] - en[1].mean) / en[1].sd) / 2, 9);
     // The ensemble minimum, standardized: the lower of the members' z-scores, per reply. The
     // metrics keep per-step means only, so one prompt and one reply per step makes each row a
-    // single reply's scores.
-    const mn = await runRl({ ...base, rewardCombine: 'min', prompts: 1, k: 1, out: path.join(dir, 'std-min') }, quiet);
+    // single reply's scores; the norms come from a probe's four replies.
+    const mn = await runRl({ ...base, rewardCombine: 'min', prompts: 1, k: 1, probe: { n: 4, every: 3 }, out: path.join(dir, 'std-min') }, quiet);
     const mnn = mn.rewardNorm as { mean: number; sd: number }[];
     expect(mnn).toHaveLength(2);
+    for (const x of mnn) expect(x.sd).not.toBe(1);
     for (const row of metrics(path.join(dir, 'std-min'))) expect(row['objective/scores']).toBeCloseTo(Math.min((row['rm/0'] - mnn[0].mean) / mnn[0].sd, (row['rm/1'] - mnn[1].mean) / mnn[1].sd), 9);
     // Without a probe the norm comes from the first rollouts and travels in the checkpoint.
     const opts: RlRunOptions = { ...base, checkpointEvery: 1 };
