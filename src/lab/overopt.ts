@@ -137,7 +137,7 @@ export interface OveroptProfile {
  * SD, the careful runs' leash of the raw β = 0.06 used before (careful reward models spread
  * 0.85–0.94) — with reward models at ~0.8 accuracy against gold the careful run gains only while
  * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and loosens
- * the swayed runs' leash 1.2–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
+ * the swayed runs' leash 1.3–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
  * best-of-n spends its 3072 samples on 24 prompts × 128 (12 × 256 left fits at the mercy of a few
  * prompts); the probe has 128 cases because its gold curve is what the fall from the peak and the
  * monitors' leads are read from; the reward models' agreement with gold is measured on 400 fresh

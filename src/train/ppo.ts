@@ -219,6 +219,7 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   if (!policy.heads.includes('value')) throw new Error("ppoStep: the policy has no value head (load it with heads: ['value'])");
   if (a.trainer.model !== policy) throw new Error('ppoStep: the trainer trains a different model than the policy');
   if (a.prompts.length === 0) throw new Error('ppoStep: no prompts');
+  if (cfg.looBaseline && cfg.k < 2) throw new Error(`ppoStep: looBaseline with k = ${cfg.k}: each prompt has one score; a leave-one-out baseline needs k ≥ 2`);
   const rowsPerStep = a.prompts.length * cfg.k;
   const accum = ppoGradAccum(cfg, rowsPerStep);
   if (a.trainer.cfg.gradAccum !== accum) throw new Error(`ppoStep: the trainer's gradAccum is ${a.trainer.cfg.gradAccum}; ${rowsPerStep} rows in ${cfg.numMiniBatches} minibatches of micro-batches of ${cfg.microRows ?? rowsPerStep / cfg.numMiniBatches} rows need ${accum}`);
@@ -233,7 +234,6 @@ export async function ppoStep(a: PpoStepArgs): Promise<{ metrics: Record<string,
   const penalty = cfg.missingEosPenalty;
   if (penalty !== undefined) for (let b = 0; b < gens.length; b++) if (gens[b].finishReason !== 'stop') scores[b] -= penalty;
   // Rows come k per prompt, in prompt order: the grouping rlooAdvantages expects.
-  if (cfg.looBaseline && cfg.k < 2) throw new Error(`ppoStep: looBaseline with k = ${cfg.k}: each prompt has one score; a leave-one-out baseline needs k ≥ 2`);
   const shaped = cfg.looBaseline ? rlooAdvantages(scores, cfg.k) : scores;
 
   // 2. Reference log-probs and old values: one forward pass each.
