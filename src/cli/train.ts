@@ -154,6 +154,7 @@ const rm: Command = {
     'batch-pairs': { type: 'number', default: 16, describe: 'pairs per step' },
     lr: { type: 'number', default: 3e-5, describe: 'learning rate' },
     'center-coef': { type: 'number', default: 0.01, describe: 'reward-centering weight' },
+    'lm-coef': { type: 'number', default: 0, describe: "weight of a language-model loss on the chosen replies (GRM's regularizer)" },
     readout: { type: 'string', default: 'last', describe: "reward read-out: 'last' token or 'mean' over the reply" },
     'strength-margin': { type: 'number', default: 0, describe: 'margin of a "significantly better" pair (Llama 2); weaker strengths get 2/3, 1/3, 0 of it' },
     'drop-unsure': { type: 'boolean', default: false, describe: 'leave pairs judged "negligibly better" out of training' },
@@ -163,7 +164,7 @@ const rm: Command = {
   },
   async run(o, _p, ctx) {
     const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), seed: Number(o.seed), threads: Number(o.threads) },
+      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), seed: Number(o.seed), threads: Number(o.threads) },
       { log: ctx.log },
     );
     const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };

@@ -33,6 +33,8 @@ export interface RmRunOptions {
   batchPairs?: number;
   lr?: number;
   centerCoef?: number;
+  /** Weight of a language-model loss on the chosen replies (train/reward.ts; default 0). */
+  lmCoef?: number;
   /** Reward read-out: 'last' token (default) or 'mean' over the reply (train/reward.ts). */
   readout?: Readout;
   /**
@@ -139,7 +141,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
     return rng.shuffle(out).map((b) => ({ pairs: b.flatMap((j) => trainTok[j]), prefixLength: Math.min(maxLen - 1, round(Math.max(...b.map(promptLen)), 32)) }));
   };
   const perEpoch = Math.ceil(trainTok.length / groupsPerBatch);
-  const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: perEpoch * epochs, warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01 }));
+  const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: perEpoch * epochs, warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01, lmCoef: o.lmCoef ?? 0 }));
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   fs.rmSync(metricsFile, { force: true });

@@ -123,6 +123,61 @@ describe('reward model (Bradley–Terry)', () => {
     expect(got.metrics!['rewards/accuracies']).toBe(rc.filter((x, i) => x > rr[i]).length / pairs.length);
   });
 
+  it("the language-model term adds lmCoef × the chosen replies' mean token NLL (an independent full-sequence computation), and its gradient matches finite differences", async () => {
+    const m = LlamaModel.init(cfg, { seed: 5, runtime: new Runtime({ threads: 1 }), heads: ['reward'] });
+    const rng = new Rng(12);
+    for (const s of m.params.specs) {
+      const v = m.params.get(s.name);
+      for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.3 * rng.normal();
+    }
+    // One prompt with three replies (all three comparisons: one reply is chosen twice) and a pair of another prompt.
+    const prompt = [3, 9, 4, 11];
+    const rs = [[5, 6, 7], [8, 2], [12, 13, 14, 15, 1]];
+    const ps: TokenPair[] = [{ prompt, chosen: rs[0], rejected: rs[1] }, { prompt, chosen: rs[0], rejected: rs[2] }, { prompt, chosen: rs[2], rejected: rs[1] }, ...pairs(rng, 1)];
+    const b = pairBatch(ps, { padId: 0, maxSeqLen: 64 });
+    const coef = 0.7;
+    const plain = await rewardObjective()(m, b);
+    const withLm = rewardObjective({ lmCoef: coef });
+    const got = await withLm(m, b);
+    // Reference: each pair's chosen reply scored as a whole sequence, its tokens' mean −log p.
+    let nll = 0;
+    for (const p of ps) {
+      const seq = [...p.prompt, ...p.chosen];
+      const T = seq.length;
+      const ids = BigInt64Array.from(seq, BigInt);
+      const targets = BigInt64Array.from([...seq.slice(1), 0], BigInt);
+      const lp = await m.tokenLogprobs({ B: 1, T, ids, targets });
+      let sum = 0;
+      for (let j = p.prompt.length - 1; j < T - 1; j++) sum -= lp[j];
+      nll += sum / p.chosen.length;
+    }
+    nll /= ps.length;
+    expect(got.metrics!['loss/lm']).toBeCloseTo(nll, 4);
+    expect(got.loss).toBeCloseTo(plain.loss + coef * nll, 4);
+    const eps = 1e-2;
+    let worst = 0;
+    for (const name of ['lm_head.weight', 'model.layers.0.self_attn.v_proj.weight', 'score.weight']) {
+      const v = m.params.get(name);
+      const off = m.params.offsets.get(name)!;
+      for (let k = 0; k < 4; k++) {
+        const i = (k * 41 + 3) % v.length;
+        const orig = v[i];
+        v[i] = orig + eps;
+        const lp = (await withLm(m, b)).loss;
+        v[i] = orig - eps;
+        const lm = (await withLm(m, b)).loss;
+        v[i] = orig;
+        const numeric = (lp - lm) / (2 * eps);
+        worst = Math.max(worst, Math.abs(numeric - got.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
+      }
+    }
+    expect(worst).toBeLessThan(2e-2);
+    // Without the term the head of the language model gets no gradient; a negative weight is refused.
+    const lmOff = m.params.offsets.get('lm_head.weight')!;
+    expect(plain.flat.subarray(lmOff, lmOff + m.params.get('lm_head.weight').length).every((x) => x === 0)).toBe(true);
+    expect(() => rewardObjective({ lmCoef: -1 })).toThrow(/lmCoef must be a number ≥ 0, got -1/);
+  });
+
   it('refuses a model without a reward head, naming the problem', async () => {
     const m = LlamaModel.init(cfg, { seed: 1, runtime: new Runtime({ threads: 1 }) });
     await expect(rewardObjective()(m, pairBatch(pairs(new Rng(1), 2), { padId: 0, maxSeqLen: 64 }))).rejects.toThrow(/no reward head/);

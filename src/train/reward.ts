@@ -6,6 +6,9 @@
  *   loss     = mean softplus(−(r_chosen − r_rejected − margin))      (= −log σ(Δ − m))
  *            + centerCoef · mean((r_chosen + r_rejected)²)            (reward centering,
  *              Eisenstein et al. 2023, as TRL's `center_rewards_coefficient`)
+ *            + lmCoef · mean over pairs of the chosen reply's mean token NLL  (a language-model
+ *              term on the chosen replies through the kept lm_head: Yang et al. 2024's
+ *              SFT regularizer of a reward model's hidden states, "GRM")
  *
  * A batch holds the distinct replies of its pairs, grouped by prompt, as a shared-prefix batch
  * (model/shared-prefix.ts): each prompt runs once and each distinct reply once, so the K-choose-2
@@ -26,6 +29,7 @@ import type { Tensor } from '../engine/ir.js';
 import { scalarHead } from '../model/llama.js';
 import { sharedPrefixBatch, sharedPrefixFeeds, sharedPrefixForward, sharedPrefixInputs, type PromptGroup, type SharedPrefixBatch } from '../model/shared-prefix.js';
 import type { Objective } from './trainer.js';
+import { tokenCrossEntropy } from '../engine/losses.js';
 
 /** One preference pair as token ids: a prompt and two replies to it. */
 export interface TokenPair {
@@ -52,6 +56,10 @@ export interface PairBatch extends SharedPrefixBatch {
   /** Row of each real pair's chosen and rejected reply. */
   chosenRow: Int32Array;
   rejectedRow: Int32Array;
+  /** (R·Tr) next-token targets of the rows (row position j predicts row token j + 1; 0 where unused). */
+  lmTargets: BigInt64Array;
+  /** (R·Tr) language-model weights: each pair adds 1/(pairs · reply tokens) to its chosen reply's tokens (sum 1). */
+  lmWeight: Float32Array;
 }
 
 /**
@@ -132,42 +140,63 @@ export function pairBatch(pairs: TokenPair[], o: PairBatchOptions): PairBatch {
   const compare = new Float32Array(P * R);
   const weight = new Float32Array(P);
   const margin = new Float32Array(P);
+  const lmTargets = new BigInt64Array(R * Tr);
+  const lmWeight = new Float32Array(R * Tr);
   for (let i = 0; i < n; i++) {
     compare[i * R + chosenRow[i]] += 1;
     compare[i * R + rejectedRow[i]] -= 1;
     weight[i] = 1 / n;
     margin[i] = pairs[i].margin ?? 0;
+    const c = chosenRow[i];
+    const tokens = b.rows[c].length - 1; // the reply's tokens, each predicted by the position before it
+    for (let j = 0; j < tokens; j++) {
+      lmTargets[c * Tr + j] = b.rowIds[c * Tr + j + 1];
+      lmWeight[c * Tr + j] += 1 / (n * tokens);
+    }
   }
-  return { ...b, P, pairs: n, last, compare, weight, margin, chosenRow, rejectedRow };
+  return { ...b, P, pairs: n, last, compare, weight, margin, chosenRow, rejectedRow, lmTargets, lmWeight };
 }
 
 export interface RewardObjectiveOptions {
   /** Weight of the reward-centering term (default 0: off). */
   centerCoef?: number;
+  /** Weight of the language-model term on the chosen replies (default 0: off). */
+  lmCoef?: number;
 }
 
 /** The Bradley–Terry objective for a Trainer (trains the backbone and the reward head). */
 export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairBatch> {
   const center = o.centerCoef ?? 0;
+  const lmCoef = o.lmCoef ?? 0;
+  if (!(Number.isFinite(lmCoef) && lmCoef >= 0)) throw new Error(`reward model: lmCoef must be a number ≥ 0, got ${lmCoef}`);
   return async (model: LlamaModel, b: PairBatch) => {
     if (!model.heads.includes('reward')) throw new Error('reward model: the model has no reward head (load it with heads: ["reward"])');
     model.validateIds(b.prefixIds);
     model.validateIds(b.rowIds);
     const { P, R, Tr } = b;
+    const lmInputs: Record<string, { shape: number[]; dtype?: 'int64' }> = lmCoef > 0 ? { lmTargets: { shape: [R * Tr], dtype: 'int64' }, lmWeight: { shape: [R * Tr] } } : {};
     const r = await model.objective(
-      `rm:c${center}`,
-      { ...sharedPrefixInputs(b), last: { shape: [R, Tr] }, compare: { shape: [P, R] }, weight: { shape: [P] }, margin: { shape: [P] } },
+      `rm:c${center}:lm${lmCoef}`,
+      { ...sharedPrefixInputs(b), last: { shape: [R, Tr] }, compare: { shape: [P, R] }, weight: { shape: [P] }, margin: { shape: [P] }, ...lmInputs },
       ({ P: W, inp, cfg }) => {
-        const { hidden } = sharedPrefixForward(cfg, W, inp);
+        const { hidden, logits } = sharedPrefixForward(cfg, W, inp);
         const rewards = ops.reduceSum(ops.mul(scalarHead(W, 'reward', hidden, R, Tr), inp.last), [1], true); // (R, 1)
         const gap = ops.reshape(ops.matmul(inp.compare, rewards), [P]); // r_chosen − r_rejected
         const weighted = (x: Tensor) => ops.reduceSum(ops.mul(x, inp.weight), [0]); // mean over real pairs
-        const bt = weighted(ops.softplus(ops.neg(ops.sub(gap, inp.margin))));
-        if (center === 0) return { loss: bt, extras: { rewards } };
-        const sum = ops.reshape(ops.matmul(ops.square(inp.compare), rewards), [P]); // r_chosen + r_rejected
-        return { loss: ops.add(bt, ops.scale(weighted(ops.square(sum)), center)), extras: { rewards } };
+        let loss = weighted(ops.softplus(ops.neg(ops.sub(gap, inp.margin))));
+        const extras: Record<string, Tensor> = { rewards };
+        if (center !== 0) {
+          const sum = ops.reshape(ops.matmul(ops.square(inp.compare), rewards), [P]); // r_chosen + r_rejected
+          loss = ops.add(loss, ops.scale(weighted(ops.square(sum)), center));
+        }
+        if (lmCoef > 0) {
+          const nll = tokenCrossEntropy(logits, inp.lmTargets, inp.lmWeight).loss; // the weights sum to 1
+          extras.lm = nll;
+          loss = ops.add(loss, ops.scale(nll, lmCoef));
+        }
+        return { loss, extras };
       },
-      { ...sharedPrefixFeeds(b), last: b.last, compare: b.compare, weight: b.weight, margin: b.margin },
+      { ...sharedPrefixFeeds(b), last: b.last, compare: b.compare, weight: b.weight, margin: b.margin, ...(lmCoef > 0 ? { lmTargets: b.lmTargets, lmWeight: b.lmWeight } : {}) },
       'all',
     );
     const rw = r.extras.rewards as Float32Array;
@@ -187,7 +216,7 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
     return {
       loss: r.loss,
       flat: r.flat,
-      metrics: { 'rewards/accuracies': acc / n, 'rewards/margins': gap / n, 'rewards/chosen': sc / n, 'rewards/rejected': sr / n },
+      metrics: { 'rewards/accuracies': acc / n, 'rewards/margins': gap / n, 'rewards/chosen': sc / n, 'rewards/rejected': sr / n, ...(lmCoef > 0 ? { 'loss/lm': (r.extras.lm as Float32Array)[0] } : {}) },
     };
   };
 }
