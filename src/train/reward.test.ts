@@ -20,6 +20,31 @@ function pairs(rng: Rng, n: number): TokenPair[] {
   });
 }
 
+/**
+ * The worst relative gap between the analytic gradient `flat` and central differences of the
+ * loss (ε = 1e-2) at four entries `at(k, length)` of each named parameter.
+ */
+async function worstFiniteDifference(m: LlamaModel, loss: () => Promise<{ loss: number }>, flat: Float32Array, names: string[], at: (k: number, n: number) => number): Promise<number> {
+  const eps = 1e-2;
+  let worst = 0;
+  for (const name of names) {
+    const v = m.params.get(name);
+    const off = m.params.offsets.get(name)!;
+    for (let k = 0; k < 4; k++) {
+      const i = at(k, v.length);
+      const orig = v[i];
+      v[i] = orig + eps;
+      const lp = (await loss()).loss;
+      v[i] = orig - eps;
+      const lm = (await loss()).loss;
+      v[i] = orig;
+      const numeric = (lp - lm) / (2 * eps);
+      worst = Math.max(worst, Math.abs(numeric - flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
+    }
+  }
+  return worst;
+}
+
 describe('reward model (Bradley–Terry)', () => {
   it('its gradient matches finite differences of the loss, centering included', async () => {
     const m = LlamaModel.init(cfg, { seed: 2, runtime: new Runtime({ threads: 1 }), heads: ['reward'] });
@@ -31,23 +56,7 @@ describe('reward model (Bradley–Terry)', () => {
     const b = pairBatch(pairs(rng, 3).map((p, i) => ({ ...p, margin: i * 0.5 })), { padId: 0, maxSeqLen: 64 });
     const obj = rewardObjective({ centerCoef: 0.1 });
     const r = await obj(m, b);
-    const eps = 1e-2;
-    let worst = 0;
-    for (const name of ['score.weight', 'model.layers.0.mlp.up_proj.weight', 'model.embed_tokens.weight']) {
-      const v = m.params.get(name);
-      const off = m.params.offsets.get(name)!;
-      for (let k = 0; k < 4; k++) {
-        const i = (k * 37) % v.length;
-        const orig = v[i];
-        v[i] = orig + eps;
-        const lp = (await obj(m, b)).loss;
-        v[i] = orig - eps;
-        const lm = (await obj(m, b)).loss;
-        v[i] = orig;
-        const numeric = (lp - lm) / (2 * eps);
-        worst = Math.max(worst, Math.abs(numeric - r.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
-      }
-    }
+    const worst = await worstFiniteDifference(m, () => obj(m, b), r.flat, ['score.weight', 'model.layers.0.mlp.up_proj.weight', 'model.embed_tokens.weight'], (k, n) => (k * 37) % n);
     expect(worst).toBeLessThan(2e-2);
   });
 
@@ -154,23 +163,7 @@ describe('reward model (Bradley–Terry)', () => {
     nll /= ps.length;
     expect(got.metrics!['loss/lm']).toBeCloseTo(nll, 4);
     expect(got.loss).toBeCloseTo(plain.loss + coef * nll, 4);
-    const eps = 1e-2;
-    let worst = 0;
-    for (const name of ['lm_head.weight', 'model.layers.0.self_attn.v_proj.weight', 'score.weight']) {
-      const v = m.params.get(name);
-      const off = m.params.offsets.get(name)!;
-      for (let k = 0; k < 4; k++) {
-        const i = (k * 41 + 3) % v.length;
-        const orig = v[i];
-        v[i] = orig + eps;
-        const lp = (await withLm(m, b)).loss;
-        v[i] = orig - eps;
-        const lm = (await withLm(m, b)).loss;
-        v[i] = orig;
-        const numeric = (lp - lm) / (2 * eps);
-        worst = Math.max(worst, Math.abs(numeric - got.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
-      }
-    }
+    const worst = await worstFiniteDifference(m, () => withLm(m, b), got.flat, ['lm_head.weight', 'model.layers.0.self_attn.v_proj.weight', 'score.weight'], (k, n) => (k * 41 + 3) % n);
     expect(worst).toBeLessThan(2e-2);
     // Without the term the head of the language model gets no gradient; a negative weight is refused.
     const lmOff = m.params.offsets.get('lm_head.weight')!;
