@@ -159,12 +159,16 @@ const rm: Command = {
     'strength-margin': { type: 'number', default: 0, describe: 'margin of a "significantly better" pair (Llama 2); weaker strengths get 2/3, 1/3, 0 of it' },
     'drop-unsure': { type: 'boolean', default: false, describe: 'leave pairs judged "negligibly better" out of training' },
     'freeze-layers': { type: 'number', default: 0, describe: 'freeze the token embedding and this many lower layers' },
+    'head-rank': { type: 'number', default: 0, describe: "rank of a prompt-conditioned reward head (0: linear); the head's weights depend on the prompt" },
+    'fit-head': { type: 'boolean', default: false, describe: 'keep the backbone frozen and fit only the head on features cached in one pass (full-batch Adam)' },
+    'head-l2': { type: 'number', default: 0.1, describe: 'L2 penalty of a fitted head (standardized features)' },
+    'head-iters': { type: 'number', default: 300, describe: 'full-batch iterations of a fitted head' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
     const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), seed: Number(o.seed), threads: Number(o.threads) },
+      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) },
       { log: ctx.log },
     );
     const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };

@@ -16,7 +16,8 @@ import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { readPreferences } from '../prefs/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
-import { pairBatch, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
+import { pairBatch, replyFeatures, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
+import { fitRewardHead } from '../train/reward-head.js';
 import type { PromptGroup } from '../model/shared-prefix.js';
 import { lowerLayerParams, type LlamaModel } from '../model/model.js';
 import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
@@ -48,6 +49,21 @@ export interface RmRunOptions {
   dropUnsure?: boolean;
   /** Freeze the token embedding and this many lower layers (default 0): a cheaper step, fewer parameters to overfit. */
   freezeLayers?: number;
+  /**
+   * Rank of a prompt-conditioned reward head (`rewardHead`; default 0: the linear `score`
+   * head): the head's weights become a function of the prompt's last hidden state.
+   */
+  headRank?: number;
+  /**
+   * Keep the whole backbone frozen and fit only the head, on features cached in one pass
+   * (train/reward-head.ts: full-batch Adam; `epochs`, `lr`, `batchPairs`, `freezeLayers` and
+   * `lmCoef` do not apply).
+   */
+  fitHead?: boolean;
+  /** L2 penalty of the fitted head on standardized features (default 0.1). */
+  headL2?: number;
+  /** Full-batch iterations of the fitted head (default 300). */
+  headIters?: number;
   seed: number;
   threads?: number;
 }
@@ -86,8 +102,9 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const file = await readPreferences(o.prefs, { onError: 'skip' });
   for (const e of file.errors.slice(0, 5)) io.log(`skipped ${o.prefs}:${e.line}: ${e.message}`);
   if (file.pairs.length < 10) throw new Error(`${o.prefs}: ${file.pairs.length} usable pairs; a reward model needs at least 10`);
+  if (o.fitHead && (o.lmCoef ?? 0) > 0) throw new Error('reward model: fitHead keeps the backbone frozen; lmCoef does not apply');
   const runtime = new Runtime({ threads: o.threads });
-  const model = loadModel(o.model, { runtime, heads: ['reward'], seed: o.seed });
+  const model = loadModel(o.model, { runtime, heads: ['reward'], seed: o.seed, rewardRank: o.headRank ?? 0 });
   if (o.freezeLayers) model.freeze(lowerLayerParams(model, o.freezeLayers));
   const tok = await loadTokenizer(o.model);
   const padId = tok.padTokenId ?? 0;
@@ -146,17 +163,45 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   fs.rmSync(metricsFile, { force: true });
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'reward-model', ...o, train: trainer.cfg, pairs: { train: train.length, heldout: held.length } });
-  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${perEpoch * epochs} steps`);
+  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${o.fitHead ? `a head fitted on frozen features (rank ${o.headRank ?? 0})` : `${perEpoch * epochs} steps`}`);
 
-  const bar = progress('rm', perEpoch * epochs);
-  for (let e = 0; e < epochs; e++) {
+  if (o.fitHead) {
+    // One pass for the features, then the head alone (train/reward-head.ts).
+    const groups: PromptGroup[] = [];
+    const at: [number, number][][] = trainTok.map((g) => {
+      const replies = new Map<string, number>();
+      const group: PromptGroup = { prompt: g[0].prompt, replies: [] };
+      const slot = (r: number[]) => {
+        const key = r.join(',');
+        if (!replies.has(key)) replies.set(key, group.replies.push(r) - 1);
+        return replies.get(key)!;
+      };
+      const out = g.map((p) => [slot(p.chosen), slot(p.rejected)] as [number, number]);
+      groups.push(group);
+      return out;
+    });
+    const feats = await replyFeatures(model, groups, { padId, readout: o.readout });
+    const pairs = trainTok.flatMap((g, gi) => g.map((p, j) => ({ chosen: feats.index[gi][at[gi][j][0]], rejected: feats.index[gi][at[gi][j][1]], margin: p.margin })));
+    const fit = fitRewardHead(feats, pairs, {
+      rank: o.headRank ?? 0,
+      l2: o.headL2,
+      iters: o.headIters,
+      centerCoef: o.centerCoef ?? 0.01,
+      seed: o.seed,
+      onIter: (it, loss, acc) => appendJsonl(metricsFile, { 'train/step': it, 'train/loss': loss, 'rewards/accuracies': acc }),
+    });
+    for (const [name, value] of Object.entries(fit.params)) model.params.get(name).set(value);
+    io.log(`reward model: head fitted: training loss ${fit.loss.toFixed(3)}, accuracy ${fit.accuracy.toFixed(3)}`);
+  }
+  const bar = o.fitHead ? undefined : progress('rm', perEpoch * epochs);
+  for (let e = 0; bar && e < epochs; e++) {
     for (const batch of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
       const m = await trainer.step([pairBatch(batch.pairs, { padId, maxSeqLen: maxLen, readout: o.readout, fixed: { ...fixed, prefixLength: batch.prefixLength } })]);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
       bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
     }
   }
-  bar.done();
+  bar?.done();
 
   // Held-out evaluation: against the raters' labels and against the world's gold.
   const heldScores = await scorePairs(model, heldIdx.map((i) => tokenized[i]), padId, o.readout);

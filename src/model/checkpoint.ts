@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { readSafetensors, writeSafetensors, floatTensor, type TensorToWrite } from './safetensors.js';
 import { type LlamaConfig, toHfConfig, fromHfConfig } from './config.js';
-import { ParamSet, llamaParamSpecs, type HeadKind, HEAD_PARAMS } from './params.js';
+import { ParamSet, llamaParamSpecs, rewardRankOf, type HeadKind, HEAD_PARAMS, REWARD_COND_PARAMS } from './params.js';
 import { LlamaModel } from './model.js';
 import type { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
@@ -22,7 +22,8 @@ export function saveModel(dir: string, model: LlamaModel, opts: { dtype?: 'F32' 
   for (const s of model.params.specs) tensors[s.name] = { dtype: opts.dtype ?? 'F32', shape: s.shape, data: model.params.get(s.name) };
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const heads = model.heads.length ? { alignlab_heads: model.heads } : {};
-  writeJsonAtomic(path.join(dir, 'config.json'), toHfConfig(model.cfg, { ...heads, ...opts.extraConfig }));
+  const rank = rewardRankOf(model.params.specs);
+  writeJsonAtomic(path.join(dir, 'config.json'), toHfConfig(model.cfg, { ...heads, ...(rank > 0 ? { alignlab_reward_rank: rank } : {}), ...opts.extraConfig }));
 }
 
 /** Reads config.json; errors name the file. */
@@ -42,17 +43,22 @@ export function readModelConfig(dir: string): { cfg: LlamaConfig; raw: Record<st
  * Loads a model directory. Every expected tensor must be present with its expected shape (one
  * clear error naming the file and tensor otherwise); F16/BF16 weights are converted to float32.
  */
-export function loadModel(dir: string, opts: { runtime?: Runtime; heads?: HeadKind[]; seed?: number } = {}): LlamaModel {
+export function loadModel(dir: string, opts: { runtime?: Runtime; heads?: HeadKind[]; seed?: number; rewardRank?: number } = {}): LlamaModel {
   const { cfg, raw } = readModelConfig(dir);
   const file = readSafetensors(path.join(dir, 'model.safetensors'));
   const stored = (raw.alignlab_heads as HeadKind[] | undefined) ?? [];
   const heads = [...new Set([...stored, ...(opts.heads ?? [])])];
-  const specs = llamaParamSpecs(cfg, heads);
+  const storedRank = raw.alignlab_reward_rank ?? 0;
+  if (!(Number.isInteger(storedRank) && (storedRank as number) >= 0)) throw new Error(`${dir}/config.json: alignlab_reward_rank must be an integer ≥ 0, got ${JSON.stringify(storedRank)}`);
+  const rank = opts.rewardRank ?? (storedRank as number);
+  if (storedRank !== 0 && rank !== storedRank) throw new Error(`${dir}: its reward head has rank ${storedRank}, asked for ${rank}`);
+  const specs = llamaParamSpecs(cfg, heads, { rewardRank: rank });
   // Fresh initialisation first: only heads the file lacks keep it.
   const params = new ParamSet(specs).initialize(new Rng(opts.seed ?? 0).fork('heads'));
   for (const s of specs) {
     const isNewHead = heads.some((h) => !stored.includes(h) && [HEAD_PARAMS[h].weight, HEAD_PARAMS[h].bias].includes(s.name));
-    if (isNewHead) continue; // a head added now keeps its fresh initialisation
+    const isNewCond = storedRank === 0 && (REWARD_COND_PARAMS as readonly string[]).includes(s.name);
+    if (isNewHead || isNewCond) continue; // a head added now keeps its fresh initialisation
     params.get(s.name).set(floatTensor(file, s.name, s.shape));
   }
   return new LlamaModel(cfg, params, opts.runtime, heads);

@@ -351,6 +351,24 @@ export function llamaDecodeStep(c: LlamaConfig, P: Params, inp: DecodeInputs): {
   return { logits: linear(norm(h, P['model.norm.weight']), lmHead), present };
 }
 
+/**
+ * The reward head on rows `[prompt[-1], ...reply]` (shared-prefix rows: position 0 is the
+ * prompt's last token): (R·Tr, d) → (R, Tr) per-position rewards. Without conditioning
+ * parameters it is `scalarHead`; with a rank-k conditioned head (REWARD_COND_PARAMS) each row's
+ * a = U·h₀ + u (k) adds a·(V·h_t + v) at every position t: the head's weight vector becomes
+ * w + Vᵀa, a function of the prompt.
+ */
+export function rewardHead(P: Params, hidden: Tensor, R: number, Tr: number): Tensor {
+  const base = scalarHead(P, 'reward', hidden, R, Tr);
+  if (!P['score.cond_u.weight']) return base;
+  const k = P['score.cond_u.weight'].shape[0];
+  const d = hidden.shape[hidden.shape.length - 1];
+  const first = ops.reshape(ops.slice(ops.reshape(hidden, [R, Tr, d]), [0], [1], [1]), [R, d]); // h₀ of each row
+  const a = ops.reshape(linear(first, P['score.cond_u.weight'], P['score.cond_u.bias']), [R, 1, k]);
+  const b = ops.reshape(linear(hidden, P['score.cond_v.weight'], P['score.cond_v.bias']), [R, Tr, k]);
+  return ops.add(base, ops.reduceSum(ops.mul(b, a), [2]));
+}
+
 /** A scalar head on the final hidden state: (B·T, d) → (B, T). */
 export function scalarHead(P: Params, kind: HeadKind, hidden: Tensor, B: number, T: number): Tensor {
   const hp = HEAD_PARAMS[kind];

@@ -15,7 +15,7 @@ import * as ops from '../engine/ops.js';
 import { tokenCrossEntropy } from '../engine/losses.js';
 import { Runtime, type HostArray } from '../engine/session.js';
 import { type LlamaConfig } from './config.js';
-import { ParamSet, llamaParamSpecs, type HeadKind } from './params.js';
+import { ParamSet, llamaParamSpecs, rewardRankOf, type HeadKind } from './params.js';
 import { llamaForward, paramInputs, scalarHead, type Params } from './llama.js';
 import { type HookSpec, hookSpecKey } from './hooks.js';
 import { Rng } from '../util/rng.js';
@@ -88,7 +88,7 @@ export class LlamaModel {
     readonly runtime: Runtime = new Runtime(),
     readonly heads: HeadKind[] = [],
   ) {
-    this.graphKey = JSON.stringify([cfg, heads]);
+    this.graphKey = JSON.stringify([cfg, heads, rewardRankOf(params.specs)]);
   }
 
   private readonly frozenNames = new Set<string>();
@@ -120,8 +120,8 @@ export class LlamaModel {
   }
 
   /** A randomly initialised model (HF initializer_range 0.02; norms at 1). */
-  static init(cfg: LlamaConfig, opts: { seed: number; heads?: HeadKind[]; runtime?: Runtime }): LlamaModel {
-    const params = new ParamSet(llamaParamSpecs(cfg, opts.heads ?? [])).initialize(new Rng(opts.seed).fork('init'));
+  static init(cfg: LlamaConfig, opts: { seed: number; heads?: HeadKind[]; rewardRank?: number; runtime?: Runtime }): LlamaModel {
+    const params = new ParamSet(llamaParamSpecs(cfg, opts.heads ?? [], { rewardRank: opts.rewardRank })).initialize(new Rng(opts.seed).fork('init'));
     return new LlamaModel(cfg, params, opts.runtime, opts.heads ?? []);
   }
 
@@ -144,6 +144,7 @@ export class LlamaModel {
     const wantLogits = opts.logits ?? true;
     const heads = opts.heads ?? [];
     for (const h of heads) if (!this.heads.includes(h)) throw new Error(`model has no ${h} head`);
+    if (heads.includes('reward') && rewardRankOf(this.params.specs) > 0) throw new Error('forward: a prompt-conditioned reward head needs to know where the prompt ends; score replies with scoreReplies or PromptCache.rewards');
     const key = [this.graphKey, 'fwd', b.B, b.T, hookSpecKey(opts.hooks), !!opts.positions, !!opts.keyMask, wantLogits, heads.join('+')].join(':');
     const session = await this.runtime.cached(key, () => {
       const g = new Graph();

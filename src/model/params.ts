@@ -87,10 +87,23 @@ export const HEAD_PARAMS: Record<HeadKind, { weight: string; bias?: string }> = 
 };
 
 /**
- * The parameters of LlamaForCausalLM with Hugging Face names and shapes (weights stored
- * (out, in) as in torch.nn.Linear), plus any requested scalar heads.
+ * The prompt-conditioned part of a reward head of rank k (`rewardRank`): two k×d projections
+ * with biases. A reply's per-token reward becomes (w + Vᵀ(U·h_p + u))·h_t + (U·h_p + u)·v, with
+ * h_p the final hidden state of the prompt's last token: the head's weights depend on the prompt.
  */
-export function llamaParamSpecs(c: LlamaConfig, heads: HeadKind[] = []): ParamSpec[] {
+export const REWARD_COND_PARAMS = ['score.cond_u.weight', 'score.cond_u.bias', 'score.cond_v.weight', 'score.cond_v.bias'] as const;
+
+/** The rank of a parameter list's prompt-conditioned reward head (0: none). */
+export function rewardRankOf(specs: readonly ParamSpec[]): number {
+  return specs.find((s) => s.name === 'score.cond_u.weight')?.shape[0] ?? 0;
+}
+
+/**
+ * The parameters of LlamaForCausalLM with Hugging Face names and shapes (weights stored
+ * (out, in) as in torch.nn.Linear), plus any requested scalar heads; a reward head of
+ * `rewardRank` k > 0 is prompt-conditioned (REWARD_COND_PARAMS).
+ */
+export function llamaParamSpecs(c: LlamaConfig, heads: HeadKind[] = [], opts: { rewardRank?: number } = {}): ParamSpec[] {
   const hd = headDim(c);
   const std = 0.02;
   const w = (name: string, shape: number[]): ParamSpec => ({ name, shape, init: { normal: std }, decay: true });
@@ -120,6 +133,12 @@ export function llamaParamSpecs(c: LlamaConfig, heads: HeadKind[] = []): ParamSp
     const hp = HEAD_PARAMS[h];
     specs.push({ name: hp.weight, shape: [1, c.dModel], init: { normal: std }, decay: true });
     if (hp.bias) specs.push(zeros(hp.bias, 1));
+  }
+  const k = opts.rewardRank ?? 0;
+  if (!(Number.isInteger(k) && k >= 0)) throw new Error(`rewardRank must be an integer ≥ 0, got ${k}`);
+  if (k > 0) {
+    if (!heads.includes('reward')) throw new Error('rewardRank > 0 needs the reward head');
+    specs.push(w('score.cond_u.weight', [k, c.dModel]), zeros('score.cond_u.bias', k), w('score.cond_v.weight', [k, c.dModel]), zeros('score.cond_v.bias', k));
   }
   return specs;
 }

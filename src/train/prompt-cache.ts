@@ -22,7 +22,7 @@
 import * as ops from '../engine/ops.js';
 import type { Tensor } from '../engine/ir.js';
 import { headDim } from '../model/config.js';
-import { llamaForward, scalarHead } from '../model/llama.js';
+import { llamaForward, rewardHead } from '../model/llama.js';
 import type { LlamaModel } from '../model/model.js';
 import { sharedPrefixBatch } from '../model/shared-prefix.js';
 import { readoutWeights, type Readout } from './reward.js';
@@ -107,7 +107,7 @@ export class PromptCache {
       replies,
       `rewards-${readout}`,
       (rows, Tr) => ({ inputs: { weights: { shape: [rows.length, Tr] } }, feeds: { weights: readoutWeights(rows.map((r) => ({ length: r.length + 1 })), rows.length, Tr, readout) } }),
-      ({ inp, hidden, C, Tr, P }) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', hidden, C, Tr), inp.weights), [1]) }),
+      ({ inp, hidden, C, Tr, P }) => ({ reward: ops.reduceSum(ops.mul(rewardHead(P, hidden, C, Tr), inp.weights), [1]) }),
     );
     const out = new Array<number>(replies.length);
     for (const { res, index } of done) index.forEach((pi, i) => (out[pi] = (res.reward as Float32Array)[i]));

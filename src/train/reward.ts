@@ -26,7 +26,7 @@
 import * as ops from '../engine/ops.js';
 import type { LlamaModel } from '../model/model.js';
 import type { Tensor } from '../engine/ir.js';
-import { scalarHead } from '../model/llama.js';
+import { rewardHead } from '../model/llama.js';
 import { sharedPrefixBatch, sharedPrefixFeeds, sharedPrefixForward, sharedPrefixInputs, type PromptGroup, type SharedPrefixBatch } from '../model/shared-prefix.js';
 import type { Objective } from './trainer.js';
 import { tokenCrossEntropy } from '../engine/losses.js';
@@ -180,7 +180,7 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
       { ...sharedPrefixInputs(b), last: { shape: [R, Tr] }, compare: { shape: [P, R] }, weight: { shape: [P] }, margin: { shape: [P] }, ...lmInputs },
       ({ P: W, inp, cfg }) => {
         const { hidden, logits } = sharedPrefixForward(cfg, W, inp);
-        const rewards = ops.reduceSum(ops.mul(scalarHead(W, 'reward', hidden, R, Tr), inp.last), [1], true); // (R, 1)
+        const rewards = ops.reduceSum(ops.mul(rewardHead(W, hidden, R, Tr), inp.last), [1], true); // (R, 1)
         const gap = ops.reshape(ops.matmul(inp.compare, rewards), [P]); // r_chosen − r_rejected
         const weighted = (x: Tensor) => ops.reduceSum(ops.mul(x, inp.weight), [0]); // mean over real pairs
         let loss = weighted(ops.softplus(ops.neg(ops.sub(gap, inp.margin))));
@@ -238,19 +238,16 @@ export async function scoreSequences(model: LlamaModel, seqs: number[][], opts: 
 }
 
 /**
- * Rewards of replies grouped by prompt, each prompt run once (shared-prefix batches of about
- * `rowsPerBatch` replies): the fast path for scoring k samples or a best-of-n pool per prompt.
- * Returns one array per group, in reply order.
+ * Runs replies grouped by prompt as shared-prefix batches of about `rowsPerBatch` replies (each
+ * prompt once per batch; a large group is split across batches). `run` gets each batch and
+ * where each of its rows comes from (group, reply index).
  */
-export async function scoreReplies(model: LlamaModel, groups: PromptGroup[], opts: { padId: number; rowsPerBatch?: number; readout?: Readout }): Promise<number[][]> {
-  const out = groups.map((g) => new Array<number>(g.replies.length));
+async function eachReplyBatch(model: LlamaModel, groups: PromptGroup[], opts: { padId: number; rowsPerBatch?: number }, run: (b: SharedPrefixBatch, source: (row: number) => [number, number]) => Promise<void>): Promise<void> {
   const per = opts.rowsPerBatch ?? 64;
-  // Split groups into chunks of at most `per` replies (a large group is split across batches).
   const items = groups.flatMap((g, gi) => g.replies.map((_, ri) => ({ gi, ri })));
   for (let i = 0; i < items.length; i += per) {
-    const chunk = items.slice(i, i + per);
     const sub = new Map<number, { prompt: number[]; replies: number[][]; index: number[] }>();
-    for (const { gi, ri } of chunk) {
+    for (const { gi, ri } of items.slice(i, i + per)) {
       const s = sub.get(gi) ?? { prompt: groups[gi].prompt, replies: [], index: [] };
       s.replies.push(groups[gi].replies[ri]);
       s.index.push(ri);
@@ -260,17 +257,79 @@ export async function scoreReplies(model: LlamaModel, groups: PromptGroup[], opt
     const b = sharedPrefixBatch(parts.map(([, s]) => s), { padId: opts.padId, maxSeqLen: model.cfg.maxSeqLen, lengthMultiple: 32, rowMultiple: 8 });
     model.validateIds(b.prefixIds);
     model.validateIds(b.rowIds);
+    await run(b, (row) => {
+      const r = b.rows[row];
+      const [gi, s] = parts[r.group];
+      return [gi, s.index[r.reply]];
+    });
+  }
+}
+
+/**
+ * Rewards of replies grouped by prompt, each prompt run once (shared-prefix batches of about
+ * `rowsPerBatch` replies): the fast path for scoring k samples or a best-of-n pool per prompt.
+ * Returns one array per group, in reply order.
+ */
+export async function scoreReplies(model: LlamaModel, groups: PromptGroup[], opts: { padId: number; rowsPerBatch?: number; readout?: Readout }): Promise<number[][]> {
+  const out = groups.map((g) => new Array<number>(g.replies.length));
+  await eachReplyBatch(model, groups, opts, async (b, source) => {
     const res = await model.evaluate(
       'rewards',
       { ...sharedPrefixInputs(b), weights: { shape: [b.R, b.Tr] } },
-      ({ P, inp, cfg }) => ({ reward: ops.reduceSum(ops.mul(scalarHead(P, 'reward', sharedPrefixForward(cfg, P, inp).hidden, b.R, b.Tr), inp.weights), [1]) }),
+      ({ P, inp, cfg }) => ({ reward: ops.reduceSum(ops.mul(rewardHead(P, sharedPrefixForward(cfg, P, inp).hidden, b.R, b.Tr), inp.weights), [1]) }),
       { ...sharedPrefixFeeds(b), weights: readoutWeights(b.rows, b.R, b.Tr, opts.readout ?? 'last') },
     );
     const reward = res.reward as Float32Array;
-    b.rows.forEach((r, row) => {
-      const [gi, s] = parts[r.group];
-      out[gi][s.index[r.reply]] = reward[row];
+    b.rows.forEach((_, row) => {
+      const [gi, ri] = source(row);
+      out[gi][ri] = reward[row];
     });
-  }
+  });
   return out;
+}
+
+/** What a reward head reads of each reply (`replyFeatures`), replies numbered group by group. */
+export interface ReplyFeatures {
+  /** Hidden size. */
+  d: number;
+  /** (n·d) final hidden state of the prompt's last token (the same for every reply to a prompt). */
+  prompt: Float32Array;
+  /** (n·d) the reply's final hidden states weighted by the read-out (its mean, or its last token). */
+  reply: Float32Array;
+  /** Index of reply `ri` of group `gi`: `index[gi][ri]`. */
+  index: number[][];
+}
+
+/**
+ * The features a reward head is linear in (see `rewardHead`): with these, the head's reward of a
+ * reply is (w + Vᵀ(U·prompt + u))·reply + (U·prompt + u)·v, because the read-out is a weighted
+ * sum of positions. `fitRewardHead` trains a head on them with the backbone frozen.
+ */
+export async function replyFeatures(model: LlamaModel, groups: PromptGroup[], opts: { padId: number; rowsPerBatch?: number; readout?: Readout }): Promise<ReplyFeatures> {
+  const d = model.cfg.dModel;
+  const index: number[][] = [];
+  let n = 0;
+  for (const g of groups) index.push(g.replies.map(() => n++));
+  const prompt = new Float32Array(n * d);
+  const reply = new Float32Array(n * d);
+  await eachReplyBatch(model, groups, opts, async (b, source) => {
+    const res = await model.evaluate(
+      'reply-features',
+      { ...sharedPrefixInputs(b), weights: { shape: [b.R, b.Tr, 1] } },
+      ({ P, inp, cfg }) => {
+        const hidden = ops.reshape(sharedPrefixForward(cfg, P, inp).hidden, [b.R, b.Tr, d]);
+        return { prompt: ops.reshape(ops.slice(hidden, [0], [1], [1]), [b.R, d]), reply: ops.reduceSum(ops.mul(hidden, inp.weights), [1]) };
+      },
+      { ...sharedPrefixFeeds(b), weights: readoutWeights(b.rows, b.R, b.Tr, opts.readout ?? 'last') },
+    );
+    const p = res.prompt as Float32Array;
+    const r = res.reply as Float32Array;
+    b.rows.forEach((_, row) => {
+      const [gi, ri] = source(row);
+      const at = index[gi][ri] * d;
+      prompt.set(p.subarray(row * d, (row + 1) * d), at);
+      reply.set(r.subarray(row * d, (row + 1) * d), at);
+    });
+  });
+  return { d, prompt, reply, index };
 }
