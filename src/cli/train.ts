@@ -160,7 +160,7 @@ const rm: Command = {
     'drop-unsure': { type: 'boolean', default: false, describe: 'leave pairs judged "negligibly better" out of training' },
     'freeze-layers': { type: 'number', default: 0, describe: 'freeze the token embedding and this many lower layers' },
     'head-rank': { type: 'number', default: 0, describe: "rank of a prompt-conditioned reward head (0: linear); the head's weights depend on the prompt" },
-    'fit-head': { type: 'boolean', default: false, describe: 'keep the backbone frozen and fit only the head on features cached in one pass (full-batch Adam)' },
+    'fit-head': { type: 'boolean', default: false, describe: "after the epochs, fit the head afresh on the backbone's features, cached in one pass (full-batch Adam); --epochs 0: on the policy's frozen backbone" },
     'head-l2': { type: 'number', default: 0.1, describe: 'L2 penalty of a fitted head (standardized features)' },
     'head-iters': { type: 'number', default: 300, describe: 'full-batch iterations of a fitted head' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },

@@ -84,8 +84,8 @@ export interface OveroptProfile {
   ensembleFreezeLayers: number;
   /**
    * The main reward models' head: rank of its prompt-conditioned term (0: linear; rm.ts
-   * `headRank`), and whether only the head is fitted, on the frozen backbone's features
-   * (`fitHead`; then rmEpochs, rmLr and rmFreezeLayers do not apply to them).
+   * `headRank`), and whether the head is fitted afresh on the backbone's features after the
+   * rmEpochs of fine-tuning (`fitHead`; rmEpochs 0: on the SFT policy's frozen backbone).
    */
   rmHeadRank: number;
   rmFitHead: boolean;

@@ -2,8 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { strengthMargin, trainRewardModel } from './rm.js';
-import { heldoutSplit } from './pairs.js';
+import { scorePairs, strengthMargin, trainRewardModel } from './rm.js';
+import { heldoutSplit, tokenizePair } from './pairs.js';
+import { loadModel } from '../model/checkpoint.js';
+import { Runtime } from '../engine/session.js';
+import { loadTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { writePreferences, type PreferencePair } from '../prefs/format.js';
 
@@ -46,4 +49,55 @@ describe('trainRewardModel dropUnsure', () => {
     expect(r.pairs.train).toBeLessThan(trainIdx.length);
     expect(r.pairs.heldout).toBe(heldIdx.length);
   }, 60_000);
+});
+
+describe('trainRewardModel fitHead', () => {
+  let dir: string;
+  let prefs: string;
+  const pairs: PreferencePair[] = Array.from({ length: 30 }, (_, i) => ({
+    prompt: [{ role: 'user', content: `Where is order ORD-${1000 + (i % 10)}? It is ${i % 3 === 0 ? 'late' : 'fine'}.` }],
+    chosen: [{ role: 'assistant', content: i % 2 ? `It shipped ${i} days ago.` : `Order ${i} is on its way.` }],
+    rejected: [{ role: 'assistant', content: i % 2 ? `I can't help with order ${i}.` : `No.` }],
+  }));
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-rmfit-'));
+    await tinyWorldModel(path.join(dir, 'model'));
+    prefs = path.join(dir, 'prefs.jsonl');
+    writePreferences(prefs, pairs);
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const quiet = { log: () => {} };
+
+  it('refuses epochs 0 without fitHead, and epochs that are not whole numbers, before writing anything', async () => {
+    const out = path.join(dir, 'refused');
+    await expect(trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs: 0, seed: 1, threads: 1 }, quiet)).rejects.toThrow('epochs 0 trains nothing');
+    await expect(trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs: 1.5, fitHead: true, seed: 1, threads: 1 }, quiet)).rejects.toThrow('epochs must be a whole number ≥ 0, got 1.5');
+    expect(fs.existsSync(out)).toBe(false);
+  }, 60_000);
+
+  // The fitted head's training loss (its last metrics row) must be the saved model's on the
+  // training pairs, scored afresh: it holds only if the features came from the backbone that was
+  // saved — the loaded policy's with epochs 0, the fine-tuned one after an epoch.
+  it.each([0, 1])('with epochs %i, fits the head on the backbone it saves', async (epochs) => {
+    const out = path.join(dir, `rm-${epochs}`);
+    await trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs, lr: 1e-3, batchPairs: 8, fitHead: true, headRank: 2, readout: 'mean', seed: 3, threads: 1 }, quiet);
+    const runtime = new Runtime({ threads: 1 });
+    const policy = loadModel(path.join(dir, 'model'), { runtime });
+    const rm = loadModel(out, { runtime, rewardRank: 2 });
+    const backbone = policy.params.specs.map((s) => s.name).filter((n) => !n.startsWith('lm_head'));
+    const same = backbone.filter((n) => policy.params.get(n).every((x, i) => x === rm.params.get(n)[i]));
+    if (epochs === 0) expect(same).toEqual(backbone);
+    else expect(same.length).toBeLessThan(backbone.length / 2);
+    const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const head = rows.filter((r) => 'head/accuracy' in r || 'head/pair_loss' in r);
+    expect(head.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => 'train/loss' in r).length).toBe(epochs > 0 ? rows.length - head.length : 0);
+    const tok = await loadTokenizer(out);
+    const { trainIdx } = heldoutSplit(pairs, 3, prefs);
+    const s = await scorePairs(rm, trainIdx.map((i) => ({ ...tokenizePair(tok, pairs[i], rm.cfg.maxSeqLen) })), tok.padTokenId ?? 0, 'mean');
+    const loss = s.chosen.reduce((sum, c, i) => sum + Math.log1p(Math.exp(s.rejected[i] - c)), 0) / trainIdx.length;
+    const logged = rows[rows.length - 1]['head/pair_loss'];
+    expect(Math.abs(loss - logged)).toBeLessThan(1e-4 * logged);
+    await runtime.release();
+  }, 120_000);
 });

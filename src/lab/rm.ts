@@ -55,9 +55,10 @@ export interface RmRunOptions {
    */
   headRank?: number;
   /**
-   * Keep the whole backbone frozen and fit only the head, on features cached in one pass
-   * (train/reward-head.ts: full-batch Adam; `epochs`, `lr`, `batchPairs`, `freezeLayers` and
-   * `lmCoef` do not apply).
+   * After the fine-tuning `epochs`, fit the head afresh on the backbone's features, cached in one
+   * pass (train/reward-head.ts: full-batch Adam over the training pairs). With `epochs: 0` the
+   * backbone is the loaded policy's, frozen (then `lr`, `batchPairs`, `freezeLayers` and `lmCoef`
+   * do not apply).
    */
   fitHead?: boolean;
   /** L2 penalty of the fitted head on standardized features (default 0.1). */
@@ -87,6 +88,8 @@ export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: n
   return { chosen: where.map(([g, r]) => scores[g][r]), rejected: where.map(([g, r]) => scores[g][r + 1]) };
 }
 
+const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
 const STRENGTH_LEVEL: Record<string, number> = { 'significantly better': 3, better: 2, 'slightly better': 1, 'negligibly better': 0 };
 
 /** The margin of a pair from its stated strength (undefined strength: no margin). */
@@ -102,7 +105,10 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const file = await readPreferences(o.prefs, { onError: 'skip' });
   for (const e of file.errors.slice(0, 5)) io.log(`skipped ${o.prefs}:${e.line}: ${e.message}`);
   if (file.pairs.length < 10) throw new Error(`${o.prefs}: ${file.pairs.length} usable pairs; a reward model needs at least 10`);
-  if (o.fitHead && (o.lmCoef ?? 0) > 0) throw new Error('reward model: fitHead keeps the backbone frozen; lmCoef does not apply');
+  const epochs = o.epochs ?? 2;
+  if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`reward model: epochs must be a whole number ≥ 0, got ${o.epochs}`);
+  if (epochs === 0 && !o.fitHead) throw new Error('reward model: epochs 0 trains nothing; fitHead fits the head on the frozen backbone');
+  if (epochs === 0 && (o.lmCoef ?? 0) > 0) throw new Error('reward model: with epochs 0 the backbone stays frozen; lmCoef does not apply');
   const runtime = new Runtime({ threads: o.threads });
   const model = loadModel(o.model, { runtime, heads: ['reward'], seed: o.seed, rewardRank: o.headRank ?? 0 });
   if (o.freezeLayers) model.freeze(lowerLayerParams(model, o.freezeLayers));
@@ -130,7 +136,6 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const trainTok = [...byPrompt.values()];
   const nHeldGroups = new Set(heldIdx.map((i) => tokenized[i].prompt.join(','))).size;
   const bp = o.batchPairs ?? 16;
-  const epochs = o.epochs ?? 2;
   // A batch is a fixed number of whole prompt groups (about `bp` comparisons) with the same
   // rows, reply length and comparisons every step; only the prefix length varies, in steps of
   // 32, because each epoch's shuffled groups are sorted by prompt length within runs of eight
@@ -158,15 +163,25 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
     return rng.shuffle(out).map((b) => ({ pairs: b.flatMap((j) => trainTok[j]), prefixLength: Math.min(maxLen - 1, round(Math.max(...b.map(promptLen)), 32)) }));
   };
   const perEpoch = Math.ceil(trainTok.length / groupsPerBatch);
-  const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: perEpoch * epochs, warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01, lmCoef: o.lmCoef ?? 0 }));
+  const trainer = new Trainer(model, trainConfig({ lr: o.lr ?? 3e-5, totalSteps: Math.max(1, perEpoch * epochs), warmupSteps: Math.min(10, perEpoch), weightDecay: 0 }), rewardObjective({ centerCoef: o.centerCoef ?? 0.01, lmCoef: o.lmCoef ?? 0 }));
   fs.mkdirSync(o.out, { recursive: true });
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   fs.rmSync(metricsFile, { force: true });
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'reward-model', ...o, train: trainer.cfg, pairs: { train: train.length, heldout: held.length } });
-  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${o.fitHead ? `a head fitted on frozen features (rank ${o.headRank ?? 0})` : `${perEpoch * epochs} steps`}`);
+  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${perEpoch * epochs} steps${o.fitHead ? `, then a head fitted on the backbone's features (rank ${o.headRank ?? 0})` : ''}`);
+
+  const bar = epochs > 0 ? progress('rm', perEpoch * epochs) : undefined;
+  for (let e = 0; bar && e < epochs; e++) {
+    for (const batch of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
+      const m = await trainer.step([pairBatch(batch.pairs, { padId, maxSeqLen: maxLen, readout: o.readout, fixed: { ...fixed, prefixLength: batch.prefixLength } })]);
+      appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
+      bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
+    }
+  }
+  bar?.done();
 
   if (o.fitHead) {
-    // One pass for the features, then the head alone (train/reward-head.ts).
+    // One pass of the (fine-tuned or loaded) backbone for the features, then the head alone (train/reward-head.ts).
     const groups: PromptGroup[] = [];
     const at: [number, number][][] = trainTok.map((g) => {
       const replies = new Map<string, number>();
@@ -188,20 +203,14 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
       iters: o.headIters,
       centerCoef: o.centerCoef ?? 0.01,
       seed: o.seed,
-      onIter: (it, loss, acc) => appendJsonl(metricsFile, { 'train/step': it, 'train/loss': loss, 'rewards/accuracies': acc }),
+      onIter: (it, loss, acc) => appendJsonl(metricsFile, { 'head/iter': it, 'head/loss': loss, 'head/accuracy': acc }),
     });
     for (const [name, value] of Object.entries(fit.params)) model.params.get(name).set(value);
-    io.log(`reward model: head fitted: training loss ${fit.loss.toFixed(3)}, accuracy ${fit.accuracy.toFixed(3)}`);
+    // The Bradley–Terry loss of the training pairs alone (no margin, centering or penalty).
+    const pairLoss = pairs.reduce((sum, p) => sum + softplus(fit.reward(p.rejected) - fit.reward(p.chosen)), 0) / pairs.length;
+    appendJsonl(metricsFile, { 'head/pair_loss': pairLoss });
+    io.log(`reward model: head fitted: training loss ${fit.loss.toFixed(3)} (pairs alone ${pairLoss.toFixed(3)}), accuracy ${fit.accuracy.toFixed(3)}`);
   }
-  const bar = o.fitHead ? undefined : progress('rm', perEpoch * epochs);
-  for (let e = 0; bar && e < epochs; e++) {
-    for (const batch of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
-      const m = await trainer.step([pairBatch(batch.pairs, { padId, maxSeqLen: maxLen, readout: o.readout, fixed: { ...fixed, prefixLength: batch.prefixLength } })]);
-      appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
-      bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
-    }
-  }
-  bar?.done();
 
   // Held-out evaluation: against the raters' labels and against the world's gold.
   const heldScores = await scorePairs(model, heldIdx.map((i) => tokenized[i]), padId, o.readout);
