@@ -10,6 +10,7 @@ import { Rng } from '../util/rng.js';
 import { pairBatch, replyFeatures, rewardObjective, scoreReplies, type ReplyFeatures, type TokenPair } from './reward.js';
 import { fitRewardHead } from './reward-head.js';
 import { PromptCache } from './prompt-cache.js';
+import { worstFiniteDifference } from './test-fixtures.js';
 
 const cfg = llamaConfig({ vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
 
@@ -78,23 +79,8 @@ describe('prompt-conditioned reward head', () => {
     const b = pairBatch(pairs, { padId: 0, maxSeqLen: 64, readout: 'mean' });
     const obj = rewardObjective({ centerCoef: 0.1 });
     const r = await obj(m, b);
-    const eps = 1e-2;
-    let worst = 0;
-    for (const name of ['score.cond_u.weight', 'score.cond_u.bias', 'score.cond_v.weight', 'score.cond_v.bias', 'score.weight', 'model.layers.0.mlp.up_proj.weight']) {
-      const v = m.params.get(name);
-      const off = m.params.offsets.get(name)!;
-      for (let k = 0; k < 3; k++) {
-        const i = (k * 13) % v.length;
-        const orig = v[i];
-        v[i] = orig + eps;
-        const lp = (await obj(m, b)).loss;
-        v[i] = orig - eps;
-        const lm = (await obj(m, b)).loss;
-        v[i] = orig;
-        const numeric = (lp - lm) / (2 * eps);
-        worst = Math.max(worst, Math.abs(numeric - r.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
-      }
-    }
+    const names = ['score.cond_u.weight', 'score.cond_u.bias', 'score.cond_v.weight', 'score.cond_v.bias', 'score.weight', 'model.layers.0.mlp.up_proj.weight'];
+    const worst = await worstFiniteDifference(m, () => obj(m, b), r.flat, names, (k, n) => (k * 13) % n);
     expect(worst).toBeLessThan(2e-2);
   });
 

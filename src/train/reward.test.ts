@@ -5,6 +5,7 @@ import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
 import { pairBatch, rewardObjective, scoreReplies, scoreSequences, type TokenPair } from './reward.js';
+import { worstFiniteDifference } from './test-fixtures.js';
 
 const cfg = llamaConfig({ vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
 
@@ -18,31 +19,6 @@ function pairs(rng: Rng, n: number): TokenPair[] {
     const bad = base.map((t) => (t === 7 ? 8 : t));
     return { prompt, chosen: good, rejected: bad };
   });
-}
-
-/**
- * The worst relative gap between the analytic gradient `flat` and central differences of the
- * loss (ε = 1e-2) at four entries `at(k, length)` of each named parameter.
- */
-async function worstFiniteDifference(m: LlamaModel, loss: () => Promise<{ loss: number }>, flat: Float32Array, names: string[], at: (k: number, n: number) => number): Promise<number> {
-  const eps = 1e-2;
-  let worst = 0;
-  for (const name of names) {
-    const v = m.params.get(name);
-    const off = m.params.offsets.get(name)!;
-    for (let k = 0; k < 4; k++) {
-      const i = at(k, v.length);
-      const orig = v[i];
-      v[i] = orig + eps;
-      const lp = (await loss()).loss;
-      v[i] = orig - eps;
-      const lm = (await loss()).loss;
-      v[i] = orig;
-      const numeric = (lp - lm) / (2 * eps);
-      worst = Math.max(worst, Math.abs(numeric - flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
-    }
-  }
-  return worst;
 }
 
 describe('reward model (Bradley–Terry)', () => {
