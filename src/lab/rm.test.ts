@@ -94,7 +94,7 @@ describe('trainRewardModel fitHead', () => {
     expect(rows.filter((r) => 'train/loss' in r).length).toBe(epochs > 0 ? rows.length - head.length : 0);
     const tok = await loadTokenizer(out);
     const { trainIdx } = heldoutSplit(pairs, 3, prefs);
-    const s = await scorePairs(rm, trainIdx.map((i) => ({ ...tokenizePair(tok, pairs[i], rm.cfg.maxSeqLen) })), tok.padTokenId ?? 0, 'mean');
+    const s = await scorePairs(rm, trainIdx.map((i) => tokenizePair(tok, pairs[i], rm.cfg.maxSeqLen)), tok.padTokenId ?? 0, 'mean');
     const loss = s.chosen.reduce((sum, c, i) => sum + Math.log1p(Math.exp(s.rejected[i] - c)), 0) / trainIdx.length;
     const logged = rows[rows.length - 1]['head/pair_loss'];
     expect(Math.abs(loss - logged)).toBeLessThan(1e-4 * logged);

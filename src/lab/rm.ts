@@ -17,7 +17,7 @@ import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { readPreferences } from '../prefs/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
 import { pairBatch, replyFeatures, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
-import { fitRewardHead } from '../train/reward-head.js';
+import { fitRewardHead, softplus } from '../train/reward-head.js';
 import type { PromptGroup } from '../model/shared-prefix.js';
 import { lowerLayerParams, type LlamaModel } from '../model/model.js';
 import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
@@ -87,8 +87,6 @@ export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: n
   const scores = await scoreReplies(model, groups, { padId, readout });
   return { chosen: where.map(([g, r]) => scores[g][r]), rejected: where.map(([g, r]) => scores[g][r + 1]) };
 }
-
-const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 const STRENGTH_LEVEL: Record<string, number> = { 'significantly better': 3, better: 2, 'slightly better': 1, 'negligibly better': 0 };
 

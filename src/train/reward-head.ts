@@ -22,6 +22,9 @@
 import type { ReplyFeatures } from './reward.js';
 import { Rng } from '../util/rng.js';
 
+/** log(1 + eˣ), without overflow for large x. */
+export const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
 /** One comparison by feature index: `chosen` preferred to `rejected`. */
 export interface FeaturePair {
   chosen: number;
@@ -121,7 +124,7 @@ export function fitRewardHead(f: ReplyFeatures, pairs: readonly FeaturePair[], o
       const c = q.get(pr.chosen)!.s, r = q.get(pr.rejected)!.s;
       const gap = c - r - (pr.margin ?? 0);
       const sum = c + r;
-      loss += ((gap > 0 ? Math.log1p(Math.exp(-gap)) : -gap + Math.log1p(Math.exp(gap))) + center * sum * sum) / pairs.length;
+      loss += (softplus(-gap) + center * sum * sum) / pairs.length;
       if (c > r) right++;
       const dGap = -1 / (1 + Math.exp(gap)) / pairs.length; // d softplus(−gap) / d gap
       const dSum = (2 * center * sum) / pairs.length;
