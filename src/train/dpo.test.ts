@@ -5,6 +5,7 @@ import { referenceLogits } from '../model/reference.js';
 import { Runtime } from '../engine/session.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
+import { worstFiniteDifference } from './test-fixtures.js';
 import { dpoBatch, dpoConfig, dpoObjective, implicitRewards, pairLogps, withReference, type DpoConfig, type DpoPair } from './dpo.js';
 
 const cfg = llamaConfig({ vocabSize: 24, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
@@ -90,24 +91,9 @@ describe('DPO objective', () => {
     for (const c of [dpoConfig({ beta: 0.7, labelSmoothing: 0.1 }), dpoConfig({ beta: 0.5, lossType: 'ipo' })]) {
       const obj = dpoObjective(c);
       const r = await obj(m, batch);
-      const eps = 1e-2;
-      let worst = 0;
-      for (const name of ['model.layers.0.self_attn.q_proj.weight', 'lm_head.weight', 'model.embed_tokens.weight', 'model.norm.weight']) {
-        const v = m.params.get(name);
-        const off = m.params.offsets.get(name)!;
-        for (let k = 0; k < 4; k++) {
-          const i = (k * 31 + 5) % v.length;
-          const orig = v[i];
-          v[i] = orig + eps;
-          const lp = (await obj(m, batch)).loss;
-          v[i] = orig - eps;
-          const lm = (await obj(m, batch)).loss;
-          v[i] = orig;
-          const numeric = (lp - lm) / (2 * eps);
-          worst = Math.max(worst, Math.abs(numeric - r.flat[off + i]) / Math.max(0.05, Math.abs(numeric)));
-        }
-      }
-      expect(worst).toBeLessThan(3e-2);
+      const names = ['model.layers.0.self_attn.q_proj.weight', 'lm_head.weight', 'model.embed_tokens.weight', 'model.norm.weight'];
+      const { worst, where } = await worstFiniteDifference(m, () => obj(m, batch), r.flat, names, (k, n) => (k * 31 + 5) % n);
+      expect(worst, `${c.lossType}: ${where}`).toBeLessThan(3e-2);
     }
   });
 

@@ -5,6 +5,7 @@ import { Runtime } from '../engine/session.js';
 import { logSoftmaxRow } from '../sample/generate.js';
 import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
+import { worstFiniteDifference } from './test-fixtures.js';
 import { policyObjective, type RolloutBatch } from './policy.js';
 import { gae, ppoConfig, ppoGradAccum, ppoObjective, ppoStep, ppoUpdates, whiten, type PpoConfig } from './ppo.js';
 import { AdaptiveKlController, FixedKlController } from './kl.js';
@@ -170,26 +171,9 @@ describe('PPO objective', () => {
     const obj = policyObjective(o);
     const r = await obj(m, b);
     expect(r.flat.length).toBe(m.params.size); // the value head trains too
-    const eps = 1e-2;
-    let worst = 0;
-    let worstAt = '';
-    for (const name of ['v_head.summary.weight', 'v_head.summary.bias', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.norm.weight']) {
-      const v = m.params.get(name);
-      const off = m.params.offsets.get(name)!;
-      for (let k = 0; k < Math.min(4, v.length); k++) {
-        const i = (k * 29 + 3) % v.length;
-        const orig = v[i];
-        v[i] = orig + eps;
-        const lp = (await obj(m, b)).loss;
-        v[i] = orig - eps;
-        const lm = (await obj(m, b)).loss;
-        v[i] = orig;
-        const numeric = (lp - lm) / (2 * eps);
-        const err = Math.abs(numeric - r.flat[off + i]) / Math.max(0.05, Math.abs(numeric));
-        if (err > worst) [worst, worstAt] = [err, `${name}[${i}]: analytic ${r.flat[off + i]}, numeric ${numeric}`];
-      }
-    }
-    expect(worst, worstAt).toBeLessThan(3e-2);
+    const names = ['v_head.summary.weight', 'v_head.summary.bias', 'lm_head.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.norm.weight'];
+    const { worst, where } = await worstFiniteDifference(m, () => obj(m, b), r.flat, names, (k, n) => (k * 29 + 3) % n);
+    expect(worst, where).toBeLessThan(3e-2);
   });
 
   it('refuses a value loss without a value head or without value targets', async () => {

@@ -80,8 +80,8 @@ describe('prompt-conditioned reward head', () => {
     const obj = rewardObjective({ centerCoef: 0.1 });
     const r = await obj(m, b);
     const names = ['score.cond_u.weight', 'score.cond_u.bias', 'score.cond_v.weight', 'score.cond_v.bias', 'score.weight', 'model.layers.0.mlp.up_proj.weight'];
-    const worst = await worstFiniteDifference(m, () => obj(m, b), r.flat, names, (k, n) => (k * 13) % n);
-    expect(worst).toBeLessThan(2e-2);
+    const { worst, where } = await worstFiniteDifference(m, () => obj(m, b), r.flat, names, (k, n) => (k * 13) % n);
+    expect(worst, where).toBeLessThan(2e-2);
   });
 
   it('is saved with its rank and loads back bit for bit; a rank mismatch is refused', async () => {
