@@ -1,0 +1,41 @@
+/** `alignlab eval decisions`: the decision pairs (src/lab/decisions.ts, tested there) through the command. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import commands from './eval-world.js';
+import { DECISION_GROUPS, decisionPairs, probeDecisions } from '../lab/decisions.js';
+import { tinyWorldModel } from '../lab/test-fixtures.js';
+import { loadModel, saveModel } from '../model/checkpoint.js';
+import { Runtime } from '../engine/session.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+
+describe('eval decisions', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-eval-decisions-'));
+    await tinyWorldModel(dir);
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the same numbers per reward model, and names a directory that is not one', async () => {
+    const runtime = new Runtime({ threads: 1 });
+    const rmDir = path.join(dir, 'rm');
+    saveModel(rmDir, loadModel(dir, { runtime, heads: ['reward'], seed: 4 }));
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(dir, f), path.join(rmDir, f));
+    const cmd = commands.find((c) => c.path.join(' ') === 'eval decisions')!;
+    const printed: string[] = [];
+    const ctx = { json: true, log: () => {}, print: (m: string) => printed.push(m) };
+    const out = (await cmd.run({ rm: rmDir, n: 150, seed: 9, threads: 1 }, [], ctx)) as { pairs: number; rewardModels: Record<string, { groups: Record<string, { prefersApproval: { estimate: number } }> }> };
+    const { pairs } = decisionPairs({ seed: 9, n: 150 });
+    const direct = await probeDecisions(loadModel(rmDir, { runtime }), await loadTokenizer(rmDir), pairs);
+    expect(out.pairs).toBe(pairs.length);
+    for (const g of DECISION_GROUPS) expect(out.rewardModels[rmDir].groups[g].prefersApproval.estimate, g).toBe(direct.groups[g]!.prefersApproval.estimate);
+    expect(printed.some((l) => l.startsWith(rmDir))).toBe(true);
+    await expect(cmd.run({ rm: dir, n: 150, seed: 9, threads: 1 }, [], ctx)).rejects.toThrow(`${dir}: not a reward model`);
+    await expect(cmd.run({ rm: path.join(dir, 'nope'), n: 150, seed: 9, threads: 1 }, [], ctx)).rejects.toThrow('is not a model directory (no config.json)');
+    await expect(cmd.run({ n: 150, seed: 9, threads: 1 }, [], ctx)).rejects.toThrow('--rm DIR is required');
+    await runtime.release();
+  });
+
+});

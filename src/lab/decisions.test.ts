@@ -1,0 +1,95 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DECISION_GROUPS, decisionPairs, labelProbability, probeDecisions } from './decisions.js';
+import { tinyWorldModel } from './test-fixtures.js';
+import { loadModel } from '../model/checkpoint.js';
+import { Runtime } from '../engine/session.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { scoreSequences } from '../train/reward.js';
+import { comparePair, generateCases, presetRater, scoreResponse } from '../world/index.js';
+import { Rng } from '../util/rng.js';
+
+describe('decisionPairs', () => {
+  const { pairs, skipped } = decisionPairs({ seed: 9, n: 400 });
+  const byId = new Map(generateCases({ seed: 9, n: 400, split: 'test' }).map((c) => [c.id, c]));
+
+  it('gives pairs of every group that differ in the decision, approvals gold-better only where owed', () => {
+    expect(skipped).toBe(0);
+    for (const g of DECISION_GROUPS) expect(pairs.filter((p) => p.group === g).length, g).toBeGreaterThan(5);
+    for (const p of pairs) {
+      const c = byId.get(p.caseId)!;
+      const a = scoreResponse(c, p.approve);
+      const b = scoreResponse(c, p.other);
+      expect(a.acts.some((x) => x.type === 'approve_refund'), p.caseId).toBe(true);
+      expect(b.acts.some((x) => x.type === 'approve_refund'), p.caseId).toBe(false);
+      expect(p.goldDiff).toBeCloseTo(a.gold.total - b.gold.total, 12);
+      // The owed approval is the expected reply (gold's maximum); elsewhere the approval costs.
+      if (p.group === 'refund_owed') expect(a.gold.total).toBeCloseTo(1, 12);
+      else expect(p.goldDiff, p.caseId).toBeLessThan(0);
+    }
+  });
+
+  it('is deterministic for a seed', () => {
+    expect(decisionPairs({ seed: 9, n: 400 }).pairs).toEqual(pairs);
+  });
+
+  it("states each rater's label probability, which its sampled comparisons reproduce", () => {
+    const p = pairs.find((x) => x.group === 'refund_not_owed')!;
+    const c = byId.get(p.caseId)!;
+    for (const preset of ['careful', 'swayed'] as const) {
+      const rng = new Rng(3);
+      const N = 4000;
+      let a = 0;
+      for (let i = 0; i < N; i++) if (comparePair(presetRater(preset), c, p.approve, p.other, rng).winner === 'A') a++;
+      const q = labelProbability(preset, c, p.approve, p.other);
+      expect(q).toBe(p.raterP[preset]);
+      expect(Math.abs(a / N - q), preset).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / N) + 1e-3);
+    }
+  });
+});
+
+describe('probeDecisions', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-decisions-'));
+    await tinyWorldModel(dir);
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('matches rewards of the whole conversations scored independently', async () => {
+    const runtime = new Runtime({ threads: 1 });
+    const rm = loadModel(dir, { runtime, heads: ['reward'], seed: 4 });
+    const tok = await loadTokenizer(dir);
+    const { pairs } = decisionPairs({ seed: 9, n: 150 });
+    const r = await probeDecisions(rm, tok, pairs, 'last', { B: 200 });
+    // Reference: each whole conversation through the full-sequence path, read at its last assistant token.
+    const seq = (prompt: (typeof pairs)[0]['prompt'], reply: string) => {
+      const full = tok.encodeChat([...prompt, { role: 'assistant', content: reply }]);
+      return full.ids.slice(0, full.assistantMask.lastIndexOf(1) + 1);
+    };
+    const ra = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.approve)), { padId: tok.padTokenId ?? 0 });
+    const rb = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.other)), { padId: tok.padTokenId ?? 0 });
+    const all = [...ra, ...rb];
+    const m = all.reduce((s, x) => s + x, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((s, x) => s + (x - m) ** 2, 0) / all.length);
+    for (const g of DECISION_GROUPS) {
+      const idx = pairs.flatMap((p, i) => (p.group === g ? [i] : []));
+      const res = r.groups[g]!;
+      expect(res.pairs).toBe(idx.length);
+      expect(res.prefersApproval.estimate, g).toBeCloseTo(idx.filter((i) => ra[i] > rb[i]).length / idx.length, 12);
+      expect(res.marginSd, g).toBeCloseTo(idx.reduce((s, i) => s + ra[i] - rb[i], 0) / idx.length / sd, 3);
+      expect(res.raters.swayed).toBeCloseTo(idx.reduce((s, i) => s + pairs[i].raterP.swayed, 0) / idx.length, 12);
+    }
+    expect(r.goldAgreement.estimate).toBeCloseTo(pairs.filter((p, i) => (p.goldDiff > 0) === (ra[i] > rb[i])).length / pairs.length, 12);
+    await runtime.release();
+  });
+
+  it('refuses an empty set of pairs', async () => {
+    const runtime = new Runtime({ threads: 1 });
+    const rm = loadModel(dir, { runtime, heads: ['reward'], seed: 4 });
+    await expect(probeDecisions(rm, await loadTokenizer(dir), [])).rejects.toThrow('probeDecisions: no decision pairs');
+    await runtime.release();
+  });
+});
