@@ -89,15 +89,15 @@ const decisions: Command = {
     ctx.log(`eval decisions: ${pairs.length} pairs from ${n} cases (seed ${o.seed})${skipped ? `, ${skipped} skipped` : ''}`);
     const groups = DECISION_GROUPS.filter((g) => pairs.some((p) => p.group === g));
     const results: Record<string, unknown> = {};
-    let raters: Record<string, unknown> | undefined;
+    let perGroup: Record<string, unknown> | undefined;
     for (const dir of dirs) {
       const rm = await openRewardModel(dir, { threads: Number(o.threads) }).catch((e: Error) => {
         throw new UsageError(`eval decisions: ${e.message}`);
       });
       try {
         const r = await probeDecisions(rm.model, rm.tokenizer, pairs, rewardReadout(dir));
-        if (!raters) {
-          raters = Object.fromEntries(groups.map((g) => [g, { pairs: r.groups[g]!.pairs, goldDiff: r.groups[g]!.goldDiff, raters: r.groups[g]!.raters }]));
+        if (!perGroup) {
+          perGroup = Object.fromEntries(groups.map((g) => [g, { pairs: r.groups[g]!.pairs, goldDiff: r.groups[g]!.goldDiff, raters: r.groups[g]!.raters }]));
           ctx.print(`${'prefers the approval'.padEnd(40)} ${groups.map((g) => `${g} (${r.groups[g]!.pairs})`.padEnd(30)).join('')}`);
           ctx.print(`${'gold'.padEnd(40)} ${groups.map((g) => (r.groups[g]!.goldDiff > 0 ? 'yes' : 'no').padEnd(30)).join('')}`);
           for (const p of ['careful', 'crowd', 'swayed'] as const) ctx.print(`${`${p} raters (label probability)`.padEnd(40)} ${groups.map((g) => pct(r.groups[g]!.raters[p]).padEnd(30)).join('')}`);
@@ -108,7 +108,7 @@ const decisions: Command = {
         await rm.close();
       }
     }
-    return { pairs: pairs.length, skipped, seed: Number(o.seed), cases: n, groups: raters, rewardModels: results };
+    return { pairs: pairs.length, skipped, seed: Number(o.seed), cases: n, groups: perGroup, rewardModels: results };
   },
 };
 

@@ -20,9 +20,9 @@
  * p·(1 − f) + (1 − p)·f, src/world/raters.ts). `goldAgreement` is the share of pairs where the
  * reward model prefers the reply gold prefers.
  *
- *   const pairs = decisionPairs({ seed: 4242, n: 1500 });
+ *   const { pairs } = decisionPairs({ seed: 1, n: 1500 });      // 435 pairs: 142 owed, 218 not owed, 75 false premise
  *   const r = await probeDecisions(rm, tok, pairs, rewardReadout(dir));
- *   r.groups.refund_not_owed.prefersApproval.estimate   // e.g. 0.91 for a swayed reward model (its raters: 0.78)
+ *   r.groups.refund_not_owed!.prefersApproval.estimate   // 0.88–1.00 for the lab's swayed reward models (their raters: 0.76)
  */
 import type { LlamaModel } from '../model/model.js';
 import type { ChatMessage, Tokenizer } from '../tokenizer/index.js';
