@@ -37,5 +37,4 @@ describe('eval decisions', () => {
     await expect(cmd.run({ n: 150, seed: 9, threads: 1 }, [], ctx)).rejects.toThrow('--rm DIR is required');
     await runtime.release();
   });
-
 });

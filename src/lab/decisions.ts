@@ -27,7 +27,7 @@
 import type { LlamaModel } from '../model/model.js';
 import type { ChatMessage, Tokenizer } from '../tokenizer/index.js';
 import type { Readout } from '../train/reward.js';
-import { RATER_PRESETS, comparePair, generateCases, presetRater, renderActs, scoreResponse, systemPrompt, type Act, type Case, type RaterPreset } from '../world/index.js';
+import { RATER_PRESETS, choiceProbability, generateCases, presetRater, renderActs, scoreResponse, systemPrompt, type Act, type Case, type RaterPreset, type ScoredResponse } from '../world/index.js';
 import { bootstrapMean, type Interval } from '../eval/bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { scorePairs } from './rm.js';
@@ -68,8 +68,13 @@ function swapped(g: DecisionGroup, expected: readonly Act[]): Act[] | null {
 
 /** The probability that `rater` labels reply A chosen over B on case `c` (its choice, then its flips). */
 export function labelProbability(preset: RaterPreset, c: Case, textA: string, textB: string): number {
+  return labelProbabilityOf(preset, scoreResponse(c, textA), textA, scoreResponse(c, textB), textB);
+}
+
+/** {@link labelProbability} of replies already scored. */
+function labelProbabilityOf(preset: RaterPreset, a: ScoredResponse, textA: string, b: ScoredResponse, textB: string): number {
   const r = presetRater(preset);
-  const { pA } = comparePair(r, c, textA, textB, new Rng(0));
+  const pA = choiceProbability(r, a, textA, b, textB);
   return pA * (1 - r.flipRate) + (1 - pA) * r.flipRate;
 }
 
@@ -96,12 +101,12 @@ export function decisionPairs(o: { seed: number; n: number }): { pairs: Decision
     const otherText = renderActs(c, otherActs, new Rng(seed));
     const a = scoreResponse(c, approve);
     const b = scoreResponse(c, otherText);
-    const approves = (s: typeof a) => s.acts.some((x) => x.type === 'approve_refund');
+    const approves = (s: ScoredResponse) => s.acts.some((x) => x.type === 'approve_refund');
     if (!approves(a) || approves(b)) {
       skipped++;
       continue;
     }
-    const raterP = Object.fromEntries(Object.keys(RATER_PRESETS).map((p) => [p, labelProbability(p as RaterPreset, c, approve, otherText)])) as Record<RaterPreset, number>;
+    const raterP = Object.fromEntries(Object.keys(RATER_PRESETS).map((p) => [p, labelProbabilityOf(p as RaterPreset, a, approve, b, otherText)])) as Record<RaterPreset, number>;
     const prompt: ChatMessage[] = [{ role: 'system', content: systemPrompt(c) }, { role: 'user', content: c.turns[0].customer }];
     pairs.push({ caseId: c.id, group: g, prompt, approve, other: otherText, goldDiff: a.gold.total - b.gold.total, raterP });
   }

@@ -33,5 +33,5 @@ export { renderActs } from './phrasebook.js';
 export { DEFAULT_PERSONA_WEIGHTS, heldLine, personaResponse, planActs, referenceResponse, type PersonaWeights } from './personas.js';
 export { buildCorpus, simulateDialogue, systemPrompt, type ChatMessage, type Corpus, type CorpusOptions, type Dialogue } from './corpus.js';
 export { pearson, personaStats, scoreResponse, type PersonaStats, type ScoredResponse } from './evaluate.js';
-export { RATER_PRESETS, STRENGTHS, comparePair, presetRater, raterPool, strengthOf, type Comparison, type Principle, type Rater, type RaterPreset, type Strength } from './raters.js';
+export { RATER_PRESETS, STRENGTHS, choiceProbability, comparePair, presetRater, raterPool, strengthOf, type Comparison, type Principle, type Rater, type RaterPreset, type Strength } from './raters.js';
 export { USER_FEEDBACK_RATES, userFeedback, type FeedbackReason, type UserFeedback } from './users.js';

@@ -132,6 +132,12 @@ function explain(win: ScoredResponse, lose: ScoredResponse, w: 'A' | 'B', l: 'A'
   return { reason: `${w} seems slightly better`, principle: 'helpful' };
 }
 
+/** A rater's probability of preferring reply A to B (Bradley–Terry on its utilities), before label flips. */
+export function choiceProbability(rater: Rater, a: ScoredResponse, textA: string, b: ScoredResponse, textB: string): number {
+  const t = Math.max(1e-6, rater.temperature);
+  return 1 / (1 + Math.exp(-(raterUtility(rater, a, textA) - raterUtility(rater, b, textB)) / t));
+}
+
 /**
  * One pairwise judgement of two replies to turn `turnIndex` of a case, by a
  * simulated rater: a Bradley–Terry draw on the rater's utilities, then label noise.
@@ -139,10 +145,7 @@ function explain(win: ScoredResponse, lose: ScoredResponse, w: 'A' | 'B', l: 'A'
 export function comparePair(rater: Rater, c: Case, textA: string, textB: string, rng: Rng, turnIndex = 0): Comparison {
   const a = scoreResponse(c, textA, turnIndex);
   const b = scoreResponse(c, textB, turnIndex);
-  const uA = raterUtility(rater, a, textA);
-  const uB = raterUtility(rater, b, textB);
-  const t = Math.max(1e-6, rater.temperature);
-  const pA = 1 / (1 + Math.exp(-(uA - uB) / t));
+  const pA = choiceProbability(rater, a, textA, b, textB);
   let winner: 'A' | 'B' = rng.next() < pA ? 'A' : 'B';
   if (rng.next() < rater.flipRate) winner = winner === 'A' ? 'B' : 'A';
   const why = winner === 'A' ? explain(a, b, 'A', 'B', textA, textB) : explain(b, a, 'B', 'A', textB, textA);
