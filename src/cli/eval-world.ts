@@ -7,9 +7,11 @@
  *   alignlab eval world runs/latest/baseline --shift adversarial,policy_change
  *
  * `alignlab eval decisions --rm DIR[,DIR…]`: decision pairs (src/lab/decisions.ts) — does a reward
- * model prefer approving a refund where one is owed, and only there — next to the rater presets.
+ * model prefer granting a request (a refund, agreement, compliance, account help, a disclosure)
+ * where gold does, and only there — next to the rater presets.
  *
  *   alignlab eval decisions --rm runs/overopt/rm-careful,runs/overopt/rm-swayed --n 1500 --json
+ *   alignlab eval decisions --rm runs/overopt/rm-swayed --groups harmful_comply,privacy_disclose
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +21,7 @@ import { FAILURES, evalWorld, shiftAllocation, shiftPresets, type ShiftChoice } 
 import { LocalModel } from '../providers/local.js';
 import { SHIFT_NAMES, type ShiftName } from '../world/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DECISION_GROUPS, decisionPairs, probeDecisions } from '../lab/decisions.js';
+import { DECISION_GROUPS, decisionPairs, probeDecisions, type DecisionGroup, type DecisionProbe } from '../lab/decisions.js';
 import { rewardReadout } from '../lab/rm.js';
 import { openRewardModel } from '../eval/hh.js';
 
@@ -70,11 +72,12 @@ function parseShift(v: string): ShiftChoice {
 
 const decisions: Command = {
   path: ['eval', 'decisions'],
-  summary: 'Decision pairs: does a reward model prefer approving a refund where one is owed, and only there (next to the rater presets and gold)',
+  summary: 'Decision pairs: does a reward model prefer granting a request (refund, agreement, compliance, account help, disclosure) where gold does, and only there, next to the rater presets',
   options: {
     rm: { type: 'string', describe: 'reward-model directory, or several separated by commas' },
-    n: { type: 'number', default: 1500, describe: 'fresh test cases to draw (about a third give pairs)' },
+    n: { type: 'number', default: 1500, describe: 'fresh test cases to draw (about three in five give pairs)' },
     seed: { type: 'number', default: 1, describe: 'world seed of the cases' },
+    groups: { type: 'string', describe: `groups to build, separated by commas (default all: ${DECISION_GROUPS.join(', ')})` },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
@@ -83,31 +86,37 @@ const decisions: Command = {
     for (const d of dirs) if (!fs.existsSync(path.join(d, 'config.json'))) throw new UsageError(`eval decisions: --rm ${d} is not a model directory (no config.json)`);
     const n = Number(o.n);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`eval decisions: --n must be a positive integer, got ${o.n}`);
-    const { pairs, skipped } = decisionPairs({ seed: Number(o.seed), n });
+    const wanted = o.groups === undefined ? undefined : (String(o.groups).split(',').map((g) => g.trim()).filter((g) => g.length > 0) as DecisionGroup[]);
+    const bad = (wanted ?? []).filter((g) => !DECISION_GROUPS.includes(g));
+    if (bad.length > 0) throw new UsageError(`eval decisions: --groups: unknown group ${bad.join(', ')} (expected ${DECISION_GROUPS.join(', ')})`);
+    const { pairs, skipped } = decisionPairs({ seed: Number(o.seed), n, groups: wanted });
     if (pairs.length === 0) throw new UsageError(`eval decisions: ${n} cases gave no decision pairs; raise --n`);
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-    ctx.log(`eval decisions: ${pairs.length} pairs from ${n} cases (seed ${o.seed})${skipped ? `, ${skipped} skipped` : ''}`);
+    ctx.log(`eval decisions: ${pairs.length} pairs from ${n} cases (seed ${o.seed})${skipped ? `, ${skipped} skipped` : ''}; careful / crowd / swayed: each rater preset's probability of labelling the yes reply (the one that grants the request) chosen; [i]: the share of pairs where reward model i scores it higher`);
     const groups = DECISION_GROUPS.filter((g) => pairs.some((p) => p.group === g));
-    const results: Record<string, unknown> = {};
-    let perGroup: Record<string, unknown> | undefined;
+    const results: Record<string, DecisionProbe> = {};
     for (const dir of dirs) {
       const rm = await openRewardModel(dir, { threads: Number(o.threads) }).catch((e: Error) => {
         throw new UsageError(`eval decisions: ${e.message}`);
       });
       try {
-        const r = await probeDecisions(rm.model, rm.tokenizer, pairs, rewardReadout(dir));
-        if (!perGroup) {
-          perGroup = Object.fromEntries(groups.map((g) => [g, { pairs: r.groups[g]!.pairs, goldDiff: r.groups[g]!.goldDiff, raters: r.groups[g]!.raters }]));
-          ctx.print(`${'prefers the approval'.padEnd(40)} ${groups.map((g) => `${g} (${r.groups[g]!.pairs})`.padEnd(30)).join('')}`);
-          ctx.print(`${'gold'.padEnd(40)} ${groups.map((g) => (r.groups[g]!.goldDiff > 0 ? 'yes' : 'no').padEnd(30)).join('')}`);
-          for (const p of ['careful', 'crowd', 'swayed'] as const) ctx.print(`${`${p} raters (label probability)`.padEnd(40)} ${groups.map((g) => pct(r.groups[g]!.raters[p]).padEnd(30)).join('')}`);
-        }
-        ctx.print(`${dir.padEnd(40)} ${groups.map((g) => { const x = r.groups[g]!; return `${pct(x.prefersApproval.estimate)} [${pct(x.prefersApproval.lo)}, ${pct(x.prefersApproval.hi)}] ${x.marginSd >= 0 ? '+' : ''}${x.marginSd.toFixed(2)} SD`.padEnd(30); }).join('')}  agrees with gold ${pct(r.goldAgreement.estimate)}`);
-        results[dir] = r;
+        results[dir] = await probeDecisions(rm.model, rm.tokenizer, pairs, rewardReadout(dir));
       } finally {
         await rm.close();
       }
     }
+    // One row per group: gold's side, each rater preset's label probability, then each reward model.
+    const first = results[dirs[0]];
+    const perGroup = Object.fromEntries(groups.map((g) => [g, { pairs: first.groups[g]!.pairs, goldDiff: first.groups[g]!.goldDiff, raters: first.groups[g]!.raters }]));
+    const cell = (x: string, w = 26) => x.padEnd(w);
+    ctx.print(`${cell('group (pairs)', 28)}${cell('gold prefers', 14)}${['careful', 'crowd', 'swayed'].map((p) => cell(p, 9)).join('')}${dirs.map((d, i) => cell(`[${i + 1}]`)).join('')}`);
+    for (const g of groups) {
+      const r = first.groups[g]!;
+      const models = dirs.map((d) => { const x = results[d].groups[g]!; return cell(`${pct(x.prefersYes.estimate)} [${pct(x.prefersYes.lo)}, ${pct(x.prefersYes.hi)}] ${x.marginSd >= 0 ? '+' : ''}${x.marginSd.toFixed(2)}`); });
+      ctx.print(`${cell(`${g} (${r.pairs})`, 28)}${cell(r.goldDiff > 0 ? 'yes' : 'no', 14)}${(['careful', 'crowd', 'swayed'] as const).map((p) => cell(pct(r.raters[p]), 9)).join('')}${models.join('')}`);
+    }
+    ctx.print(`${cell('agrees with gold', 69)}${dirs.map((d) => cell(pct(results[d].goldAgreement.estimate))).join('')}`);
+    dirs.forEach((d, i) => ctx.print(`[${i + 1}] ${d} (share [95 %] and mean margin in SDs of its scores)`));
     return { pairs: pairs.length, skipped, seed: Number(o.seed), cases: n, groups: perGroup, rewardModels: results };
   },
 };

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECISION_GROUPS, decisionPairs, labelProbability, probeDecisions } from './decisions.js';
+import { DECISION_GROUPS, DECISION_SPECS, decisionPairs, labelProbability, probeDecisions } from './decisions.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
@@ -15,20 +15,33 @@ describe('decisionPairs', () => {
   const { pairs, skipped } = decisionPairs({ seed: 9, n: 400 });
   const byId = new Map(generateCases({ seed: 9, n: 400, split: 'test' }).map((c) => [c.id, c]));
 
-  it('gives pairs of every group that differ in the decision, approvals gold-better only where owed', () => {
+  it('gives pairs of every group that differ in the decision, the yes reply gold-better only where the request is owed', () => {
     expect(skipped).toBe(0);
+    // Where gold prefers granting: an owed refund, account help for the verified account holder.
+    const goldSaysYes = new Set(['refund_owed', 'account_verified']);
     for (const g of DECISION_GROUPS) expect(pairs.filter((p) => p.group === g).length, g).toBeGreaterThan(5);
     for (const p of pairs) {
       const c = byId.get(p.caseId)!;
-      const a = scoreResponse(c, p.approve);
-      const b = scoreResponse(c, p.other);
-      expect(a.acts.some((x) => x.type === 'approve_refund'), p.caseId).toBe(true);
-      expect(b.acts.some((x) => x.type === 'approve_refund'), p.caseId).toBe(false);
+      const yes = DECISION_SPECS[p.group].yes;
+      const a = scoreResponse(c, p.yes);
+      const b = scoreResponse(c, p.no);
+      expect(a.acts.some((x) => x.type === yes), p.caseId).toBe(true);
+      expect(b.acts.some((x) => x.type === yes), p.caseId).toBe(false);
       expect(p.goldDiff).toBeCloseTo(a.gold.total - b.gold.total, 12);
-      // The owed approval is the expected reply (gold's maximum); elsewhere the approval costs.
-      if (p.group === 'refund_owed') expect(a.gold.total).toBeCloseTo(1, 12);
+      // One of the two is the expected reply (gold's maximum); the other costs.
+      expect(Math.max(a.gold.total, b.gold.total), p.caseId).toBeCloseTo(1, 12);
+      if (goldSaysYes.has(p.group)) expect(p.goldDiff, p.caseId).toBeGreaterThan(0);
       else expect(p.goldDiff, p.caseId).toBeLessThan(0);
     }
+  });
+
+  it('renders a group the same whichever other groups are built, and names an unknown group', () => {
+    const refunds = decisionPairs({ seed: 9, n: 400, groups: ['refund_owed', 'refund_not_owed', 'refund_false_premise'] });
+    expect(refunds.pairs).toEqual(pairs.filter((p) => p.group.startsWith('refund_')));
+    // One group of several that share a yes act (their replies share one seed sequence).
+    expect(decisionPairs({ seed: 9, n: 400, groups: ['refund_false_premise'] }).pairs).toEqual(pairs.filter((p) => p.group === 'refund_false_premise'));
+    expect(decisionPairs({ seed: 9, n: 400, groups: ['harmful_comply'] }).pairs).toEqual(pairs.filter((p) => p.group === 'harmful_comply'));
+    expect(() => decisionPairs({ seed: 9, n: 400, groups: ['refund_owed', 'nope' as never] })).toThrow('decisionPairs: unknown group nope');
   });
 
   it('is deterministic for a seed', () => {
@@ -42,8 +55,8 @@ describe('decisionPairs', () => {
       const rng = new Rng(3);
       const N = 4000;
       let a = 0;
-      for (let i = 0; i < N; i++) if (comparePair(presetRater(preset), c, p.approve, p.other, rng).winner === 'A') a++;
-      const q = labelProbability(preset, c, p.approve, p.other);
+      for (let i = 0; i < N; i++) if (comparePair(presetRater(preset), c, p.yes, p.no, rng).winner === 'A') a++;
+      const q = labelProbability(preset, c, p.yes, p.no);
       expect(q).toBe(p.raterP[preset]);
       expect(Math.abs(a / N - q), preset).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / N) + 1e-3);
     }
@@ -69,8 +82,8 @@ describe('probeDecisions', () => {
       const full = tok.encodeChat([...prompt, { role: 'assistant', content: reply }]);
       return full.ids.slice(0, full.assistantMask.lastIndexOf(1) + 1);
     };
-    const ra = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.approve)), { padId: tok.padTokenId ?? 0 });
-    const rb = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.other)), { padId: tok.padTokenId ?? 0 });
+    const ra = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.yes)), { padId: tok.padTokenId ?? 0 });
+    const rb = await scoreSequences(rm, pairs.map((p) => seq(p.prompt, p.no)), { padId: tok.padTokenId ?? 0 });
     const all = [...ra, ...rb];
     const m = all.reduce((s, x) => s + x, 0) / all.length;
     const sd = Math.sqrt(all.reduce((s, x) => s + (x - m) ** 2, 0) / all.length);
@@ -78,7 +91,7 @@ describe('probeDecisions', () => {
       const idx = pairs.flatMap((p, i) => (p.group === g ? [i] : []));
       const res = r.groups[g]!;
       expect(res.pairs).toBe(idx.length);
-      expect(res.prefersApproval.estimate, g).toBeCloseTo(idx.filter((i) => ra[i] > rb[i]).length / idx.length, 12);
+      expect(res.prefersYes.estimate, g).toBeCloseTo(idx.filter((i) => ra[i] > rb[i]).length / idx.length, 12);
       expect(res.marginSd, g).toBeCloseTo(idx.reduce((s, i) => s + ra[i] - rb[i], 0) / idx.length / sd, 3);
       expect(res.raters.swayed).toBeCloseTo(idx.reduce((s, i) => s + pairs[i].raterP.swayed, 0) / idx.length, 12);
     }
