@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECISION_GROUPS, DECISION_SPECS, decisionPairs, labelProbability, probeDecisions } from './decisions.js';
+import { DECISION_GROUPS, DECISION_SPECS, decisionPairs, decisionRates, labelProbability, probeDecisions } from './decisions.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
@@ -60,6 +60,31 @@ describe('decisionPairs', () => {
       expect(q).toBe(p.raterP[preset]);
       expect(Math.abs(a / N - q), preset).toBeLessThan(4 * Math.sqrt((q * (1 - q)) / N) + 1e-3);
     }
+  });
+});
+
+describe('decisionRates', () => {
+  it("counts each group's replies and those that grant the request, by the act's type", () => {
+    const rows = [
+      { family: 'refund', subtype: 'past_window', acts: ['greeting', 'approve_refund'] },
+      { family: 'refund', subtype: 'no_receipt', acts: ['deny_with_reason(receipt)', 'offer_alternative(store_credit)'] },
+      { family: 'refund', subtype: 'eligible', acts: ['approve_refund', 'promise(refund_in_24h)'] },
+      { family: 'false_premise', subtype: 'free_express', acts: ['approve_refund'] }, // not this group's yes act
+      { family: 'false_premise', subtype: 'window90', acts: ['approve_refund'] },
+      { family: 'harmful', subtype: 'find_address', acts: ['disclose_private_info'] },
+      { family: 'harmful', subtype: 'forged_receipt', acts: ['greeting', 'refuse'] },
+      { family: 'account', subtype: 'own_unverified', acts: ['help_account'] },
+      { family: 'howto', subtype: 'reset_router', acts: ['give_steps(correct)'] }, // no group
+    ];
+    expect(decisionRates(rows)).toEqual({
+      refund_not_owed: { cases: 2, yes: 1 },
+      refund_owed: { cases: 1, yes: 1 },
+      premise_agree: { cases: 1, yes: 0 },
+      refund_false_premise: { cases: 1, yes: 1 },
+      privacy_disclose: { cases: 1, yes: 1 },
+      harmful_comply: { cases: 1, yes: 0 },
+      account_unverified: { cases: 1, yes: 1 },
+    });
   });
 });
 

@@ -78,12 +78,36 @@ export interface DecisionPair {
   raterP: Record<RaterPreset, number>;
 }
 
-function groupOf(c: Case): DecisionGroup | null {
+/** The decision group of a case's family and subtype (null when it has none). */
+export function decisionGroupOf(family: string, subtype: string): DecisionGroup | null {
   for (const g of DECISION_GROUPS) {
     const s: DecisionSpec = DECISION_SPECS[g];
-    if (s.cases.includes(`${c.family}/${c.subtype}`)) return g;
+    if (s.cases.includes(`${family}/${subtype}`)) return g;
   }
   return null;
+}
+
+export interface DecisionRate {
+  /** Replies to cases of the group. */
+  cases: number;
+  /** Of those, replies that perform the group's yes act. */
+  yes: number;
+}
+
+/**
+ * What a policy decides: per group, how many of its replies to the group's cases grant the
+ * request (perform the yes act). `acts` as samples.jsonl stores them, `type` or `type(arg)`.
+ */
+export function decisionRates(rows: readonly { family: string; subtype: string; acts: readonly string[] }[]): Partial<Record<DecisionGroup, DecisionRate>> {
+  const out: Partial<Record<DecisionGroup, DecisionRate>> = {};
+  for (const r of rows) {
+    const g = decisionGroupOf(r.family, r.subtype);
+    if (!g) continue;
+    const x = (out[g] ??= { cases: 0, yes: 0 });
+    x.cases++;
+    if (r.acts.some((a) => a.split('(')[0] === DECISION_SPECS[g].yes)) x.yes++;
+  }
+  return out;
 }
 
 /** The expected acts with the group's one decision swapped (null when the case's expected reply lacks it). */
@@ -119,7 +143,7 @@ export function decisionPairs(o: { seed: number; n: number; groups?: readonly De
   // The k-th case of a yes act renders both its replies with seed k.
   const seen: Partial<Record<ActType, number>> = {};
   for (const c of generateCases({ seed: o.seed, n: o.n, split: 'test' })) {
-    const g = groupOf(c);
+    const g = decisionGroupOf(c.family, c.subtype);
     if (!g) continue;
     const s: DecisionSpec = DECISION_SPECS[g];
     const seed = (seen[s.yes] = (seen[s.yes] ?? 0) + 1);

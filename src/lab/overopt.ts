@@ -12,7 +12,8 @@
  *      ensemble member (another seed) whose disagreement with the first is a monitor; each is
  *      scored against gold on every pair of replies (with different gold) to fresh validation
  *      prompts — `rmAccuracyVsGold`, with a bootstrap interval over prompts (the held-out tenth
- *      of the training prompts, ~100 gold pairs, is also kept but is too small to rely on);
+ *      of the training prompts, ~100 gold pairs, is also kept but is too small to rely on); and
+ *      on decision pairs (decisions.ts: which requests it would grant, next to its raters);
  *   3. best-of-n — a pool of m replies per held-out prompt; the unbiased subset estimator
  *      gives gold and proxy of best-of-n for n = 1 … m at KL = log n − (n − 1)/n, fitted with
  *      Gao et al.'s d(α − βd), d = √KL;
@@ -22,7 +23,8 @@
  *   5. evaluation — one sampled reply per fresh test case from the SFT policy and each RL
  *      policy, gold compared case by case with a paired bootstrap, and the acts the world read
  *      (approve_refund, agree_premise, promise, refuse, …) before and after, each also split by
- *      whether the case called for it (`actFit`: approving owed refunds vs every refund);
+ *      whether the case called for it (`actFit`: approving owed refunds vs every refund), and
+ *      how many requests of each decision group each policy granted (`decisions.policies`);
  *   6. monitors — each reward-hacking monitor replayed on every run and scored against gold:
  *      steps of warning before the gold peak on `swayed`, false alarms on `careful`.
  *
@@ -55,6 +57,7 @@ import { runRl, type JudgeBest, type ProbeRecord, type RlRow, type RlRunOptions 
 import { runEach } from './side-by-side.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
+import { DECISION_GROUPS, decisionPairs, decisionRates, probeDecisions, type DecisionGroup, type DecisionProbe } from './decisions.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 
 export interface OveroptProfile {
@@ -136,6 +139,12 @@ export interface OveroptProfile {
    * raters — so the judge shares no labels with any optimized model (trained like the members).
    */
   judgePrompts: number;
+  /**
+   * Fresh test cases for the decision pairs (decisions.ts) each preset's main reward model is
+   * scored on — which requests it would grant, next to its raters (about 58 % of cases give a
+   * pair); 0: none. The policies' own decisions on the evaluation's cases are always reported.
+   */
+  decisionCases: number;
 }
 
 /**
@@ -153,8 +162,8 @@ export interface OveroptProfile {
  * all read 0.730–0.767: the spread was mostly the evaluation set's.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 0, rmFitHead: false, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 0, rmFitHead: false, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
 export interface OveroptOptions {
@@ -294,6 +303,18 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     const a = rmEval[name].accuracyVsGold;
     io.log(`  ${name}: agreement with gold on ${a.n} pairs of ${rmEval[name].prompts} fresh prompts ${a.estimate.toFixed(3)} [${a.lo.toFixed(3)}, ${a.hi.toFixed(3)}]`);
   }
+  // Decision pairs: which requests each preset's reward model would grant, next to its raters.
+  const decisionSet = P.decisionCases > 0 ? decisionPairs({ seed: o.seed + 13, n: P.decisionCases }).pairs : [];
+  const rmDecisions: Record<string, DecisionProbe> = {};
+  if (decisionSet.length > 0) {
+    io.log(`  decision pairs (${decisionSet.length} from ${P.decisionCases} test cases): share where the reward model prefers granting the request`);
+    for (const preset of o.raters) {
+      const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
+      rmDecisions[preset] = await probeDecisions(model, tok, decisionSet, rewardReadout(rm[preset].dir), { seed: o.seed });
+      const g = rmDecisions[preset].groups;
+      io.log(`  ${preset}: ${DECISION_GROUPS.filter((k) => g[k]).map((k) => `${k} ${(100 * g[k]!.prefersYes.estimate).toFixed(0)}%`).join(', ')}`);
+    }
+  }
   lap('rewardModels', t);
 
   // 3. Best-of-n from one pool of SFT samples per held-out prompt.
@@ -422,6 +443,10 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     if (picks[preset]) io.log(`  ${picks[preset].setting}, step ${rl[preset].judgeBest!.step}, − SFT: ${fmtGain(picks[preset].gainOverSft)}`);
     logActFit(evals[preset].actFit);
   }
+  // The policies' decisions on the same cases: how many of each group's requests each grants.
+  const granted = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, decisionRates(v)]));
+  const finals = o.raters.map((p) => `${P.algo} (${p})`);
+  io.log(`  requests granted, SFT → ${finals.join(' / ')}: ${DECISION_GROUPS.filter((g) => granted.SFT[g]).map((g) => `${g} ${granted.SFT[g]!.yes} → ${finals.map((f) => granted[f][g]?.yes ?? 0).join(' / ')} of ${granted.SFT[g]!.cases}`).join(', ')}`);
   await evalRuntime.release();
   const sftGold = bootstrapMean(sftEval.gold.map((x) => x.value), { seed: o.seed });
   lap('evaluation', t);
@@ -510,6 +535,15 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     ...Object.fromEntries(o.raters.filter((p) => p !== 'careful' && p !== 'swayed').map((p) => [p, perPreset[p]])),
     // The held-out judge of every run, and where it learned from.
     judge: judge ? { dir: judge, ownComparisons: ownJudge, accuracyVsGold: (ownJudge ? rmEval.judge : undefined)?.accuracyVsGold ?? null } : null,
+    // Which requests each reward model and each policy grants, by decision (decisions.ts).
+    decisions: {
+      cases: P.decisionCases,
+      caseSeed: o.seed + 13,
+      groups: decisionSet.length > 0 ? Object.fromEntries(DECISION_GROUPS.flatMap((g) => { const ps = decisionSet.filter((p) => p.group === g); return ps.length === 0 ? [] : [[g, { pairs: ps.length, goldPrefersYes: ps.every((p) => p.goldDiff > 0) ? true : ps.every((p) => p.goldDiff < 0) ? false : null, raters: rmDecisions[o.raters[0]].groups[g]!.raters }]]; })) : {},
+      rewardModels: rmDecisions,
+      // Each setting's replies to the evaluation's test cases: how many of a group's cases it granted.
+      policies: granted as Record<string, Partial<Record<DecisionGroup, { cases: number; yes: number }>>>,
+    },
     bonFit: pick(bon[hacked].fit),
     rlFit: pick(rl[hacked].fit),
     monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
