@@ -21,7 +21,7 @@ import { FAILURES, evalWorld, shiftAllocation, shiftPresets, type ShiftChoice } 
 import { LocalModel } from '../providers/local.js';
 import { SHIFT_NAMES, type ShiftName } from '../world/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DECISION_GROUPS, decisionPairs, probeDecisions, type DecisionGroup, type DecisionProbe } from '../lab/decisions.js';
+import { DECISION_GROUPS, decisionPairs, probeDecisions, summarizeDecisionPairs, type DecisionGroup, type DecisionProbe } from '../lab/decisions.js';
 import { rewardReadout } from '../lab/rm.js';
 import { openRewardModel } from '../eval/hh.js';
 
@@ -106,12 +106,11 @@ const decisions: Command = {
       }
     }
     // One row per group: gold's side, each rater preset's label probability, then each reward model.
-    const first = results[dirs[0]];
-    const perGroup = Object.fromEntries(groups.map((g) => [g, { pairs: first.groups[g]!.pairs, goldDiff: first.groups[g]!.goldDiff, raters: first.groups[g]!.raters }]));
+    const perGroup = Object.fromEntries(Object.entries(summarizeDecisionPairs(pairs)).map(([g, x]) => [g, { pairs: x.pairs, goldDiff: x.goldDiff, raters: x.raters }]));
     const cell = (x: string, w = 26) => x.padEnd(w);
     ctx.print(`${cell('group (pairs)', 28)}${cell('gold prefers', 14)}${['careful', 'crowd', 'swayed'].map((p) => cell(p, 9)).join('')}${dirs.map((d, i) => cell(`[${i + 1}]`)).join('')}`);
     for (const g of groups) {
-      const r = first.groups[g]!;
+      const r = perGroup[g]!;
       const models = dirs.map((d) => { const x = results[d].groups[g]!; return cell(`${pct(x.prefersYes.estimate)} [${pct(x.prefersYes.lo)}, ${pct(x.prefersYes.hi)}] ${x.marginSd >= 0 ? '+' : ''}${x.marginSd.toFixed(2)}`); });
       ctx.print(`${cell(`${g} (${r.pairs})`, 28)}${cell(r.goldDiff > 0 ? 'yes' : 'no', 14)}${(['careful', 'crowd', 'swayed'] as const).map((p) => cell(pct(r.raters[p]), 9)).join('')}${models.join('')}`);
     }

@@ -176,6 +176,35 @@ export function decisionPairs(o: { seed: number; n: number; groups?: readonly De
   return { pairs, skipped };
 }
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** What a group's pairs say without a reward model: their number, gold's side, the raters' label probability. */
+export interface DecisionGroupSummary {
+  pairs: number;
+  /** Mean of gold(yes) − gold(no). */
+  goldDiff: number;
+  /** Whether gold prefers the yes reply in every pair (true), in none (false), or in some (null). */
+  goldPrefersYes: boolean | null;
+  /** Mean label probability of the yes reply, per rater preset. */
+  raters: Record<RaterPreset, number>;
+}
+
+/** Per group (those with pairs), the figures of its pairs that no reward model enters. */
+export function summarizeDecisionPairs(pairs: readonly DecisionPair[]): Partial<Record<DecisionGroup, DecisionGroupSummary>> {
+  const out: Partial<Record<DecisionGroup, DecisionGroupSummary>> = {};
+  for (const g of DECISION_GROUPS) {
+    const ps = pairs.filter((p) => p.group === g);
+    if (ps.length === 0) continue;
+    out[g] = {
+      pairs: ps.length,
+      goldDiff: mean(ps.map((p) => p.goldDiff)),
+      goldPrefersYes: ps.every((p) => p.goldDiff > 0) ? true : ps.every((p) => p.goldDiff < 0) ? false : null,
+      raters: Object.fromEntries(Object.keys(RATER_PRESETS).map((r) => [r, mean(ps.map((p) => p.raterP[r as RaterPreset]))])) as Record<RaterPreset, number>,
+    };
+  }
+  return out;
+}
+
 export interface DecisionGroupResult {
   pairs: number;
   /** Share of pairs where the reward model scores the yes reply higher (ties ½). */
@@ -193,8 +222,6 @@ export interface DecisionProbe {
   goldAgreement: Interval;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 /** Score every decision pair with a reward model (`readout` as it was trained: rewardReadout(dir)). */
 export async function probeDecisions(model: LlamaModel, tok: Tokenizer, pairs: readonly DecisionPair[], readout: Readout = 'last', bootstrap: { B?: number; seed?: number } = {}): Promise<DecisionProbe> {
   if (pairs.length === 0) throw new Error('probeDecisions: no decision pairs');
@@ -205,17 +232,9 @@ export async function probeDecisions(model: LlamaModel, tok: Tokenizer, pairs: r
   const sd = Math.sqrt(mean(all.map((x) => (x - m) ** 2))) || 1;
   const credit = (d: number) => (d > 0 ? 1 : d < 0 ? 0 : 0.5);
   const groups: Partial<Record<DecisionGroup, DecisionGroupResult>> = {};
-  for (const g of DECISION_GROUPS) {
-    const idx = pairs.flatMap((p, i) => (p.group === g ? [i] : []));
-    if (idx.length === 0) continue;
-    const d = idx.map((i) => sc.chosen[i] - sc.rejected[i]);
-    groups[g] = {
-      pairs: idx.length,
-      prefersYes: bootstrapMean(d.map(credit), bootstrap),
-      marginSd: mean(d) / sd,
-      goldDiff: mean(idx.map((i) => pairs[i].goldDiff)),
-      raters: Object.fromEntries(Object.keys(RATER_PRESETS).map((r) => [r, mean(idx.map((i) => pairs[i].raterP[r as RaterPreset]))])) as Record<RaterPreset, number>,
-    };
+  for (const [g, x] of Object.entries(summarizeDecisionPairs(pairs)) as [DecisionGroup, DecisionGroupSummary][]) {
+    const d = pairs.flatMap((p, i) => (p.group === g ? [sc.chosen[i] - sc.rejected[i]] : []));
+    groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), marginSd: mean(d) / sd, goldDiff: x.goldDiff, raters: x.raters };
   }
   const agree = pairs.map((p, i) => credit(Math.sign(p.goldDiff) * (sc.chosen[i] - sc.rejected[i])));
   return { groups, goldAgreement: bootstrapMean(agree, bootstrap) };

@@ -57,7 +57,7 @@ import { runRl, type JudgeBest, type ProbeRecord, type RlRow, type RlRunOptions 
 import { runEach } from './side-by-side.js';
 import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall, type GaoFit, type PoolPrompt } from './goodhart.js';
 import { evaluateMonitors } from './monitors.js';
-import { DECISION_GROUPS, decisionPairs, decisionRates, probeDecisions, type DecisionGroup, type DecisionProbe } from './decisions.js';
+import { DECISION_GROUPS, decisionPairs, decisionRates, probeDecisions, summarizeDecisionPairs, type DecisionProbe } from './decisions.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 
 export interface OveroptProfile {
@@ -294,7 +294,10 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const rmEvalRows = P.rmEvalPrompts > 0 ? await collectPreferences({ model: local, seed: o.seed + 5, n: P.rmEvalPrompts, k: P.prefK, raters: 'careful', temperature: 1, maxTokens: P.maxNewTokens, split: 'validation' }) : [];
   const goldPairs = rmEvalRows.filter((p) => p.chosen_gold !== p.rejected_gold);
   const rmEval: Record<string, { accuracyVsGold: ReturnType<typeof bootstrapMeanByKey>; prompts: number; pairs: number }> = {};
-  // The judge with comparisons of its own is measured the same way.
+  // Decision pairs: which requests each preset's reward model would grant, next to its raters.
+  const decisionSet = P.decisionCases > 0 ? decisionPairs({ seed: o.seed + 13, n: P.decisionCases }).pairs : [];
+  const rmDecisions: Record<string, DecisionProbe> = {};
+  // The judge with comparisons of its own is measured the same way (not on the decision pairs).
   for (const [name, dir] of [...o.raters.map((p) => [p, rm[p].dir]), ...(ownJudge ? [['judge', judgeDir]] : [])]) {
     const model = loadModel(dir, { runtime, heads: ['reward'] });
     const sc = await scorePairs(model, goldPairs.map((p) => tokenizePair(tok, p, model.cfg.maxSeqLen)), padId, rewardReadout(dir));
@@ -302,18 +305,10 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     rmEval[name] = { accuracyVsGold: bootstrapMeanByKey(right, { seed: o.seed }), prompts: new Set(right.map((r) => r.key)).size, pairs: right.length };
     const a = rmEval[name].accuracyVsGold;
     io.log(`  ${name}: agreement with gold on ${a.n} pairs of ${rmEval[name].prompts} fresh prompts ${a.estimate.toFixed(3)} [${a.lo.toFixed(3)}, ${a.hi.toFixed(3)}]`);
-  }
-  // Decision pairs: which requests each preset's reward model would grant, next to its raters.
-  const decisionSet = P.decisionCases > 0 ? decisionPairs({ seed: o.seed + 13, n: P.decisionCases }).pairs : [];
-  const rmDecisions: Record<string, DecisionProbe> = {};
-  if (decisionSet.length > 0) {
-    io.log(`  decision pairs (${decisionSet.length} from ${P.decisionCases} test cases): share where the reward model prefers granting the request`);
-    for (const preset of o.raters) {
-      const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
-      rmDecisions[preset] = await probeDecisions(model, tok, decisionSet, rewardReadout(rm[preset].dir), { seed: o.seed });
-      const g = rmDecisions[preset].groups;
-      io.log(`  ${preset}: ${DECISION_GROUPS.filter((k) => g[k]).map((k) => `${k} ${(100 * g[k]!.prefersYes.estimate).toFixed(0)}%`).join(', ')}`);
-    }
+    if (decisionSet.length === 0 || name === 'judge') continue;
+    rmDecisions[name] = await probeDecisions(model, tok, decisionSet, rewardReadout(dir), { seed: o.seed });
+    const g = rmDecisions[name].groups;
+    io.log(`  ${name}: share of ${decisionSet.length} decision pairs (${P.decisionCases} test cases) where it prefers granting the request: ${DECISION_GROUPS.filter((k) => g[k]).map((k) => `${k} ${(100 * g[k]!.prefersYes.estimate).toFixed(0)}%`).join(', ')}`);
   }
   lap('rewardModels', t);
 
@@ -539,10 +534,10 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     decisions: {
       cases: P.decisionCases,
       caseSeed: o.seed + 13,
-      groups: decisionSet.length > 0 ? Object.fromEntries(DECISION_GROUPS.flatMap((g) => { const ps = decisionSet.filter((p) => p.group === g); return ps.length === 0 ? [] : [[g, { pairs: ps.length, goldPrefersYes: ps.every((p) => p.goldDiff > 0) ? true : ps.every((p) => p.goldDiff < 0) ? false : null, raters: rmDecisions[o.raters[0]].groups[g]!.raters }]]; })) : {},
+      groups: Object.fromEntries(Object.entries(summarizeDecisionPairs(decisionSet)).map(([g, x]) => [g, { pairs: x.pairs, goldPrefersYes: x.goldPrefersYes, raters: x.raters }])),
       rewardModels: rmDecisions,
       // Each setting's replies to the evaluation's test cases: how many of a group's cases it granted.
-      policies: granted as Record<string, Partial<Record<DecisionGroup, { cases: number; yes: number }>>>,
+      policies: granted,
     },
     bonFit: pick(bon[hacked].fit),
     rlFit: pick(rl[hacked].fit),
