@@ -12,6 +12,13 @@
  *
  *   alignlab eval decisions --rm runs/overopt/rm-careful,runs/overopt/rm-swayed --n 1500 --json
  *   alignlab eval decisions --rm runs/overopt/rm-swayed --groups harmful_comply,privacy_disclose
+ *
+ * `--policy DIR[,DIR…]` reads the same pairs from policies' probabilities instead: the share of
+ * pairs where the policy puts more probability on the yes reply, and its mean log-ratio (nats) —
+ * whether it reads the fact that separates owed from unowed refunds, verified from unverified
+ * customers, and how RL moved it (src/lab/decisions.ts, probePolicyDecisions).
+ *
+ *   alignlab eval decisions --policy runs/sft-9k,runs/overopt/ppo-careful --groups refund_owed,refund_not_owed
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +28,7 @@ import { FAILURES, evalWorld, shiftAllocation, shiftPresets, type ShiftChoice } 
 import { LocalModel } from '../providers/local.js';
 import { SHIFT_NAMES, type ShiftName } from '../world/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { DECISION_GROUPS, decisionPairs, probeDecisions, summarizeDecisionPairs, type DecisionGroup, type DecisionProbe } from '../lab/decisions.js';
+import { DECISION_GROUPS, decisionPairs, probeDecisions, probePolicyDecisions, summarizeDecisionPairs, type DecisionGroup, type DecisionProbe, type PolicyDecisionProbe } from '../lab/decisions.js';
 import { rewardReadout } from '../lab/rm.js';
 import { openRewardModel } from '../eval/hh.js';
 
@@ -75,15 +82,18 @@ const decisions: Command = {
   summary: 'Decision pairs: does a reward model prefer granting a request (refund, agreement, compliance, account help, disclosure) where gold does, and only there, next to the rater presets',
   options: {
     rm: { type: 'string', describe: 'reward-model directory, or several separated by commas' },
+    policy: { type: 'string', describe: "policy directory, or several separated by commas: the pairs read from the policy's log-probabilities" },
     n: { type: 'number', default: 1500, describe: 'fresh test cases to draw (about three in five give pairs)' },
     seed: { type: 'number', default: 1, describe: 'world seed of the cases' },
     groups: { type: 'string', describe: `groups to build, separated by commas (default all: ${DECISION_GROUPS.join(', ')})` },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
-    if (o.rm === undefined) throw new UsageError('eval decisions: --rm DIR is required (a reward model from `alignlab train rm` or `lab overopt`)');
-    const dirs = String(o.rm).split(',').map((d) => d.trim()).filter((d) => d.length > 0);
-    for (const d of dirs) if (!fs.existsSync(path.join(d, 'config.json'))) throw new UsageError(`eval decisions: --rm ${d} is not a model directory (no config.json)`);
+    if (o.rm === undefined && o.policy === undefined) throw new UsageError('eval decisions: --rm DIR (a reward model from `alignlab train rm` or `lab overopt`) or --policy DIR (a policy) is required');
+    const list = (v: unknown) => (v === undefined ? [] : String(v).split(',').map((d) => d.trim()).filter((d) => d.length > 0));
+    const dirs = list(o.rm);
+    const policyDirs = list(o.policy);
+    for (const [flag, ds] of [['--rm', dirs], ['--policy', policyDirs]] as const) for (const d of ds) if (!fs.existsSync(path.join(d, 'config.json'))) throw new UsageError(`eval decisions: ${flag} ${d} is not a model directory (no config.json)`);
     const n = Number(o.n);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`eval decisions: --n must be a positive integer, got ${o.n}`);
     const wanted = o.groups === undefined ? undefined : (String(o.groups).split(',').map((g) => g.trim()).filter((g) => g.length > 0) as DecisionGroup[]);
@@ -105,18 +115,34 @@ const decisions: Command = {
         await rm.close();
       }
     }
-    // One row per group: gold's side, each rater preset's label probability, then each reward model.
+    const policies: Record<string, PolicyDecisionProbe> = {};
+    for (const dir of policyDirs) {
+      const policy = await LocalModel.load(dir, { threads: Number(o.threads) });
+      try {
+        policies[dir] = await probePolicyDecisions(policy.model, policy.tokenizer, pairs);
+      } catch (e) {
+        throw new UsageError(`eval decisions: --policy ${dir}: ${(e as Error).message}`);
+      } finally {
+        await policy.close();
+      }
+    }
+    // One row per group: gold's side, each rater preset's label probability, then each reward model and each policy.
     const perGroup = Object.fromEntries(Object.entries(summarizeDecisionPairs(pairs)).map(([g, x]) => [g, { pairs: x.pairs, goldDiff: x.goldDiff, raters: x.raters }]));
     const cell = (x: string, w = 26) => x.padEnd(w);
-    ctx.print(`${cell('group (pairs)', 28)}${cell('gold prefers', 14)}${['careful', 'crowd', 'swayed'].map((p) => cell(p, 9)).join('')}${dirs.map((d, i) => cell(`[${i + 1}]`)).join('')}`);
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+    const share = (x: { estimate: number; lo: number; hi: number }) => `${pct(x.estimate)} [${pct(x.lo)}, ${pct(x.hi)}]`;
+    const columns = [...dirs, ...policyDirs];
+    ctx.print(`${cell('group (pairs)', 28)}${cell('gold prefers', 14)}${['careful', 'crowd', 'swayed'].map((p) => cell(p, 9)).join('')}${columns.map((d, i) => cell(`[${i + 1}]`)).join('')}`);
     for (const g of groups) {
       const r = perGroup[g]!;
-      const models = dirs.map((d) => { const x = results[d].groups[g]!; return cell(`${pct(x.prefersYes.estimate)} [${pct(x.prefersYes.lo)}, ${pct(x.prefersYes.hi)}] ${x.marginSd >= 0 ? '+' : ''}${x.marginSd.toFixed(2)}`); });
-      ctx.print(`${cell(`${g} (${r.pairs})`, 28)}${cell(r.goldDiff > 0 ? 'yes' : 'no', 14)}${(['careful', 'crowd', 'swayed'] as const).map((p) => cell(pct(r.raters[p]), 9)).join('')}${models.join('')}`);
+      const models = dirs.map((d) => { const x = results[d].groups[g]!; return cell(`${share(x.prefersYes)} ${signed(x.marginSd)}`); });
+      const pols = policyDirs.map((d) => { const x = policies[d].groups[g]!; return cell(`${share(x.prefersYes)} ${signed(x.logRatio)}`); });
+      ctx.print(`${cell(`${g} (${r.pairs})`, 28)}${cell(r.goldDiff > 0 ? 'yes' : 'no', 14)}${(['careful', 'crowd', 'swayed'] as const).map((p) => cell(pct(r.raters[p]), 9)).join('')}${[...models, ...pols].join('')}`);
     }
-    ctx.print(`${cell('agrees with gold', 69)}${dirs.map((d) => cell(pct(results[d].goldAgreement.estimate))).join('')}`);
-    dirs.forEach((d, i) => ctx.print(`[${i + 1}] ${d} (share [95 %] and mean margin in SDs of its scores)`));
-    return { pairs: pairs.length, skipped, seed: Number(o.seed), cases: n, groups: perGroup, rewardModels: results };
+    ctx.print(`${cell('agrees with gold', 69)}${[...dirs.map((d) => results[d].goldAgreement), ...policyDirs.map((d) => policies[d].goldAgreement)].map((x) => cell(pct(x.estimate))).join('')}`);
+    dirs.forEach((d, i) => ctx.print(`[${i + 1}] ${d}: reward model (share of pairs scoring the yes reply higher [95 %], mean margin in SDs of its scores)`));
+    policyDirs.forEach((d, i) => ctx.print(`[${dirs.length + i + 1}] ${d}: policy (share of pairs with the yes reply the more probable [95 %], mean log-ratio in nats)`));
+    return { pairs: pairs.length, skipped, seed: Number(o.seed), cases: n, groups: perGroup, rewardModels: results, policies };
   },
 };
 

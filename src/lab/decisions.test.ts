@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DECISION_GROUPS, DECISION_SPECS, decisionPairs, decisionRates, labelProbability, probeDecisions } from './decisions.js';
+import { DECISION_GROUPS, DECISION_SPECS, decisionPairs, decisionRates, labelProbability, probeDecisions, probePolicyDecisions } from './decisions.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
@@ -128,6 +128,65 @@ describe('probeDecisions', () => {
     const runtime = new Runtime({ threads: 1 });
     const rm = loadModel(dir, { runtime, heads: ['reward'], seed: 4 });
     await expect(probeDecisions(rm, await loadTokenizer(dir), [])).rejects.toThrow('probeDecisions: no decision pairs');
+    await runtime.release();
+  });
+});
+
+describe('probePolicyDecisions', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-policy-decisions-'));
+    await tinyWorldModel(dir);
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("matches each reply's log-probability summed from the whole conversation's logits", async () => {
+    const runtime = new Runtime({ threads: 1 });
+    const policy = loadModel(dir, { runtime });
+    const tok = await loadTokenizer(dir);
+    const { pairs } = decisionPairs({ seed: 9, n: 120 });
+    const r = await probePolicyDecisions(policy, tok, pairs, { B: 200 });
+    // Reference: one conversation at a time, a log-softmax of the full logits at each reply token
+    // (the assistant reply through its end-of-turn token).
+    const V = policy.cfg.vocabSize;
+    const logp = async (prompt: (typeof pairs)[0]['prompt'], reply: string) => {
+      const start = tok.encodeChat(prompt, { addGenerationPrompt: true }).ids.length;
+      const full = tok.encodeChat([...prompt, { role: 'assistant', content: reply }]);
+      const ids = full.ids.slice(0, full.assistantMask.lastIndexOf(1) + 1);
+      const { logits } = await policy.forward([ids]);
+      let s = 0;
+      for (let t = start; t < ids.length; t++) {
+        const row = logits!.subarray((t - 1) * V, t * V);
+        let mx = -Infinity;
+        for (const x of row) mx = Math.max(mx, x);
+        let z = 0;
+        for (const x of row) z += Math.exp(x - mx);
+        s += row[ids[t]] - mx - Math.log(z);
+      }
+      return s;
+    };
+    const d: number[] = [];
+    for (const p of pairs) d.push((await logp(p.prompt, p.yes)) - (await logp(p.prompt, p.no)));
+    for (const g of DECISION_GROUPS) {
+      const idx = pairs.flatMap((p, i) => (p.group === g ? [i] : []));
+      const res = r.groups[g]!;
+      expect(res.pairs).toBe(idx.length);
+      expect(res.logRatio, g).toBeCloseTo(idx.reduce((s, i) => s + d[i], 0) / idx.length, 3);
+      expect(res.pYes, g).toBeCloseTo(idx.reduce((s, i) => s + 1 / (1 + Math.exp(-d[i])), 0) / idx.length, 4);
+      expect(res.prefersYes.estimate, g).toBeCloseTo(idx.filter((i) => d[i] > 0).length / idx.length, 12);
+    }
+    expect(r.goldAgreement.estimate).toBeCloseTo(pairs.filter((p, i) => (p.goldDiff > 0) === (d[i] > 0)).length / pairs.length, 12);
+    await runtime.release();
+  });
+
+  it('refuses pairs that do not fit the context, naming the pair', async () => {
+    const runtime = new Runtime({ threads: 1 });
+    const policy = loadModel(dir, { runtime });
+    const tok = await loadTokenizer(dir);
+    const { pairs } = decisionPairs({ seed: 9, n: 40 });
+    const long = { ...pairs[0], yes: pairs[0].yes + ' Thanks.'.repeat(200) };
+    await expect(probePolicyDecisions(policy, tok, [long])).rejects.toThrow(`probePolicyDecisions: decision pair 0 (${pairs[0].caseId}) does not fit`);
+    await expect(probePolicyDecisions(policy, tok, [])).rejects.toThrow('probePolicyDecisions: no decision pairs');
     await runtime.release();
   });
 });

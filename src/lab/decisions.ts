@@ -45,6 +45,7 @@ import { bootstrapMean, type Interval } from '../eval/bootstrap.js';
 import { Rng } from '../util/rng.js';
 import { scorePairs } from './rm.js';
 import { tokenizePair } from './pairs.js';
+import { pairLogps } from '../train/dpo.js';
 
 interface DecisionSpec {
   /** `family/subtype` of the group's cases. */
@@ -220,6 +221,59 @@ export interface DecisionProbe {
   groups: Partial<Record<DecisionGroup, DecisionGroupResult>>;
   /** Share of all pairs where the reward model prefers the reply gold prefers (ties ½). */
   goldAgreement: Interval;
+}
+
+/** What a policy would say, per group: its log-probability of each reply of the pairs. */
+export interface PolicyDecisionGroupResult {
+  pairs: number;
+  /** Share of pairs where log π(yes) > log π(no) (ties ½), with its 95 % bootstrap interval. */
+  prefersYes: Interval;
+  /**
+   * Mean of σ(log π(yes) − log π(no)): the probability that the policy, sampling until it has
+   * produced one of the two replies, produces the yes reply.
+   */
+  pYes: number;
+  /** Mean of log π(yes) − log π(no), in nats. */
+  logRatio: number;
+  goldDiff: number;
+  /** Mean label probability of the yes reply, per rater preset. */
+  raters: Record<RaterPreset, number>;
+}
+
+export interface PolicyDecisionProbe {
+  groups: Partial<Record<DecisionGroup, PolicyDecisionGroupResult>>;
+  /** Share of all pairs where the policy puts more probability on the reply gold prefers (ties ½). */
+  goldAgreement: Interval;
+}
+
+/**
+ * The policy's side of the decision pairs, read from its probabilities rather than its samples:
+ * the summed log-probability of each reply given the prompt (the chat template as the policy
+ * samples with it, through the reply's end-of-turn token). A group whose two replies differ in
+ * a fact of the system prompt only — owed and unowed refunds, verified and unverified customers —
+ * shows whether the policy reads that fact: its log-ratio moves between the groups. The two
+ * replies' sentences differ in length too, so a group's log-ratio carries a bias of the wording
+ * that a comparison across groups or across policies (before and after RL) cancels; `prefersYes`
+ * alone does not.
+ *
+ *   const r = await probePolicyDecisions(policy.model, policy.tokenizer, pairs);
+ *   r.groups.refund_owed!.logRatio - r.groups.refund_not_owed!.logRatio   // > 0 where the policy reads the refund facts
+ */
+export async function probePolicyDecisions(model: LlamaModel, tok: Tokenizer, pairs: readonly DecisionPair[], bootstrap: { B?: number; seed?: number } = {}): Promise<PolicyDecisionProbe> {
+  if (pairs.length === 0) throw new Error('probePolicyDecisions: no decision pairs');
+  const tokenized = pairs.map((p, i) => tokenizePair(tok, { prompt: p.prompt, chosen: [{ role: 'assistant', content: p.yes }], rejected: [{ role: 'assistant', content: p.no }] }, model.cfg.maxSeqLen, `decision pair ${i} (${p.caseId})`));
+  const truncated = tokenized.findIndex((t) => t.truncated);
+  if (truncated >= 0) throw new Error(`probePolicyDecisions: decision pair ${truncated} (${pairs[truncated].caseId}) does not fit the policy's context of ${model.cfg.maxSeqLen} tokens`);
+  const lp = await pairLogps(model, tokenized, { padId: tok.padTokenId ?? 0 });
+  const credit = (d: number) => (d > 0 ? 1 : d < 0 ? 0 : 0.5);
+  const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+  const groups: Partial<Record<DecisionGroup, PolicyDecisionGroupResult>> = {};
+  for (const [g, x] of Object.entries(summarizeDecisionPairs(pairs)) as [DecisionGroup, DecisionGroupSummary][]) {
+    const d = pairs.flatMap((p, i) => (p.group === g ? [lp.chosen[i] - lp.rejected[i]] : []));
+    groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), pYes: mean(d.map(sigmoid)), logRatio: mean(d), goldDiff: x.goldDiff, raters: x.raters };
+  }
+  const agree = pairs.map((p, i) => credit(Math.sign(p.goldDiff) * (lp.chosen[i] - lp.rejected[i])));
+  return { groups, goldAgreement: bootstrapMean(agree, bootstrap) };
 }
 
 /** Score every decision pair with a reward model (`readout` as it was trained: rewardReadout(dir)). */
