@@ -36,6 +36,9 @@
  * group, the replies to the group's cases and those that perform its yes act.
  *
  *   decisionRates(samples.filter((s) => s.setting === 'ppo (swayed)')).refund_false_premise   // { cases: 15, yes: 14 } on lin seed 1
+ *
+ * Or from its probabilities on the same pairs (`probePolicyDecisions`): which of the two replies
+ * it finds the more probable, and by how many nats.
  */
 import type { LlamaModel } from '../model/model.js';
 import type { ChatMessage, Tokenizer } from '../tokenizer/index.js';
