@@ -13,7 +13,7 @@ vi.mock('../lab/baseline.js', () => ({
 }));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
-const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'ppo-epochs': 1, 'max-new': 4, seed: 1, out: 'unused', threads: 1, model: 'no-such-model' };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, 'max-new': 4, seed: 1, out: 'unused', threads: 1, model: 'no-such-model' };
 
 describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;

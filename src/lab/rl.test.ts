@@ -31,9 +31,12 @@ describe('runRl', () => {
     // base) from the reference, so its gains at step 4 must equal the straight run's.
     const judgeDir = path.join(dir, 'judge');
     saveModel(judgeDir, loadModel(model, { heads: ['reward'], seed: 8 }));
-    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 }, keepJudgeBest: true };
+    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, warmupSteps: 6, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 }, keepJudgeBest: true };
     const a = path.join(dir, 'straight');
     await runRl({ ...base, out: a }, quiet);
+    // The warm-up ramps the rate over 6 optimizer steps (2 per RL step; each row logs its step's
+    // last); the checkpoint at step 2 falls inside it, so the resumed run must continue the ramp.
+    expect(metrics(a).map((r) => r['train/learning_rate'])).toEqual([1e-3 * (2 / 6), 1e-3 * (4 / 6), 1e-3, 1e-3]);
     const b = path.join(dir, 'resumed');
     // A crash after step 4 (the checkpoint holds step 2): the resumed run recomputes steps 3 and
     // 4, so it must drop step 4's stale probe record and write it anew.

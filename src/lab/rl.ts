@@ -91,8 +91,14 @@ export interface RlRunOptions {
   klEstimator?: KlEstimator;
   /** Entropy bonus (default 0). */
   entCoef?: number;
-  /** Learning rate (default 1e-5), constant. */
+  /** Learning rate (default 1e-5), constant after the warm-up. */
   lr?: number;
+  /**
+   * Optimizer steps over which the learning rate ramps up linearly to `lr` (default 0: none).
+   * Adam's first updates move every weight by about the learning rate whatever its gradient's
+   * size, so a constant rate makes the first RL step the largest.
+   */
+  warmupSteps?: number;
   /** Most new tokens per reply (default 64). */
   maxNewTokens?: number;
   /** PPO: epochs over each rollout (default 4) and minibatches per epoch (default 1). */
@@ -377,7 +383,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const rloo = { ...RLOO_DEFAULTS, k, klCoef: klInit, klEstimator: o.klEstimator ?? 'k1', maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId };
   const objective = ppo ? ppoObjective(ppo) : policyObjective({ entCoef: o.entCoef ?? 0 });
   const updatesPerStep = ppo ? ppoUpdates(ppo) : 1;
-  const tc = trainConfig({ lr, totalSteps: o.steps * updatesPerStep, warmupSteps: 0, weightDecay: 0, minLrRatio: 1, gradAccum: ppo ? ppoGradAccum(ppo, rows) : 1 });
+  const tc = trainConfig({ lr, totalSteps: o.steps * updatesPerStep, warmupSteps: o.warmupSteps ?? 0, weightDecay: 0, minLrRatio: 1, gradAccum: ppo ? ppoGradAccum(ppo, rows) : 1 });
   let trainer = new Trainer<RolloutBatch>(start, tc, objective);
   let first = 0;
   const history: RlRow[] = [];
