@@ -169,12 +169,15 @@ describe('lab overopt', () => {
     await expect(run('ens-bad', { rewardCombine: 'max' as never })).rejects.toThrow(/rewardCombine must be first, mean or min, got "max"/);
     await expect(run('rm-batch-bad', { rmBatchPairs: 0 })).rejects.toThrow(/rmBatchPairs must be a positive integer, got 0/);
     expect(fs.existsSync(path.join(dir, 'rm-batch-bad'))).toBe(false);
+    await expect(run('warmup-bad', { rlWarmupSteps: 2.5 })).rejects.toThrow(/rlWarmupSteps must be a whole number ≥ 0, got 2.5/);
+    expect(fs.existsSync(path.join(dir, 'warmup-bad'))).toBe(false);
     const out = path.join(dir, 'ens');
-    await run('ens', { rewardCombine: 'min', ensembleExtra: 2 });
+    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3 });
     const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));
     const judge = path.join(out, 'rm-careful-1');
     expect(config('careful')).toMatchObject({ reward: path.join(out, 'rm-careful'), observers: [path.join(out, 'rm-careful-2')], rewardCombine: 'min', judge });
     expect(config('swayed')).toMatchObject({ reward: path.join(out, 'rm-swayed'), observers: [path.join(out, 'rm-swayed-1'), path.join(out, 'rm-swayed-2')], rewardCombine: 'min', judge });
+    for (const preset of ['careful', 'swayed']) expect(config(preset).train.warmupSteps).toBe(3);
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);
     // A judge with comparisons of its own (judgePrompts): trained on its own preference file,
