@@ -263,35 +263,40 @@ export interface PolicyDecisionProbe {
  *   r.groups.refund_owed!.logRatio - r.groups.refund_not_owed!.logRatio   // > 0 where the policy reads the refund facts
  */
 export async function probePolicyDecisions(model: LlamaModel, tok: Tokenizer, pairs: readonly DecisionPair[], bootstrap: { B?: number; seed?: number } = {}): Promise<PolicyDecisionProbe> {
-  if (pairs.length === 0) throw new Error('probePolicyDecisions: no decision pairs');
-  const tokenized = pairs.map((p, i) => tokenizePair(tok, { prompt: p.prompt, chosen: [{ role: 'assistant', content: p.yes }], rejected: [{ role: 'assistant', content: p.no }] }, model.cfg.maxSeqLen, `decision pair ${i} (${p.caseId})`));
+  const tokenized = tokenizeDecisionPairs('probePolicyDecisions', model, tok, pairs);
   const truncated = tokenized.findIndex((t) => t.truncated);
   if (truncated >= 0) throw new Error(`probePolicyDecisions: decision pair ${truncated} (${pairs[truncated].caseId}) does not fit the policy's context of ${model.cfg.maxSeqLen} tokens`);
   const lp = await pairLogps(model, tokenized, { padId: tok.padTokenId ?? 0 });
-  const credit = (d: number) => (d > 0 ? 1 : d < 0 ? 0 : 0.5);
   const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-  const groups: Partial<Record<DecisionGroup, PolicyDecisionGroupResult>> = {};
-  for (const [g, x] of Object.entries(summarizeDecisionPairs(pairs)) as [DecisionGroup, DecisionGroupSummary][]) {
-    const d = pairs.flatMap((p, i) => (p.group === g ? [lp.chosen[i] - lp.rejected[i]] : []));
-    groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), pYes: mean(d.map(sigmoid)), logRatio: mean(d), goldDiff: x.goldDiff, raters: x.raters };
-  }
-  const agree = pairs.map((p, i) => credit(Math.sign(p.goldDiff) * (lp.chosen[i] - lp.rejected[i])));
-  return { groups, goldAgreement: bootstrapMean(agree, bootstrap) };
+  return tabulate(pairs, lp, bootstrap, (d) => ({ pYes: mean(d.map(sigmoid)), logRatio: mean(d) }));
 }
 
 /** Score every decision pair with a reward model (`readout` as it was trained: rewardReadout(dir)). */
 export async function probeDecisions(model: LlamaModel, tok: Tokenizer, pairs: readonly DecisionPair[], readout: Readout = 'last', bootstrap: { B?: number; seed?: number } = {}): Promise<DecisionProbe> {
-  if (pairs.length === 0) throw new Error('probeDecisions: no decision pairs');
-  const tokenized = pairs.map((p, i) => tokenizePair(tok, { prompt: p.prompt, chosen: [{ role: 'assistant', content: p.yes }], rejected: [{ role: 'assistant', content: p.no }] }, model.cfg.maxSeqLen, `decision pair ${i} (${p.caseId})`));
-  const sc = await scorePairs(model, tokenized, tok.padTokenId ?? 0, readout);
+  const sc = await scorePairs(model, tokenizeDecisionPairs('probeDecisions', model, tok, pairs), tok.padTokenId ?? 0, readout);
   const all = [...sc.chosen, ...sc.rejected];
   const m = mean(all);
   const sd = Math.sqrt(mean(all.map((x) => (x - m) ** 2))) || 1;
+  return tabulate(pairs, sc, bootstrap, (d) => ({ marginSd: mean(d) / sd }));
+}
+
+/** Every pair as token ids, the yes reply as `chosen` (refuses an empty set, naming `who`). */
+function tokenizeDecisionPairs(who: string, model: LlamaModel, tok: Tokenizer, pairs: readonly DecisionPair[]): ReturnType<typeof tokenizePair>[] {
+  if (pairs.length === 0) throw new Error(`${who}: no decision pairs`);
+  return pairs.map((p, i) => tokenizePair(tok, { prompt: p.prompt, chosen: [{ role: 'assistant', content: p.yes }], rejected: [{ role: 'assistant', content: p.no }] }, model.cfg.maxSeqLen, `decision pair ${i} (${p.caseId})`));
+}
+
+/**
+ * Per group, from each pair's scores of its yes (`chosen`) and no (`rejected`) replies: the share
+ * preferring yes (ties ½) with its interval, the pairs' own figures, and what `extra` makes of the
+ * group's differences; and the share of all pairs on gold's side.
+ */
+function tabulate<E extends object>(pairs: readonly DecisionPair[], sc: { chosen: number[]; rejected: number[] }, bootstrap: { B?: number; seed?: number }, extra: (d: number[]) => E) {
   const credit = (d: number) => (d > 0 ? 1 : d < 0 ? 0 : 0.5);
-  const groups: Partial<Record<DecisionGroup, DecisionGroupResult>> = {};
+  const groups: Partial<Record<DecisionGroup, { pairs: number; prefersYes: Interval; goldDiff: number; raters: Record<RaterPreset, number> } & E>> = {};
   for (const [g, x] of Object.entries(summarizeDecisionPairs(pairs)) as [DecisionGroup, DecisionGroupSummary][]) {
     const d = pairs.flatMap((p, i) => (p.group === g ? [sc.chosen[i] - sc.rejected[i]] : []));
-    groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), marginSd: mean(d) / sd, goldDiff: x.goldDiff, raters: x.raters };
+    groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), ...extra(d), goldDiff: x.goldDiff, raters: x.raters };
   }
   const agree = pairs.map((p, i) => credit(Math.sign(p.goldDiff) * (sc.chosen[i] - sc.rejected[i])));
   return { groups, goldAgreement: bootstrapMean(agree, bootstrap) };
