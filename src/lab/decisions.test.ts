@@ -130,17 +130,9 @@ describe('probeDecisions', () => {
     await expect(probeDecisions(rm, await loadTokenizer(dir), [])).rejects.toThrow('probeDecisions: no decision pairs');
     await runtime.release();
   });
-});
 
-describe('probePolicyDecisions', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-policy-decisions-'));
-    await tinyWorldModel(dir);
-  }, 60_000);
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it("matches each reply's log-probability summed from the whole conversation's logits", async () => {
+  // The same tiny model as a policy.
+  it("probePolicyDecisions matches each reply's log-probability summed from the whole conversation's logits", async () => {
     const runtime = new Runtime({ threads: 1 });
     const policy = loadModel(dir, { runtime });
     const tok = await loadTokenizer(dir);
@@ -179,7 +171,7 @@ describe('probePolicyDecisions', () => {
     await runtime.release();
   });
 
-  it('refuses pairs that do not fit the context, naming the pair', async () => {
+  it('probePolicyDecisions refuses pairs that do not fit the context, naming the pair', async () => {
     const runtime = new Runtime({ threads: 1 });
     const policy = loadModel(dir, { runtime });
     const tok = await loadTokenizer(dir);

@@ -209,15 +209,19 @@ export function summarizeDecisionPairs(pairs: readonly DecisionPair[]): Partial<
   return out;
 }
 
-export interface DecisionGroupResult {
+/** A group's pairs scored by a model: the share of pairs preferring the yes reply (ties ½), with its 95 % bootstrap interval, and the pairs' own figures. */
+export interface DecisionGroupScores {
   pairs: number;
-  /** Share of pairs where the reward model scores the yes reply higher (ties ½). */
   prefersYes: Interval;
-  /** Mean of r(yes) − r(no), in SDs of all the replies' scores. */
-  marginSd: number;
   goldDiff: number;
   /** Mean label probability of the yes reply, per rater preset. */
   raters: Record<RaterPreset, number>;
+}
+
+/** A reward model's: `prefersYes` counts pairs where it scores the yes reply higher. */
+export interface DecisionGroupResult extends DecisionGroupScores {
+  /** Mean of r(yes) − r(no), in SDs of all the replies' scores. */
+  marginSd: number;
 }
 
 export interface DecisionProbe {
@@ -226,11 +230,8 @@ export interface DecisionProbe {
   goldAgreement: Interval;
 }
 
-/** What a policy would say, per group: its log-probability of each reply of the pairs. */
-export interface PolicyDecisionGroupResult {
-  pairs: number;
-  /** Share of pairs where log π(yes) > log π(no) (ties ½), with its 95 % bootstrap interval. */
-  prefersYes: Interval;
+/** What a policy would say, per group: `prefersYes` counts pairs where log π(yes) > log π(no). */
+export interface PolicyDecisionGroupResult extends DecisionGroupScores {
   /**
    * Mean of σ(log π(yes) − log π(no)): the probability that the policy, sampling until it has
    * produced one of the two replies, produces the yes reply.
@@ -238,9 +239,6 @@ export interface PolicyDecisionGroupResult {
   pYes: number;
   /** Mean of log π(yes) − log π(no), in nats. */
   logRatio: number;
-  goldDiff: number;
-  /** Mean label probability of the yes reply, per rater preset. */
-  raters: Record<RaterPreset, number>;
 }
 
 export interface PolicyDecisionProbe {
@@ -293,7 +291,7 @@ function tokenizeDecisionPairs(who: string, model: LlamaModel, tok: Tokenizer, p
  */
 function tabulate<E extends object>(pairs: readonly DecisionPair[], sc: { chosen: number[]; rejected: number[] }, bootstrap: { B?: number; seed?: number }, extra: (d: number[]) => E) {
   const credit = (d: number) => (d > 0 ? 1 : d < 0 ? 0 : 0.5);
-  const groups: Partial<Record<DecisionGroup, { pairs: number; prefersYes: Interval; goldDiff: number; raters: Record<RaterPreset, number> } & E>> = {};
+  const groups: Partial<Record<DecisionGroup, DecisionGroupScores & E>> = {};
   for (const [g, x] of Object.entries(summarizeDecisionPairs(pairs)) as [DecisionGroup, DecisionGroupSummary][]) {
     const d = pairs.flatMap((p, i) => (p.group === g ? [sc.chosen[i] - sc.rejected[i]] : []));
     groups[g] = { pairs: x.pairs, prefersYes: bootstrapMean(d.map(credit), bootstrap), ...extra(d), goldDiff: x.goldDiff, raters: x.raters };
