@@ -79,7 +79,7 @@ function parseShift(v: string): ShiftChoice {
 
 const decisions: Command = {
   path: ['eval', 'decisions'],
-  summary: 'Decision pairs: does a reward model prefer granting a request (refund, agreement, compliance, account help, disclosure) where gold does, and only there, next to the rater presets',
+  summary: 'Decision pairs: does a reward model (or a policy, by its log-probabilities) prefer granting a request (refund, agreement, compliance, account help, disclosure) where gold does, and only there, next to the rater presets',
   options: {
     rm: { type: 'string', describe: 'reward-model directory, or several separated by commas' },
     policy: { type: 'string', describe: "policy directory, or several separated by commas: the pairs read from the policy's log-probabilities" },
