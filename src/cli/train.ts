@@ -83,11 +83,13 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'stop-on-alarm': { type: 'boolean', default: false, describe: 'stop at the first reward-hacking monitor alarm' },
       'keep-judge-best': { type: 'boolean', default: false, describe: "also keep the probe step's policy the --judge scores highest (the start's included) in OUT/judge-best (needs --judge and --probe)" },
       seed: { type: 'number', default: 1, describe: 'random seed' },
+      'case-seed': { type: 'number', default: 1, describe: "world seed of the training prompts and the probe's cases (`lab overopt` uses its --seed: the same value replays a lab run's prompts)" },
       out: { type: 'string', required: true, describe: 'output run directory' },
       threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
     },
     async run(o, _p, ctx) {
       const est = String(o['kl-estimator']);
+      if (!Number.isInteger(Number(o['case-seed']))) throw new UsageError(`train ${algo}: --case-seed must be a whole number, got ${o['case-seed']}`);
       const probeN = Number(o.probe), probeEvery = Number(o['probe-every']);
       if (!Number.isInteger(probeN) || probeN < 0) throw new UsageError(`train ${algo}: --probe must be a whole number ≥ 0, got ${o.probe}`);
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
@@ -130,6 +132,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           stopOnAlarm: Boolean(o['stop-on-alarm']),
           keepJudgeBest: Boolean(o['keep-judge-best']),
           seed: Number(o.seed),
+          caseSeed: Number(o['case-seed']),
           out: String(o.out),
           threads: Number(o.threads),
         },
