@@ -13,7 +13,7 @@ vi.mock('../lab/baseline.js', () => ({
 }));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
-const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
 
 describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
@@ -34,6 +34,12 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   it.runIf(algo === 'ppo')('--loo-baseline needs --k 2 or more', async () => {
     await expect(run({ 'loo-baseline': 1, k: 1 })).rejects.toThrow(/--loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got 1/);
     await expect(run({ 'loo-baseline': 1, k: 2 })).rejects.toThrow(/no-such-model/);
+  });
+
+  it.runIf(algo === 'ppo')('--lam must be in [0, 1]', async () => {
+    await expect(run({ lam: 1.5 })).rejects.toThrow('train ppo: --lam (GAE λ) must be in [0, 1], got 1.5');
+    await expect(run({ lam: -0.1 })).rejects.toThrow(/--lam \(GAE λ\) must be in \[0, 1\], got -0.1/);
+    await expect(run({ lam: 1 })).rejects.toThrow(/no-such-model/);
   });
 
   it('--standardize-reward needs a reward model', async () => {

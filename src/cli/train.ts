@@ -76,6 +76,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
       'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step; 0: none)' },
       'ppo-epochs': { type: 'number', default: 4, describe: 'PPO: epochs over each rollout' },
+      ...(algo === 'ppo' ? { lam: { type: 'number' as const, default: 0.95, describe: 'PPO: GAE λ (1: every token is credited with the whole return still to come, less its value)' } } : {}),
       ...(algo === 'ppo' ? { 'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" } } : {}),
       'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
@@ -98,6 +99,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
       if (o['standardize-reward'] && (o.reward === 'gold' || o.reward === 'proxy')) throw new UsageError(`train ${algo}: --standardize-reward standardizes a reward model's scores; --reward ${o.reward} is the world's own`);
+      if (algo === 'ppo' && !(Number(o.lam) >= 0 && Number(o.lam) <= 1)) throw new UsageError(`train ppo: --lam (GAE λ) must be in [0, 1], got ${o.lam}`);
       if (algo === 'ppo' && o['loo-baseline'] && Number(o.k) < 2) throw new UsageError(`train ppo: --loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got ${o.k}`);
       if (o['keep-judge-best'] && (o.judge === undefined || probeN === 0)) throw new UsageError(`train ${algo}: --keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too`);
       if (o.judge !== undefined) {
@@ -125,6 +127,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           lr: Number(o.lr),
           warmupSteps: Number(o['warmup-steps']),
           ppoEpochs: Number(o['ppo-epochs']),
+          lam: algo === 'ppo' ? Number(o.lam) : undefined,
           looBaseline: algo === 'ppo' ? Boolean(o['loo-baseline']) : undefined,
           maxNewTokens: Number(o['max-new']),
           checkpointEvery: Number(o['checkpoint-every']),

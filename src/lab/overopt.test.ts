@@ -171,13 +171,18 @@ describe('lab overopt', () => {
     expect(fs.existsSync(path.join(dir, 'rm-batch-bad'))).toBe(false);
     await expect(run('warmup-bad', { rlWarmupSteps: 2.5 })).rejects.toThrow(/rlWarmupSteps must be a whole number ≥ 0, got 2.5/);
     expect(fs.existsSync(path.join(dir, 'warmup-bad'))).toBe(false);
+    await expect(run('lam-bad', { ppoLam: 1.5 })).rejects.toThrow(/ppoLam must be in \[0, 1\], got 1.5/);
+    expect(fs.existsSync(path.join(dir, 'lam-bad'))).toBe(false);
     const out = path.join(dir, 'ens');
-    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3 });
+    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5 });
     const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));
     const judge = path.join(out, 'rm-careful-1');
     expect(config('careful')).toMatchObject({ reward: path.join(out, 'rm-careful'), observers: [path.join(out, 'rm-careful-2')], rewardCombine: 'min', judge });
     expect(config('swayed')).toMatchObject({ reward: path.join(out, 'rm-swayed'), observers: [path.join(out, 'rm-swayed-1'), path.join(out, 'rm-swayed-2')], rewardCombine: 'min', judge });
-    for (const preset of ['careful', 'swayed']) expect(config(preset).train.warmupSteps).toBe(3);
+    for (const preset of ['careful', 'swayed']) {
+      expect(config(preset).train.warmupSteps).toBe(3);
+      expect(config(preset).ppo.lam).toBe(0.5);
+    }
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);
     // A judge with comparisons of its own (judgePrompts): trained on its own preference file,

@@ -106,6 +106,8 @@ export interface RlRunOptions {
   numMiniBatches?: number;
   /** PPO: value-loss weight (default 0.1). */
   vfCoef?: number;
+  /** PPO: GAE λ (default 0.95, TRL's `lam`; 1 gives every token the reply's whole return minus its value). */
+  lam?: number;
   /** PPO: subtract the leave-one-out mean of the other replies' scores to the same prompt (ppo.ts `looBaseline`; default false). */
   looBaseline?: boolean;
   /** World split and seed of the training prompts (default train, 1). */
@@ -376,7 +378,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const ppo =
     algo === 'ppo'
       ? ppoConfig(
-          { k, ppoEpochs: o.ppoEpochs ?? 4, numMiniBatches: o.numMiniBatches ?? 1, vfCoef: o.vfCoef ?? 0.1, entCoef: o.entCoef ?? 0, klEstimator: o.klEstimator ?? 'k1', looBaseline: o.looBaseline ?? false, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId },
+          { k, ppoEpochs: o.ppoEpochs ?? 4, numMiniBatches: o.numMiniBatches ?? 1, vfCoef: o.vfCoef ?? 0.1, lam: o.lam ?? 0.95, entCoef: o.entCoef ?? 0, klEstimator: o.klEstimator ?? 'k1', looBaseline: o.looBaseline ?? false, maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId },
           'ppo config',
         )
       : undefined;
