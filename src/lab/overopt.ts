@@ -152,8 +152,8 @@ export interface OveroptProfile {
 }
 
 /**
- * `quick` is sized for ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (README, "lab
- * overopt"): the rewards are standardized on the start policy's replies and β = 0.07 of their
+ * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (11–12 on the
+ * hosts of 2026-12-02; README, "lab overopt"): the rewards are standardized on the start policy's replies and β = 0.07 of their
  * SD, the careful runs' leash of the raw β = 0.06 used before (careful reward models spread
  * 0.85–0.94) — with reward models at ~0.8 accuracy against gold the careful run gains only while
  * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and loosens
@@ -163,10 +163,15 @@ export interface OveroptProfile {
  * monitors' leads are read from; the reward models' agreement with gold is measured on 400 fresh
  * prompts (~1150 gold-decided pairs, an interval of about ±0.04), because on 150 (±0.05) the
  * careful models of nine seeds read 0.740–0.810 while on one common set of 1146 pairs they
- * all read 0.730–0.767: the spread was mostly the evaluation set's.
+ * all read 0.730–0.767: the spread was mostly the evaluation set's. Since 2026-12-02 the main
+ * reward models have the prompt-conditioned head (careful agreement 0.817–0.842 on seeds 1–3
+ * against 0.750–0.797 with the linear head) and PPO uses GAE λ = 1: with λ = 0.95 and a value
+ * head that starts from nothing, the final score reaches a reply's first tokens — where it
+ * chooses its act — discounted by 0.95 per token; PPO on gold itself, on seed 2's prompts, gained
+ * −0.011 with λ = 0.95 and +0.061 with λ = 1 (seeds 1 and 3: +0.074, +0.037).
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 0, rmFitHead: false, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
   full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
