@@ -188,10 +188,14 @@ describe('lab overopt', () => {
     // A judge with comparisons of its own (judgePrompts): trained on its own preference file,
     // watching both runs, in neither ensemble — so one extra member per preset is enough.
     const own = path.join(dir, 'own-judge');
-    const r = (await run('own-judge', { rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5 })) as Record<string, any>;
+    const r = (await run('own-judge', { rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true })) as Record<string, any>;
     const ownJudge = path.join(own, 'rm-judge');
-    // rmBatchPairs reaches every reward model, the extra members and the judge included.
-    for (const rm of ['rm-careful', 'rm-swayed-1', 'rm-judge']) expect(JSON.parse(fs.readFileSync(path.join(own, rm, 'run_config.json'), 'utf8')).batchPairs).toBe(5);
+    // rmBatchPairs reaches every reward model, the extra members and the judge included; the
+    // main models take rmHeadRank / rmFitHead, the extra members and the judge the ensemble's.
+    const rmConfig = (rm: string) => JSON.parse(fs.readFileSync(path.join(own, rm, 'run_config.json'), 'utf8'));
+    for (const rm of ['rm-careful', 'rm-swayed-1', 'rm-judge']) expect(rmConfig(rm).batchPairs).toBe(5);
+    for (const rm of ['rm-careful', 'rm-swayed']) expect(rmConfig(rm)).toMatchObject({ headRank: 2, fitHead: true });
+    for (const rm of ['rm-careful-1', 'rm-swayed-1', 'rm-judge']) expect(rmConfig(rm)).toMatchObject({ headRank: 3, fitHead: true });
     expect(JSON.parse(fs.readFileSync(path.join(ownJudge, 'run_config.json'), 'utf8')).prefs).toBe(path.join(own, 'prefs-judge.jsonl'));
     const ownConfig = (preset: string) => JSON.parse(fs.readFileSync(path.join(own, `ppo-${preset}`, 'run_config.json'), 'utf8'));
     expect(ownConfig('careful')).toMatchObject({ reward: path.join(own, 'rm-careful'), observers: [path.join(own, 'rm-careful-1')], judge: ownJudge });

@@ -92,6 +92,14 @@ export interface OveroptProfile {
    */
   rmHeadRank: number;
   rmFitHead: boolean;
+  /**
+   * The same for the extra ensemble members and an own-comparisons judge (default 0 / false:
+   * linear). The careful preset's first extra member is every run's held-out judge; a linear
+   * judge watching a conditioned careful model parts from it as the policy moves, and the
+   * judge-agreement monitor then alarms on careful runs.
+   */
+  ensembleHeadRank: number;
+  ensembleFitHead: boolean;
   /** Best-of-n: held-out prompts and pool size m per prompt (n goes 1, 2, 4, … m). */
   bonPrompts: number;
   bonPool: number;
@@ -171,8 +179,8 @@ export interface OveroptProfile {
  * −0.011 with λ = 0.95 and +0.061 with λ = 1 (seeds 1 and 3: +0.074, +0.037).
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
 export interface OveroptOptions {
@@ -282,9 +290,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const rmDir = (preset: string, e: number) => path.join(o.out, e === 0 ? `rm-${preset}` : `rm-${preset}-${e}`);
   const judgeDir = path.join(o.out, 'rm-judge');
   const rmOptions = (preset: string): RmRunOptions[] => [
-    ...Array.from({ length: 1 + P.ensembleExtra }, (_, e): RmRunOptions => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, ...(e === 0 ? { headRank: P.rmHeadRank, fitHead: P.rmFitHead } : {}), seed: o.seed + 1000 * e, threads: each })),
+    ...Array.from({ length: 1 + P.ensembleExtra }, (_, e): RmRunOptions => ({ model: o.model, prefs: prefs[preset].file, out: rmDir(preset, e), epochs: e === 0 ? P.rmEpochs : P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean', dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: e === 0 ? P.rmFreezeLayers : P.ensembleFreezeLayers, ...(e === 0 ? { headRank: P.rmHeadRank, fitHead: P.rmFitHead } : { headRank: P.ensembleHeadRank, fitHead: P.ensembleFitHead }), seed: o.seed + 1000 * e, threads: each })),
     // A judge with comparisons of its own trains in the careful preset's turn, like a member.
-    ...(ownJudge && preset === 'careful' ? [{ model: o.model, prefs: prefs.judge.file, out: judgeDir, epochs: P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean' as const, dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: P.ensembleFreezeLayers, seed: o.seed + 7919, threads: each }] : []),
+    ...(ownJudge && preset === 'careful' ? [{ model: o.model, prefs: prefs.judge.file, out: judgeDir, epochs: P.ensembleEpochs, lr: P.rmLr, batchPairs: P.rmBatchPairs, readout: 'mean' as const, dropUnsure: P.rmDropUnsure, strengthMargin: P.rmStrengthMargin, freezeLayers: P.ensembleFreezeLayers, headRank: P.ensembleHeadRank, fitHead: P.ensembleFitHead, seed: o.seed + 7919, threads: each }] : []),
   ];
   let trained: Record<string, unknown>[][] = [];
   if (sideBySide) trained = await runEach('rm', o.raters.map((preset) => ({ name: preset, opts: rmOptions(preset) })), io);
