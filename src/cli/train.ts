@@ -76,8 +76,12 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
       'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step; 0: none)' },
       'ppo-epochs': { type: 'number', default: 4, describe: 'PPO: epochs over each rollout' },
-      ...(algo === 'ppo' ? { lam: { type: 'number' as const, default: 0.95, describe: 'PPO: GAE λ (1: every token is credited with the whole return still to come, less its value)' } } : {}),
-      ...(algo === 'ppo' ? { 'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" } } : {}),
+      ...(algo === 'ppo'
+        ? {
+            lam: { type: 'number' as const, default: 0.95, describe: 'PPO: GAE λ (1: every token is credited with the whole return still to come, less its value)' },
+            'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" },
+          }
+        : {}),
       'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
       resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },

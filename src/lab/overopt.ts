@@ -161,10 +161,11 @@ export interface OveroptProfile {
 
 /**
  * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (11–12 on the
- * hosts of 2026-12-02; README, "lab overopt"): the rewards are standardized on the start policy's replies and β = 0.07 of their
- * SD, the careful runs' leash of the raw β = 0.06 used before (careful reward models spread
- * 0.85–0.94) — with reward models at ~0.8 accuracy against gold the careful run gains only while
- * its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats and gave the gain back) — and loosens
+ * hosts of 2026-12-02; README, "lab overopt"): the rewards are standardized on the start
+ * policy's replies and β = 0.07 of their SD, the careful runs' leash of the raw β = 0.06 used
+ * before (careful reward models spread 0.85–0.94) — with reward models at ~0.8 accuracy against
+ * gold the careful run gains only while its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats
+ * and gave the gain back) — and loosens
  * the swayed runs' leash 1.3–1.4× (their raw spread is 0.62–0.74); `full` keeps raw scores;
  * best-of-n spends its 3072 samples on 24 prompts × 128 (12 × 256 left fits at the mercy of a few
  * prompts); the probe has 128 cases because its gold curve is what the fall from the peak and the
