@@ -8,6 +8,7 @@ import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
+import { scoreReplies } from '../train/reward.js';
 import { writePreferences, type PreferencePair } from '../prefs/format.js';
 
 describe('strengthMargin (Llama 2 margins from stated strength)', () => {
@@ -48,6 +49,41 @@ describe('trainRewardModel dropUnsure', () => {
     expect(r.pairs.train).toBe(trainIdx.filter((i) => pairs[i].strength !== 'negligibly better').length);
     expect(r.pairs.train).toBeLessThan(trainIdx.length);
     expect(r.pairs.heldout).toBe(heldIdx.length);
+  }, 60_000);
+});
+
+describe('scorePairs', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-rmpairs-'));
+    await tinyWorldModel(path.join(dir, 'model'));
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // Every pair of k replies to a prompt (a reply in k − 1 pairs, scored once), against each
+  // pair scored on its own as a group of two replies.
+  it.each(['last', 'mean'] as const)('scores each pair as scoring it alone would (readout %s)', async (readout) => {
+    const runtime = new Runtime({ threads: 1 });
+    const rm = loadModel(path.join(dir, 'model'), { runtime, heads: ['reward'], seed: 7, rewardRank: 2 });
+    const tok = await loadTokenizer(path.join(dir, 'model'));
+    const padId = tok.padTokenId ?? 0;
+    const replies = ['It shipped.', 'No.', 'Order 12 is on its way, sorry for the wait.', 'I cannot help.'];
+    const pairs: PreferencePair[] = [];
+    for (const q of ['Where is ORD-1001?', 'Refund ORD-2002 please.', 'Is my account locked?'])
+      for (let a = 0; a < replies.length; a++)
+        for (let b = a + 1; b < replies.length; b++) pairs.push({ prompt: [{ role: 'user', content: q }], chosen: [{ role: 'assistant', content: replies[a] }], rejected: [{ role: 'assistant', content: replies[b] }] });
+    pairs.push(pairs[2]); // the same pair twice
+    const tokenized = pairs.map((p) => tokenizePair(tok, p, rm.cfg.maxSeqLen));
+    const s = await scorePairs(rm, tokenized, padId, readout);
+    const alone = await scoreReplies(rm, tokenized.map((p) => ({ prompt: p.prompt, replies: [p.chosen, p.rejected] })), { padId, readout });
+    expect(s.chosen).toHaveLength(pairs.length);
+    tokenized.forEach((_, i) => {
+      expect(Math.abs(s.chosen[i] - alone[i][0])).toBeLessThan(1e-5 * (1 + Math.abs(alone[i][0])));
+      expect(Math.abs(s.rejected[i] - alone[i][1])).toBeLessThan(1e-5 * (1 + Math.abs(alone[i][1])));
+    });
+    // The replies differ in score (a constant reward would pass the comparison above).
+    expect(new Set(s.chosen.map((x) => x.toFixed(4))).size).toBeGreaterThan(3);
+    await runtime.release();
   }, 60_000);
 });
 

@@ -69,23 +69,32 @@ export interface RmRunOptions {
   threads?: number;
 }
 
-/** Rewards of both sides of tokenized pairs, each prompt run once per batch (scoreReplies). */
+/**
+ * Rewards of both sides of tokenized pairs, each prompt run once per batch and each distinct
+ * reply to it scored once (scoreReplies): the k replies of a prompt make k(k − 1)/2 pairs, so
+ * scoring every pair's two sides would run each reply k − 1 times.
+ */
 export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: number, readout: Readout = 'last'): Promise<{ chosen: number[]; rejected: number[] }> {
-  const groups: PromptGroup[] = [];
+  const groups: { prompt: number[]; replies: number[][]; slot: Map<string, number> }[] = [];
   const at = new Map<string, number>();
+  const slotOf = (g: number, reply: number[]) => {
+    const key = reply.join(',');
+    let r = groups[g].slot.get(key);
+    if (r === undefined) groups[g].slot.set(key, (r = groups[g].replies.push(reply) - 1));
+    return r;
+  };
   const where = pairs.map((p) => {
     const key = p.prompt.join(',');
     let g = at.get(key);
     if (g === undefined) {
       g = groups.length;
       at.set(key, g);
-      groups.push({ prompt: p.prompt, replies: [] });
+      groups.push({ prompt: p.prompt, replies: [], slot: new Map() });
     }
-    groups[g].replies.push(p.chosen, p.rejected);
-    return [g, groups[g].replies.length - 2] as const;
+    return [g, slotOf(g, p.chosen), slotOf(g, p.rejected)] as const;
   });
-  const scores = await scoreReplies(model, groups, { padId, readout });
-  return { chosen: where.map(([g, r]) => scores[g][r]), rejected: where.map(([g, r]) => scores[g][r + 1]) };
+  const scores = await scoreReplies(model, groups.map((g): PromptGroup => ({ prompt: g.prompt, replies: g.replies })), { padId, readout });
+  return { chosen: where.map(([g, c]) => scores[g][c]), rejected: where.map(([g, , r]) => scores[g][r]) };
 }
 
 const STRENGTH_LEVEL: Record<string, number> = { 'significantly better': 3, better: 2, 'slightly better': 1, 'negligibly better': 0 };
