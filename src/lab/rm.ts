@@ -70,17 +70,18 @@ export interface RmRunOptions {
 }
 
 /**
- * Rewards of both sides of tokenized pairs, each prompt run once per batch and each distinct
- * reply to it scored once (scoreReplies): the k replies of a prompt make k(k − 1)/2 pairs, so
- * scoring every pair's two sides would run each reply k − 1 times.
+ * Tokenized pairs as prompt groups (first-seen order) of distinct replies, and where each pair's
+ * two sides are ([group, chosen slot, rejected slot]): the k replies of a prompt make
+ * k(k − 1)/2 pairs, and each reply is run once rather than k − 1 times.
  */
-export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: number, readout: Readout = 'last'): Promise<{ chosen: number[]; rejected: number[] }> {
-  const groups: { prompt: number[]; replies: number[][]; slot: Map<string, number> }[] = [];
+function pairGroups(pairs: readonly TokenPair[]): { groups: PromptGroup[]; where: (readonly [number, number, number])[] } {
+  const groups: PromptGroup[] = [];
+  const slots: Map<string, number>[] = [];
   const at = new Map<string, number>();
   const slotOf = (g: number, reply: number[]) => {
     const key = reply.join(',');
-    let r = groups[g].slot.get(key);
-    if (r === undefined) groups[g].slot.set(key, (r = groups[g].replies.push(reply) - 1));
+    let r = slots[g].get(key);
+    if (r === undefined) slots[g].set(key, (r = groups[g].replies.push(reply) - 1));
     return r;
   };
   const where = pairs.map((p) => {
@@ -89,11 +90,18 @@ export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: n
     if (g === undefined) {
       g = groups.length;
       at.set(key, g);
-      groups.push({ prompt: p.prompt, replies: [], slot: new Map() });
+      groups.push({ prompt: p.prompt, replies: [] });
+      slots.push(new Map());
     }
     return [g, slotOf(g, p.chosen), slotOf(g, p.rejected)] as const;
   });
-  const scores = await scoreReplies(model, groups.map((g): PromptGroup => ({ prompt: g.prompt, replies: g.replies })), { padId, readout });
+  return { groups, where };
+}
+
+/** Rewards of both sides of tokenized pairs, each prompt run once per batch and each distinct reply to it once (scoreReplies). */
+export async function scorePairs(model: LlamaModel, pairs: TokenPair[], padId: number, readout: Readout = 'last'): Promise<{ chosen: number[]; rejected: number[] }> {
+  const { groups, where } = pairGroups(pairs);
+  const scores = await scoreReplies(model, groups, { padId, readout });
   return { chosen: where.map(([g, c]) => scores[g][c]), rejected: where.map(([g, , r]) => scores[g][r]) };
 }
 
@@ -189,21 +197,10 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
 
   if (o.fitHead) {
     // One pass of the (fine-tuned or loaded) backbone for the features, then the head alone (train/reward-head.ts).
-    const groups: PromptGroup[] = [];
-    const at: [number, number][][] = trainTok.map((g) => {
-      const replies = new Map<string, number>();
-      const group: PromptGroup = { prompt: g[0].prompt, replies: [] };
-      const slot = (r: number[]) => {
-        const key = r.join(',');
-        if (!replies.has(key)) replies.set(key, group.replies.push(r) - 1);
-        return replies.get(key)!;
-      };
-      const out = g.map((p) => [slot(p.chosen), slot(p.rejected)] as [number, number]);
-      groups.push(group);
-      return out;
-    });
+    const flat = trainTok.flat();
+    const { groups, where } = pairGroups(flat);
     const feats = await replyFeatures(model, groups, { padId, readout: o.readout });
-    const pairs = trainTok.flatMap((g, gi) => g.map((p, j) => ({ chosen: feats.index[gi][at[gi][j][0]], rejected: feats.index[gi][at[gi][j][1]], margin: p.margin })));
+    const pairs = flat.map((p, i) => ({ chosen: feats.index[where[i][0]][where[i][1]], rejected: feats.index[where[i][0]][where[i][2]], margin: p.margin }));
     const fit = fitRewardHead(feats, pairs, {
       rank: o.headRank ?? 0,
       l2: o.headL2,
