@@ -11,7 +11,7 @@ const overopt: Command = {
   summary: 'Reward hacking and Goodhart: reward models from simulated raters, best-of-n and RL against them, gold measured throughout',
   options: {
     model: { type: 'string', default: 'runs/latest/baseline', describe: 'SFT policy directory (npm start writes runs/latest/baseline)' },
-    profile: { type: 'string', default: 'quick', describe: 'quick (aimed at ≤ 10 min on 2 cores; 11–12 min measured, README) or full' },
+    profile: { type: 'string', default: 'quick', describe: 'quick (aimed at ≤ 10 min on 2 cores; 10.5 min measured on Zen 5, 32 on an AVX2-only host: README) or full' },
     raters: { type: 'string', default: 'careful,swayed', describe: 'comma-separated rater presets: careful, crowd, swayed' },
     set: { type: 'string', describe: 'profile overrides, e.g. rlSteps=40,rlLr=3e-5 (fields of OveroptProfile)' },
     seed: { type: 'number', default: 1, describe: 'random seed' },

@@ -73,7 +73,11 @@ export interface OveroptProfile {
    */
   rmBatchPairs: number;
   ensembleExtra: number;
-  /** Epochs of the extra ensemble members (they only feed the disagreement monitor). */
+  /**
+   * Epochs of the extra ensemble members (they feed the disagreement monitor, and the careful
+   * preset's first is the judge); 0 with ensembleFitHead: only their head, fitted on the SFT
+   * policy's frozen features.
+   */
   ensembleEpochs: number;
   /** Fresh validation prompts (× prefK replies) on which each reward model's agreement with gold is measured. */
   rmEvalPrompts: number;
@@ -93,10 +97,11 @@ export interface OveroptProfile {
   rmHeadRank: number;
   rmFitHead: boolean;
   /**
-   * The same for the extra ensemble members and an own-comparisons judge (default 0 / false:
-   * linear). The careful preset's first extra member is every run's held-out judge; a linear
-   * judge watching a conditioned careful model parts from it as the policy moves, and the
-   * judge-agreement monitor then alarms on careful runs.
+   * The same for the extra ensemble members and an own-comparisons judge (0 / false: linear).
+   * The careful preset's first extra member is every run's held-out judge; a linear judge
+   * watching a conditioned careful model parts from it as the policy moves, and the
+   * judge-agreement monitor then alarmed on every careful run of seeds 1–5 (`quick` since
+   * 2026-12-03: conditioned).
    */
   ensembleHeadRank: number;
   ensembleFitHead: boolean;
@@ -160,8 +165,8 @@ export interface OveroptProfile {
 }
 
 /**
- * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (11–12 on the
- * hosts of 2026-12-02; README, "lab overopt"): the rewards are standardized on the start
+ * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (10.5 on the
+ * Zen 5 hosts of 2026-12-02, 32 on an AVX2-only Zen 1 host; README, "lab overopt"): the rewards are standardized on the start
  * policy's replies and β = 0.07 of their SD, the careful runs' leash of the raw β = 0.06 used
  * before (careful reward models spread 0.85–0.94) — with reward models at ~0.8 accuracy against
  * gold the careful run gains only while its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats
@@ -177,10 +182,13 @@ export interface OveroptProfile {
  * against 0.750–0.797 with the linear head) and PPO uses GAE λ = 1: with λ = 0.95 and a value
  * head that starts from nothing, the final score reaches a reply's first tokens — where it
  * chooses its act — discounted by 0.95 per token; PPO on gold itself, on seed 2's prompts, gained
- * −0.011 with λ = 0.95 and +0.061 with λ = 1 (seeds 1 and 3: +0.074, +0.037).
+ * −0.011 with λ = 0.95 and +0.061 with λ = 1 (seeds 1 and 3: +0.074, +0.037). Since
+ * 2026-12-03 the extra members, and so the judge, are that head alone on the SFT policy's frozen
+ * features (ensembleEpochs 0): the linear judge's agreement monitor alarmed on every careful run
+ * of seeds 1–5, this judge on none of seeds 1–3, and the members take ~23 s instead of ~51 s.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 1, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1000 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
   full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
