@@ -165,9 +165,9 @@ export interface OveroptProfile {
 }
 
 /**
- * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (10.5 on the
- * Zen 5 hosts of 2026-12-02, 32 on an AVX2-only Zen 1 host; README, "lab overopt"): the rewards are standardized on the start
- * policy's replies and β = 0.07 of their SD, the careful runs' leash of the raw β = 0.06 used
+ * `quick` is aimed at ≤ 10 minutes on 2 cores with a 9000-dialogue SFT policy (10.5 on Zen 5
+ * hosts, 32 on an AVX2-only Zen 1 host; README, "lab overopt"): the rewards are standardized on
+ * the start policy's replies and β = 0.07 of their SD, the careful runs' leash of the raw β = 0.06 used
  * before (careful reward models spread 0.85–0.94) — with reward models at ~0.8 accuracy against
  * gold the careful run gains only while its KL stays near 5 nats (raw β = 0.02 reached 9–12 nats
  * and gave the gain back) — and loosens
@@ -184,8 +184,9 @@ export interface OveroptProfile {
  * chooses its act — discounted by 0.95 per token; PPO on gold itself, on seed 2's prompts, gained
  * −0.011 with λ = 0.95 and +0.061 with λ = 1 (seeds 1 and 3: +0.074, +0.037). Since
  * 2026-12-03 the extra members, and so the judge, are that head alone on the SFT policy's frozen
- * features (ensembleEpochs 0): the linear judge's agreement monitor alarmed on every careful run
- * of seeds 1–5, this judge on none of seeds 1–3, and the members take ~23 s instead of ~51 s.
+ * features (ensembleEpochs 0, so ensembleFreezeLayers has nothing to freeze): the linear judge's
+ * agreement monitor alarmed on every careful run of seeds 1–5, this judge on none of four runs
+ * (seeds 1–3, two hosts), and the members take ~23 s instead of ~51 s.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
   quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
