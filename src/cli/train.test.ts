@@ -13,7 +13,7 @@ vi.mock('../lab/baseline.js', () => ({
 }));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
-const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
 
 describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
@@ -46,6 +46,12 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     await expect(run({ 'standardize-reward': 1, reward: 'gold' })).rejects.toThrow(/--standardize-reward standardizes a reward model's scores; --reward gold is the world's own/);
     await expect(run({ 'standardize-reward': 1, reward: 'proxy' })).rejects.toThrow(/--reward proxy is the world's own/);
     await expect(run({ 'standardize-reward': 1 })).rejects.toThrow(/no-such-model/);
+  });
+
+  it('--kl-horizon must be a number of samples above 0', async () => {
+    await expect(run({ 'kl-horizon': 0 })).rejects.toThrow(`train ${algo}: --kl-horizon must be a number of samples > 0, got 0`);
+    await expect(run({ 'kl-horizon': 'soon' })).rejects.toThrow(/--kl-horizon must be a number of samples > 0, got soon/);
+    await expect(run({ 'kl-target': 5, 'kl-horizon': 128 })).rejects.toThrow(/no-such-model/);
   });
 
   it('--case-seed must be a whole number', async () => {

@@ -71,6 +71,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       k: { type: 'number', default: algo === 'ppo' ? 2 : 4, describe: 'samples per prompt' },
       'kl-coef': { type: 'number', default: 0.05, describe: 'β of the KL penalty (the initial β with --kl-target)' },
       'kl-target': { type: 'number', describe: 'target KL per reply for the adaptive controller (default: fixed β)' },
+      'kl-horizon': { type: 'number', default: 10000, describe: "the adaptive controller's horizon in samples: β moves by at most 20 % per horizon (Ziegler et al. 2019's 10000 barely moves it in a run of ~1000 samples)" },
       'kl-estimator': { type: 'string', default: 'k1', describe: 'k1 | k2 | k3 (Schulman 2020)' },
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
@@ -99,6 +100,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       if (!Number.isInteger(probeN) || probeN < 0) throw new UsageError(`train ${algo}: --probe must be a whole number ≥ 0, got ${o.probe}`);
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
+      if (!(Number(o['kl-horizon']) > 0 && Number.isFinite(Number(o['kl-horizon'])))) throw new UsageError(`train ${algo}: --kl-horizon must be a number of samples > 0, got ${o['kl-horizon']}`);
       const combine = String(o['reward-combine']);
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
@@ -126,6 +128,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           k: Number(o.k),
           klCoef: Number(o['kl-coef']),
           klTarget: o['kl-target'] === undefined ? undefined : Number(o['kl-target']),
+          klHorizon: Number(o['kl-horizon']),
           klEstimator: est,
           entCoef: Number(o['ent-coef']),
           lr: Number(o.lr),

@@ -173,8 +173,10 @@ describe('lab overopt', () => {
     expect(fs.existsSync(path.join(dir, 'warmup-bad'))).toBe(false);
     await expect(run('lam-bad', { ppoLam: 1.5 })).rejects.toThrow(/ppoLam must be in \[0, 1\], got 1.5/);
     expect(fs.existsSync(path.join(dir, 'lam-bad'))).toBe(false);
+    await expect(run('horizon-bad', { klTarget: 3, klHorizon: 0 })).rejects.toThrow(/klHorizon must be a number of samples > 0, got 0/);
+    expect(fs.existsSync(path.join(dir, 'horizon-bad'))).toBe(false);
     const out = path.join(dir, 'ens');
-    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5 });
+    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5, klTarget: 3, klHorizon: 64 });
     const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));
     const judge = path.join(out, 'rm-careful-1');
     expect(config('careful')).toMatchObject({ reward: path.join(out, 'rm-careful'), observers: [path.join(out, 'rm-careful-2')], rewardCombine: 'min', judge });
@@ -182,6 +184,7 @@ describe('lab overopt', () => {
     for (const preset of ['careful', 'swayed']) {
       expect(config(preset).train.warmupSteps).toBe(3);
       expect(config(preset).ppo.lam).toBe(0.5);
+      expect(config(preset)).toMatchObject({ klTarget: 3, klHorizon: 64 });
     }
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);

@@ -119,6 +119,8 @@ export interface OveroptProfile {
   klCoef: number;
   /** Target KL (nats per reply) of an adaptive controller starting at klCoef (Ziegler et al.); 0: β stays fixed. */
   klTarget: number;
+  /** That controller's horizon in samples (β moves by at most 20 % per horizon; 10000, Ziegler et al.'s, barely moves it in a quick run's 1280 samples). */
+  klHorizon: number;
   ppoEpochs: number;
   /** PPO's GAE λ (rl.ts `lam`): 0.95 (TRL's default) discounts the final score by 0.95 per token back from the end until the value head has learned; 1 credits every token with the whole return. */
   ppoLam: number;
@@ -189,8 +191,8 @@ export interface OveroptProfile {
  * (seeds 1–3, two hosts), and the members take ~23 s instead of ~51 s.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, klHorizon: 10000, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
 export interface OveroptOptions {
@@ -249,6 +251,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (!['first', 'mean', 'min'].includes(P.rewardCombine)) throw new Error(`lab overopt: rewardCombine must be first, mean or min, got ${JSON.stringify(P.rewardCombine)}`);
   if (!Number.isInteger(P.rmBatchPairs) || P.rmBatchPairs < 1) throw new Error(`lab overopt: rmBatchPairs must be a positive integer, got ${P.rmBatchPairs}`);
   if (!Number.isInteger(P.rlWarmupSteps) || P.rlWarmupSteps < 0) throw new Error(`lab overopt: rlWarmupSteps must be a whole number ≥ 0, got ${P.rlWarmupSteps}`);
+  if (!(P.klHorizon > 0 && Number.isFinite(P.klHorizon))) throw new Error(`lab overopt: klHorizon must be a number of samples > 0, got ${P.klHorizon}`);
   if (!(P.ppoLam >= 0 && P.ppoLam <= 1)) throw new Error(`lab overopt: ppoLam must be in [0, 1], got ${P.ppoLam}`);
   // An ensemble reward needs a member besides the main model in every preset, and the careful
   // preset's first extra member is the held-out judge (below), never optimized against.
@@ -374,7 +377,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
   const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, klHorizon: P.klHorizon, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));

@@ -31,7 +31,7 @@ describe('runRl', () => {
     // base) from the reference, so its gains at step 4 must equal the straight run's.
     const judgeDir = path.join(dir, 'judge');
     saveModel(judgeDir, loadModel(model, { heads: ['reward'], seed: 8 }));
-    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, warmupSteps: 6, klCoef: 0.05, klTarget: 1, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 }, keepJudgeBest: true };
+    const base: RlRunOptions = { algo: 'ppo', model, reward: 'gold', judge: judgeDir, steps: 4, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, warmupSteps: 6, klCoef: 0.05, klTarget: 1, klHorizon: 8, ppoEpochs: 2, seed: 3, out: '', threads: 1, checkpointEvery: 2, probe: { n: 2, every: 2 }, keepJudgeBest: true };
     const a = path.join(dir, 'straight');
     await runRl({ ...base, out: a }, quiet);
     // The warm-up ramps the rate over 6 optimizer steps (2 per RL step; each row logs its step's
@@ -66,9 +66,14 @@ describe('runRl', () => {
     expect(gap.probes).toBeUndefined();
     expect(logs.some((l) => /per-case records for steps \[\], but the checkpoint's probes ran after steps \[2\]/.test(l))).toBe(true);
     expect(metrics(c)).toEqual(metrics(a));
-    // The adaptive controller's β moved and was carried across the resume.
+    // The adaptive controller's β moved and was carried across the resume, by the formula with
+    // the given horizon: β ← β·(1 + clip(KL/target − 1, ±0.2)·n/horizon), n = 2 prompts × 2.
     const rows = metrics(a);
     expect(rows[3]['objective/kl_coef']).not.toBe(rows[0]['objective/kl_coef']);
+    for (let i = 0; i < 3; i++) {
+      const err = Math.max(-0.2, Math.min(0.2, rows[i]['objective/kl'] / 1 - 1));
+      expect(rows[i + 1]['objective/kl_coef']).toBeCloseTo(rows[i]['objective/kl_coef'] * (1 + (err * 4) / 8), 12);
+    }
   }, 120_000);
 
   it('same seed → same RLOO run; a different seed differs', async () => {
