@@ -429,7 +429,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (the run was started without keepJudgeBest, or it finished, which removes at-step/ unless snapshotAtProbes is set)`);
   }
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
-  io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${o.klTarget !== undefined ? ` (adaptive, target ${o.klTarget}, horizon ${o.klHorizon ?? 10000})` : ''}`);
+  io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${kl instanceof AdaptiveKlController ? ` (adaptive, target ${kl.target}, horizon ${kl.horizon})` : ''}`);
 
   // The probe: fixed cases, fixed sampling seed.
   const probeCases = o.probe ? generateCases({ seed: (o.caseSeed ?? 1) + 101, n: o.probe.n, split: 'validation' }) : [];
