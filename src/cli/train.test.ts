@@ -13,7 +13,7 @@ vi.mock('../lab/baseline.js', () => ({
 }));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
-const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, 'kl-min': 0, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
 
 describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
@@ -52,6 +52,13 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     await expect(run({ 'kl-horizon': 0 })).rejects.toThrow(`train ${algo}: --kl-horizon must be a number of samples > 0, got 0`);
     await expect(run({ 'kl-horizon': 'soon' })).rejects.toThrow(/--kl-horizon must be a number of samples > 0, got soon/);
     await expect(run({ 'kl-target': 5, 'kl-horizon': 128 })).rejects.toThrow(/no-such-model/);
+  });
+
+  it('--kl-min is a floor in [0, --kl-coef] on the adaptive controller', async () => {
+    await expect(run({ 'kl-target': 4, 'kl-min': 0.06 })).rejects.toThrow(`train ${algo}: --kl-min must be a number in [0, --kl-coef = 0.05], got 0.06`);
+    await expect(run({ 'kl-target': 4, 'kl-min': 'low' })).rejects.toThrow(/--kl-min must be a number in \[0, --kl-coef = 0.05\], got low/);
+    await expect(run({ 'kl-min': 0.05 })).rejects.toThrow(`train ${algo}: --kl-min is the adaptive controller's floor: give --kl-target too`);
+    await expect(run({ 'kl-target': 4, 'kl-min': 0.05 })).rejects.toThrow(/no-such-model/);
   });
 
   it('--case-seed must be a whole number', async () => {

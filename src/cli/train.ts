@@ -72,6 +72,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'kl-coef': { type: 'number', default: 0.05, describe: 'β of the KL penalty (the initial β with --kl-target)' },
       'kl-target': { type: 'number', describe: 'target KL per reply for the adaptive controller (default: fixed β)' },
       'kl-horizon': { type: 'number', default: 10000, describe: "the adaptive controller's horizon in samples: β moves by at most 20 % per horizon (Ziegler et al. 2019's 10000 barely moves it in a run of ~1000 samples)" },
+      'kl-min': { type: 'number', default: 0, describe: "the adaptive controller's floor on β (at most --kl-coef; = --kl-coef: a one-sided guard that tightens above the target and never loosens)" },
       'kl-estimator': { type: 'string', default: 'k1', describe: 'k1 | k2 | k3 (Schulman 2020)' },
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
@@ -101,6 +102,9 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       if (!Number.isInteger(probeEvery) || probeEvery < 1) throw new UsageError(`train ${algo}: --probe-every must be a positive integer, got ${o['probe-every']}`);
       if (est !== 'k1' && est !== 'k2' && est !== 'k3') throw new UsageError(`--kl-estimator: expected k1, k2 or k3, got "${est}"`);
       if (!(Number(o['kl-horizon']) > 0 && Number.isFinite(Number(o['kl-horizon'])))) throw new UsageError(`train ${algo}: --kl-horizon must be a number of samples > 0, got ${o['kl-horizon']}`);
+      const klMin = Number(o['kl-min']);
+      if (!(klMin >= 0 && klMin <= Number(o['kl-coef']))) throw new UsageError(`train ${algo}: --kl-min must be a number in [0, --kl-coef = ${o['kl-coef']}], got ${o['kl-min']}`);
+      if (klMin > 0 && o['kl-target'] === undefined) throw new UsageError(`train ${algo}: --kl-min is the adaptive controller's floor: give --kl-target too`);
       const combine = String(o['reward-combine']);
       if (combine !== 'first' && combine !== 'mean' && combine !== 'min') throw new UsageError(`train ${algo}: --reward-combine must be first, mean or min, got "${combine}"`);
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
@@ -129,6 +133,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           klCoef: Number(o['kl-coef']),
           klTarget: o['kl-target'] === undefined ? undefined : Number(o['kl-target']),
           klHorizon: Number(o['kl-horizon']),
+          klMin: klMin > 0 ? klMin : undefined,
           klEstimator: est,
           entCoef: Number(o['ent-coef']),
           lr: Number(o.lr),

@@ -175,8 +175,11 @@ describe('lab overopt', () => {
     expect(fs.existsSync(path.join(dir, 'lam-bad'))).toBe(false);
     await expect(run('horizon-bad', { klTarget: 3, klHorizon: 0 })).rejects.toThrow(/klHorizon must be a number of samples > 0, got 0/);
     expect(fs.existsSync(path.join(dir, 'horizon-bad'))).toBe(false);
+    await expect(run('floor-bad', { klTarget: 3, klMin: 0.08 })).rejects.toThrow(/klMin must be a number in \[0, klCoef = 0.07\], got 0.08/);
+    await expect(run('floor-alone', { klMin: 0.07 })).rejects.toThrow(/klMin is the adaptive controller's floor: set klTarget > 0 too/);
+    expect(fs.existsSync(path.join(dir, 'floor-bad'))).toBe(false);
     const out = path.join(dir, 'ens');
-    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5, klTarget: 3, klHorizon: 64 });
+    await run('ens', { rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5, klTarget: 3, klHorizon: 64, klMin: 0.07 });
     const config = (preset: string) => JSON.parse(fs.readFileSync(path.join(out, `ppo-${preset}`, 'run_config.json'), 'utf8'));
     const judge = path.join(out, 'rm-careful-1');
     expect(config('careful')).toMatchObject({ reward: path.join(out, 'rm-careful'), observers: [path.join(out, 'rm-careful-2')], rewardCombine: 'min', judge });
@@ -184,7 +187,15 @@ describe('lab overopt', () => {
     for (const preset of ['careful', 'swayed']) {
       expect(config(preset).train.warmupSteps).toBe(3);
       expect(config(preset).ppo.lam).toBe(0.5);
-      expect(config(preset)).toMatchObject({ klTarget: 3, klHorizon: 64 });
+      expect(config(preset)).toMatchObject({ klTarget: 3, klHorizon: 64, klMin: 0.07 });
+      // These 6-token replies stay far below 3 nats, so the two-sided controller would loosen β
+      // by 0.2·4/64 each step; the floor holds it at klCoef.
+      const betas = fs.readFileSync(path.join(out, `ppo-${preset}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r['objective/kl'] !== undefined);
+      expect(betas.length).toBe(2);
+      for (const r of betas) {
+        expect(r['objective/kl']).toBeLessThan(3);
+        expect(r['objective/kl_coef']).toBe(0.07);
+      }
     }
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);

@@ -121,6 +121,8 @@ export interface OveroptProfile {
   klTarget: number;
   /** That controller's horizon in samples (β moves by at most 20 % per horizon; 10000, Ziegler et al.'s, barely moves it in a quick run's 1280 samples). */
   klHorizon: number;
+  /** That controller's floor on β (0: none; klCoef: it only tightens, a guard above klTarget). */
+  klMin: number;
   ppoEpochs: number;
   /** PPO's GAE λ (rl.ts `lam`): 0.95 (TRL's default) discounts the final score by 0.95 per token back from the end until the value head has learned; 1 credits every token with the whole return. */
   ppoLam: number;
@@ -191,8 +193,8 @@ export interface OveroptProfile {
  * (seeds 1–3, two hosts), and the members take ~23 s instead of ~51 s.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, klHorizon: 10000, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
 export interface OveroptOptions {
@@ -252,6 +254,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   if (!Number.isInteger(P.rmBatchPairs) || P.rmBatchPairs < 1) throw new Error(`lab overopt: rmBatchPairs must be a positive integer, got ${P.rmBatchPairs}`);
   if (!Number.isInteger(P.rlWarmupSteps) || P.rlWarmupSteps < 0) throw new Error(`lab overopt: rlWarmupSteps must be a whole number ≥ 0, got ${P.rlWarmupSteps}`);
   if (!(P.klHorizon > 0 && Number.isFinite(P.klHorizon))) throw new Error(`lab overopt: klHorizon must be a number of samples > 0, got ${P.klHorizon}`);
+  if (!(P.klMin >= 0 && P.klMin <= P.klCoef)) throw new Error(`lab overopt: klMin must be a number in [0, klCoef = ${P.klCoef}], got ${P.klMin}`);
+  if (P.klMin > 0 && !(P.klTarget > 0)) throw new Error(`lab overopt: klMin is the adaptive controller's floor: set klTarget > 0 too`);
   if (!(P.ppoLam >= 0 && P.ppoLam <= 1)) throw new Error(`lab overopt: ppoLam must be in [0, 1], got ${P.ppoLam}`);
   // An ensemble reward needs a member besides the main model in every preset, and the careful
   // preset's first extra member is the held-out judge (below), never optimized against.
@@ -377,7 +381,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
   const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, klHorizon: P.klHorizon, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, klHorizon: P.klHorizon, klMin: P.klMin > 0 ? P.klMin : undefined, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));

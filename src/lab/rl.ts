@@ -87,6 +87,8 @@ export interface RlRunOptions {
   klTarget?: number;
   /** Horizon of the adaptive controller (default 10000 samples). */
   klHorizon?: number;
+  /** The adaptive controller's floor on β (default 0; `klCoef` makes it a one-sided guard that only tightens). */
+  klMin?: number;
   /** KL estimator of the penalty (default k1). */
   klEstimator?: KlEstimator;
   /** Entropy bonus (default 0). */
@@ -372,7 +374,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
 
   // Policy, trainer and KL controller: fresh, or restored from the checkpoint.
   const klInit = o.klCoef ?? RLOO_DEFAULTS.klCoef;
-  let kl: KlController = o.klTarget !== undefined ? new AdaptiveKlController({ init: klInit, target: o.klTarget, horizon: o.klHorizon ?? 10000 }) : new FixedKlController(klInit);
+  let kl: KlController = o.klTarget !== undefined ? new AdaptiveKlController({ init: klInit, target: o.klTarget, horizon: o.klHorizon ?? 10000, min: o.klMin }) : new FixedKlController(klInit);
   const rows = perStep * k;
   const lr = o.lr ?? 1e-5;
   const ppo =
@@ -429,7 +431,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (the run was started without keepJudgeBest, or it finished, which removes at-step/ unless snapshotAtProbes is set)`);
   }
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
-  io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${kl instanceof AdaptiveKlController ? ` (adaptive, target ${kl.target}, horizon ${kl.horizon})` : ''}`);
+  io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${kl instanceof AdaptiveKlController ? ` (adaptive, target ${kl.target}, horizon ${kl.horizon}${kl.min > 0 ? `, floor ${kl.min}` : ''})` : ''}`);
 
   // The probe: fixed cases, fixed sampling seed.
   const probeCases = o.probe ? generateCases({ seed: (o.caseSeed ?? 1) + 101, n: o.probe.n, split: 'validation' }) : [];

@@ -120,6 +120,24 @@ describe('KL controllers', () => {
     expect(() => c.update(1, 500)).toThrow(/horizon/);
   });
 
+  it('adaptive with a floor: β never goes below min, and rises from it as without one', () => {
+    const c = new AdaptiveKlController({ init: 0.1, target: 4, horizon: 32, min: 0.1 });
+    c.update(1, 32); // e = −0.2: × 0.8 = 0.08, held at the floor
+    expect(c.value).toBe(0.1);
+    c.update(8, 16); // e = +0.2: × (1 + 0.2·16/32) = 1.1
+    expect(c.value).toBeCloseTo(0.11, 15);
+    c.update(3.8, 32); // e = −0.05: × 0.95 = 0.1045, above the floor
+    expect(c.value).toBeCloseTo(0.1045, 15);
+    c.update(0, 32); // × 0.8 = 0.0836 → 0.1
+    expect(c.value).toBe(0.1);
+    const free = new AdaptiveKlController({ init: 0.1, target: 4, horizon: 32 });
+    free.update(1, 32);
+    expect(free.value).toBeCloseTo(0.08, 15);
+    expect(free.state()).toEqual({ kind: 'adaptive', value: free.value, target: 4, horizon: 32 });
+    expect(() => new AdaptiveKlController({ init: 0.1, target: 4, horizon: 32, min: 0.2 })).toThrow(/min must be a finite number in \[0, init = 0.1\], got 0.2/);
+    expect(() => new AdaptiveKlController({ init: 0.1, target: 4, horizon: 32, min: -1 })).toThrow(/min must be/);
+  });
+
   it('state round-trips through JSON and the restored controller continues bit-identically', () => {
     const a = new AdaptiveKlController({ init: 0.1, target: 3, horizon: 37 });
     const rng = new Rng(5);
@@ -132,6 +150,13 @@ describe('KL controllers', () => {
       expect(b.value).toBe(a.value);
     }
     expect(klControllerFromState(new FixedKlController(0.3).state()).value).toBe(0.3);
+    // The floor is part of the state: a restored guard still never loosens below it.
+    const g = new AdaptiveKlController({ init: 0.1, target: 3, horizon: 32, min: 0.1 });
+    g.update(6, 32);
+    const h = klControllerFromState(JSON.parse(JSON.stringify(g.state())));
+    expect(h.state()).toEqual({ kind: 'adaptive', value: 0.12, target: 3, horizon: 32, min: 0.1 });
+    for (let i = 0; i < 3; i++) h.update(0, 32);
+    expect(h.value).toBe(0.1);
     expect(() => klControllerFromState({ kind: 'adaptive', value: 0.1, target: 3 }, 'ckpt/trainer_state.json')).toThrow(/ckpt\/trainer_state.json: horizon/);
   });
 });

@@ -18,7 +18,12 @@
  * Language Models from Human Preferences", §2.2) steers the measured KL towards a target:
  *
  *   e = clip(KL / target − 1, −0.2, 0.2)
- *   β ← β · (1 + e · n / horizon)          n = rollout samples in the step
+ *   β ← max(β_min, β · (1 + e · n / horizon))          n = rollout samples in the step
+ *
+ * β_min (`min`, default 0: Ziegler et al.'s controller) turns the controller into a one-sided
+ * guard when set to the initial β: the penalty stays as given while the KL is below target and
+ * tightens only above it, where the two-sided controller first loosens the leash of a run whose
+ * KL starts low and then overshoots.
  *
  * Both expose `value` (the β to use now), `update(kl, n)` (after a step, with that step's mean
  * per-sequence KL) and `state()`, plain JSON that `klControllerFromState` restores exactly
@@ -86,7 +91,7 @@ export function sequenceKl(a: SequenceKlInput): { perToken: Float64Array; perSeq
 // Controllers
 
 /** A controller's complete state as plain JSON. */
-export type KlControllerState = { kind: 'fixed'; value: number } | { kind: 'adaptive'; value: number; target: number; horizon: number };
+export type KlControllerState = { kind: 'fixed'; value: number } | { kind: 'adaptive'; value: number; target: number; horizon: number; min?: number };
 
 export interface KlController {
   /** The coefficient β to use for the next rollout. */
@@ -126,24 +131,30 @@ export interface AdaptiveKlOptions {
   target: number;
   /** Samples over which a full ±20 % correction accumulates (TRL's example: 10000). */
   horizon: number;
+  /** β never goes below this (default 0; at most `init`). */
+  min?: number;
 }
 
 /**
  * Proportional control of β in log space (Ziegler et al. 2019): β grows when the KL is above
- * target, shrinks below it, by at most 20 % per `horizon` samples.
+ * target, shrinks below it (never under `min`), by at most 20 % per `horizon` samples.
  */
 export class AdaptiveKlController implements KlController {
   private beta: number;
   readonly target: number;
   readonly horizon: number;
+  readonly min: number;
 
   constructor(o: AdaptiveKlOptions) {
     if (!Number.isFinite(o.init) || o.init <= 0) throw new Error(`AdaptiveKlController: init must be a finite number > 0, got ${o.init}`);
     if (!Number.isFinite(o.target) || o.target <= 0) throw new Error(`AdaptiveKlController: target must be a finite number > 0, got ${o.target}`);
     if (!Number.isFinite(o.horizon) || o.horizon <= 0) throw new Error(`AdaptiveKlController: horizon must be a finite number > 0, got ${o.horizon}`);
+    const min = o.min ?? 0;
+    if (!Number.isFinite(min) || min < 0 || min > o.init) throw new Error(`AdaptiveKlController: min must be a finite number in [0, init = ${o.init}], got ${o.min}`);
     this.beta = o.init;
     this.target = o.target;
     this.horizon = o.horizon;
+    this.min = min;
   }
 
   get value(): number {
@@ -155,17 +166,18 @@ export class AdaptiveKlController implements KlController {
     // With n ≥ 5·horizon a −20 % error would make the multiplier ≤ 0 (β negative or zero).
     if (n >= 5 * this.horizon) throw new Error(`AdaptiveKlController: ${n} samples in one update with horizon ${this.horizon} could drive β to ≤ 0; use a horizon above n/5`);
     const e = Math.min(Math.max(kl / this.target - 1, -0.2), 0.2);
-    this.beta *= 1 + (e * n) / this.horizon;
+    this.beta = Math.max(this.min, this.beta * (1 + (e * n) / this.horizon));
   }
 
   state(): KlControllerState {
-    return { kind: 'adaptive', value: this.beta, target: this.target, horizon: this.horizon };
+    // `min` only when set, so a state without one reads as before it existed.
+    return { kind: 'adaptive', value: this.beta, target: this.target, horizon: this.horizon, ...(this.min > 0 ? { min: this.min } : {}) };
   }
 }
 
 const StateSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fixed'), value: z.number().nonnegative() }).strict(),
-  z.object({ kind: z.literal('adaptive'), value: z.number().positive(), target: z.number().positive(), horizon: z.number().positive() }).strict(),
+  z.object({ kind: z.literal('adaptive'), value: z.number().positive(), target: z.number().positive(), horizon: z.number().positive(), min: z.number().nonnegative().optional() }).strict(),
 ]);
 
 /** Rebuilds a controller from `state()` (validated; `where` names the source in errors). */
@@ -174,5 +186,5 @@ export function klControllerFromState(state: unknown, where = 'KL controller sta
   if (!r.success) throw new Error(`${where}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const s = r.data;
   if (s.kind === 'fixed') return new FixedKlController(s.value);
-  return new AdaptiveKlController({ init: s.value, target: s.target, horizon: s.horizon });
+  return new AdaptiveKlController({ init: s.value, target: s.target, horizon: s.horizon, min: s.min });
 }
