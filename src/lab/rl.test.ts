@@ -189,6 +189,8 @@ describe('runRl', () => {
     // The pick needs a judge and a probe.
     await expect(runRl({ algo: 'ppo', model, reward: rm, steps: 1, seed: 2, out: path.join(dir, 'nojudge'), threads: 1, probe: { n: 2, every: 1 }, keepJudgeBest: true }, quiet)).rejects.toThrow(/keepJudgeBest .* needs a judge and a probe of at least one case \(got no judge, a probe of 2 cases\)/);
     await expect(runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, seed: 2, out: path.join(dir, 'noprobe-pick'), threads: 1, keepJudgeBest: true }, quiet)).rejects.toThrow(/needs a judge and a probe of at least one case \(got a judge, no probe\)/);
+    await expect(runRl({ algo: 'ppo', model, reward: rm, steps: 1, seed: 2, out: path.join(dir, 'floor-fixed'), threads: 1, klMin: 0.05 }, quiet)).rejects.toThrow(/klMin 0.05 is the adaptive controller's floor on β, and without klTarget β is fixed: give klTarget too/);
+    expect(fs.existsSync(path.join(dir, 'floor-fixed'))).toBe(false);
     // Without a probe the judge still scores the rollouts.
     await runRl({ algo: 'ppo', model, reward: rm, judge: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 2, out: path.join(dir, 'noprobe'), threads: 1 }, quiet);
     const [only] = metrics(path.join(dir, 'noprobe'));

@@ -297,6 +297,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   // An ensemble optimizes its observers too: a judge among them would not be held out.
   if (combineMode !== 'first' && o.judge && [o.reward, ...(o.observers ?? [])].some((d) => path.resolve(d) === path.resolve(o.judge!)))
     throw new Error(`runRl: the judge ${o.judge} is a member of the optimized ensemble (rewardCombine '${combineMode}'), so it is not held out`);
+  if (o.klMin !== undefined && o.klMin > 0 && o.klTarget === undefined) throw new Error(`runRl: klMin ${o.klMin} is the adaptive controller's floor on β, and without klTarget β is fixed: give klTarget too`);
   if (o.standardizeReward && (o.reward === 'gold' || o.reward === 'proxy')) throw new Error(`runRl: standardizeReward standardizes a reward model's scores; the reward is the world's ${o.reward}`);
   if (o.keepJudgeBest && (!o.judge || !o.probe || o.probe.n < 1)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe of at least one case (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? `a probe of ${o.probe.n} cases` : 'no probe'})`);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
