@@ -23,6 +23,7 @@ import { chatExample, sftBatches, splitByLength } from '../train/sft.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
+import { hostInfo } from '../engine/host.js';
 
 export interface BaselineRecipe {
   /** Dialogues in the corpus (one case each). */
@@ -162,7 +163,7 @@ export async function trainBaseline(
   bar.done();
   saveModel(opts.out, model);
   const result: BaselineResult = { out: opts.out, steps: trainer.stepCount, finalLoss: loss, parameters: model.params.size, trainTokens: tokens, seconds: (performance.now() - t0) / 1000 };
-  writeJsonAtomic(path.join(opts.out, 'results.json'), result);
+  writeJsonAtomic(path.join(opts.out, 'results.json'), { ...result, host: hostInfo() });
   await runtime.release();
   return result;
 }

@@ -11,6 +11,7 @@ import { dpoConfig, implicitRewards, pairLogps, withReference } from '../train/d
 import type { PreferencePair } from '../prefs/index.js';
 import { trainDpo } from './dpo.js';
 import { preferenceAgreement, tokenizePair } from './pairs.js';
+import { hostInfo } from '../engine/host.js';
 
 const SYSTEM = 'You are a support agent.';
 const items = ['order', 'refund', 'charger', 'invoice', 'headset', 'cable'];
@@ -119,7 +120,9 @@ describe('trainDpo', () => {
     expect(metrics).toHaveLength(steps);
     expect(metrics.at(-1)['rewards/accuracies']).toBe(1);
     expect(metrics.at(-1)['rewards/margins']).toBeGreaterThan(metrics[0]['rewards/margins']);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).steps).toBe(steps);
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(written.steps).toBe(steps);
+    expect(written.host.kernels).toBe(hostInfo().kernels);
 
     // Independently: the saved policy against the starting model prefers every chosen response.
     const rt = new Runtime({ threads: 1 });

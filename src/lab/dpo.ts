@@ -33,6 +33,7 @@ import { Trainer, trainConfig } from '../train/trainer.js';
 import { dpoBatch, dpoConfig, dpoObjective, implicitRewards, pairLogps, withReference, type DpoBatch, type DpoPair } from '../train/dpo.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
+import { hostInfo } from '../engine/host.js';
 
 export const DpoRunOptionsSchema = z
   .object({
@@ -159,6 +160,7 @@ export async function trainDpo(input: DpoRunOptions, io: { log: (m: string) => v
     lastEpoch: Object.fromEntries(['train/loss', 'rewards/accuracies', 'rewards/margins'].map((k) => [k, mean(lastEpoch.map((r) => r[k]))])),
     steps: trainer.stepCount,
     seconds: (performance.now() - t0) / 1000,
+    host: hostInfo(),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();

@@ -16,6 +16,7 @@ import { caseSlope } from './goodhart.js';
 import { decisionPairs, probeDecisions } from './decisions.js';
 import { rewardReadout } from './rm.js';
 import { Runtime } from '../engine/session.js';
+import { hostInfo } from '../engine/host.js';
 
 let dir: string;
 let model: string;
@@ -56,6 +57,9 @@ describe('lab overopt', () => {
     expect(r.swayed.bestOfN.points[0].gold).toBeCloseTo(bon[0].gold, 12);
     for (const f of ['goodhart-careful.svg', 'goodhart-swayed.svg', 'prefs-careful.jsonl', 'rm-swayed-1/model.safetensors', 'ppo-careful/metrics.jsonl', 'results.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'goodhart-swayed.svg'), 'utf8')).toMatch(/^<svg/);
+    // Every results.json says which machine it ran on (its kernels decide which draw a seed gives).
+    expect(r.host).toEqual(hostInfo());
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'ppo-careful', 'results.json'), 'utf8')).host).toEqual(hostInfo());
     // The quick profile standardizes each optimized reward (β in its SDs); the curves put
     // best-of-n's raw reward-model scores on the RL probe's scale with that run's norm.
     for (const preset of ['careful', 'swayed']) {
@@ -244,6 +248,7 @@ describe('lab overopt side by side', () => {
       // Each preset's reward model is the one trained on its own preferences.
       const written = JSON.parse(fs.readFileSync(path.join(out, `rm-${preset}`, 'results.json'), 'utf8'));
       expect(r[preset].rewardModel.heldout).toEqual(written.heldout);
+      expect(written.host).toEqual(hostInfo()); // written by the side-by-side child process
       expect(JSON.parse(fs.readFileSync(path.join(out, `rm-${preset}`, 'run_config.json'), 'utf8')).prefs).toBe(path.join(out, `prefs-${preset}.jsonl`));
     }
     expect(r.careful.rewardModel.heldout).not.toEqual(r.swayed.rewardModel.heldout);

@@ -59,6 +59,7 @@ import { bestOfN, fitGaoBon, fitGaoRl, goodhartPlot, movingAverage, peakAndFall,
 import { evaluateMonitors } from './monitors.js';
 import { DECISION_GROUPS, decisionPairs, decisionRates, probeDecisions, summarizeDecisionPairs, type DecisionProbe } from './decisions.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { hostInfo, hostLabel } from '../engine/host.js';
 
 export interface OveroptProfile {
   /** Prompts for preference collection and replies sampled per prompt. */
@@ -275,6 +276,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
 
   // 1. Preferences: the same sampled replies, rated by each preset.
   let t = performance.now();
+  io.log(`lab overopt: seed ${o.seed} on ${hostLabel(hostInfo())}`);
   io.log(`[1/6] preferences: ${P.prefPrompts} prompts × ${P.prefK} replies, raters ${o.raters.join(', ')}`);
   const local = memoized(new LocalModel(sft, tok, `local:${o.model}`));
   const prefs: Record<string, { file: string; pairs: number; raterGoldAgreement: number | null }> = {};
@@ -593,6 +595,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     eval: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, (({ samples: _s, ...rest }) => rest)(summarize(v.length, v))])),
     comparisons: o.raters.flatMap((p) => [{ name: `${P.algo} (${p}) vs SFT`, a: `${P.algo} (${p})`, b: 'SFT' }, ...(picks[p] ? [{ name: `${picks[p].setting} vs SFT`, a: picks[p].setting, b: 'SFT' }] : [])]),
     seconds: { ...seconds, total: (performance.now() - t0) / 1000 },
+    host: hostInfo(),
   };
   writeFileAtomic(path.join(o.out, 'samples.jsonl'), Object.entries(samples).flatMap(([setting, v]) => v.map((x) => JSON.stringify({ setting, ...x }))).join('\n') + '\n');
   writeJsonAtomic(path.join(o.out, 'results.json'), results);

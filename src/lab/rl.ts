@@ -37,6 +37,7 @@ import { MonitorSet, defaultMonitors } from './monitors.js';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { readJsonl } from '../util/jsonl.js';
 import { progress } from '../util/progress.js';
+import { hostInfo } from '../engine/host.js';
 
 export interface RlRunOptions {
   model: string;
@@ -581,6 +582,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     steps: done,
     stoppedAt,
     seconds: (performance.now() - t0) / 1000,
+    host: hostInfo(),
     start: { gold: window('world/gold', 0, w), proxy: window('world/proxy', 0, w), score: window('objective/scores', 0, w), kl: window('objective/kl', 0, w) },
     end: { gold: window('world/gold', done - w, done), proxy: window('world/proxy', done - w, done), score: window('objective/scores', done - w, done), kl: window('objective/kl', done - w, done) },
     alarms: monitors.monitors.filter((m) => m.alarmStep !== null).map((m) => ({ name: m.name, step: m.alarmStep })),

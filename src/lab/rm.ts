@@ -23,6 +23,7 @@ import { lowerLayerParams, type LlamaModel } from '../model/model.js';
 import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
+import { hostInfo } from '../engine/host.js';
 
 export interface RmRunOptions {
   /** Policy directory the backbone starts from. */
@@ -227,6 +228,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
     heldout,
     steps: trainer.stepCount,
     seconds: (performance.now() - t0) / 1000,
+    host: hostInfo(),
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();

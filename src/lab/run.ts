@@ -18,6 +18,7 @@ import { evalWorld, type ShiftChoice, type WorldEvalResult } from '../eval/world
 import { LocalModel } from '../providers/local.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { writeReport } from '../report/index.js';
+import { hostInfo } from '../engine/host.js';
 
 export interface RunOptions {
   profile: 'quick' | 'full';
@@ -76,6 +77,7 @@ export async function runLab(o: RunOptions, io: { log: (m: string) => void }): P
     profile: o.profile,
     seed: o.seed,
     seconds: (performance.now() - t0) / 1000,
+    host: hostInfo(),
     baseline,
     rlhf,
     comparisons,

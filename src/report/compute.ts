@@ -32,6 +32,7 @@ import { FAILURES, groupOrder, type Failure } from '../eval/world.js';
 import { SHIFT_NAMES } from '../world/index.js';
 import type { GroupSummary, LoadedRun, LoadedSetting, StoredSample } from './load.js';
 import { computeComparisons, type ComparisonReport } from './compare.js';
+import { hostLabel } from '../engine/host.js';
 
 export interface ReportOptions {
   /** Bootstrap resamples per interval. Default 1000. */
@@ -123,7 +124,7 @@ export interface ParetoEntry extends WorldParetoPoint {
 
 export interface RunReport {
   version: 1;
-  run: { source: string; label: string; profile?: string; seed?: number; seconds?: number; baseline?: Record<string, unknown> };
+  run: { source: string; label: string; profile?: string; seed?: number; seconds?: number; host?: string; baseline?: Record<string, unknown> };
   bootstrap: { method: 'percentile'; unit: 'reply'; B: number; level: number; seed: number };
   training: CurveReport[];
   settings: SettingReport[];
@@ -353,7 +354,7 @@ export function computeReport(run: LoadedRun, opts: ReportOptions = {}): RunRepo
   const comparisons = computeComparisons(res?.comparisons ?? [], new Map(run.settings.map((s) => [s.name, s.samples])), o, warnings);
   return {
     version: 1,
-    run: { source: run.source, label: run.label, profile: res?.profile, seed: res?.seed, seconds: res?.seconds, baseline: res?.baseline },
+    run: { source: run.source, label: run.label, profile: res?.profile, seed: res?.seed, seconds: res?.seconds, host: res?.host ? hostLabel(res.host) : undefined, baseline: res?.baseline },
     bootstrap: { method: 'percentile', unit: 'reply', B: o.B, level: o.level, seed: o.seed },
     training: run.curves.map((c) => ({
       name: c.name,

@@ -300,6 +300,7 @@ function header(r: RunReport): string {
   if (r.run.profile) bits.push(`profile ${esc(r.run.profile)}`);
   if (r.run.seed !== undefined) bits.push(`seed ${r.run.seed}`);
   if (r.run.seconds !== undefined) bits.push(`${Math.round(r.run.seconds)} s`);
+  if (r.run.host) bits.push(`on ${esc(r.run.host)}`);
   const model: string[] = [];
   if (typeof b.parameters === 'number') model.push(`${b.parameters.toLocaleString('en-US')} parameters`);
   if (typeof b.steps === 'number') model.push(`${b.steps} training steps`);

@@ -93,6 +93,8 @@ const resultsSchema = z.looseObject({
   // A run's total, or (the overoptimization lab) seconds per phase with their `total`.
   seconds: z.union([z.number(), z.looseObject({ total: z.number() }).transform((x) => x.total)]).optional(),
   baseline: z.record(z.string(), z.unknown()).optional(),
+  // The machine it ran on (engine/host.ts); runs written before it was recorded have none.
+  host: z.looseObject({ cpu: z.string(), kernels: z.string(), cpus: z.number(), cpuFamily: z.number().optional(), cpuModel: z.number().optional() }).optional(),
   eval: z.record(z.string(), summarySchema).default({}),
   overopt: z.unknown().optional(),
   comparisons: z.array(comparisonSchema).optional(),

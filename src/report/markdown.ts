@@ -45,7 +45,7 @@ export function renderMarkdown(r: RunReport): string {
   const S = r.settings;
   const level = `${Math.round(r.bootstrap.level * 100)} %`;
   const out: string[] = [`# alignlab run report: ${r.run.label}`, ''];
-  const meta = [r.run.profile && `profile ${r.run.profile}`, r.run.seed !== undefined && `seed ${r.run.seed}`, r.run.seconds !== undefined && `${Math.round(r.run.seconds)} s`].filter(Boolean);
+  const meta = [r.run.profile && `profile ${r.run.profile}`, r.run.seed !== undefined && `seed ${r.run.seed}`, r.run.seconds !== undefined && `${Math.round(r.run.seconds)} s`, r.run.host && `on ${r.run.host}`].filter(Boolean);
   if (meta.length) out.push(meta.join(' · '), '');
 
   out.push('## How to read this report', '');

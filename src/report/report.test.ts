@@ -75,7 +75,7 @@ function writeRun(dir: string, opts: { overopt?: unknown; samples?: boolean; gol
     const { samples: _omit, ...summary } = summarize(6, samples.filter((x) => x.setting === s));
     evals[s] = opts.goldOverride !== undefined && s === SETTINGS[0] ? { ...summary, gold: opts.goldOverride } : summary;
   }
-  const results = { profile: 'quick', seed: 1, seconds: 12.5, baseline: { out: 'x/baseline', steps: 40, finalLoss: 0.5, parameters: 1234 }, eval: evals, ...(opts.overopt ? { overopt: opts.overopt } : {}) };
+  const results = { profile: 'quick', seed: 1, seconds: 12.5, host: { cpu: 'AMD EPYC', cpuFamily: 23, cpuModel: 1, isa: ['avx2', 'fma'], kernels: 'avx2', cpus: 2 }, baseline: { out: 'x/baseline', steps: 40, finalLoss: 0.5, parameters: 1234 }, eval: evals, ...(opts.overopt ? { overopt: opts.overopt } : {}) };
   fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2));
   if (opts.samples !== false) fs.writeFileSync(path.join(dir, 'samples.jsonl'), samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
   const metrics = Array.from({ length: 40 }, (_, i) => JSON.stringify({ 'train/loss': 6 * Math.exp(-i / 8) + 0.5, 'train/grad_norm': 1, 'train/learning_rate': 1e-3, 'train/step': i + 1, 'train/epoch': i / 40 }));
@@ -116,6 +116,13 @@ describe('writeReport', () => {
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4); // training curve, failure rates, two Pareto planes
     expect(html).toContain('<style>');
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('says where and how long the run ran, from results.json', () => {
+    const where = 'on AMD EPYC (family 23, model 1), AVX2 kernels, 2 CPUs';
+    expect(json.run.host).toBe(where.slice(3));
+    expect(md.split('\n')[2]).toBe(`profile quick · seed 1 · 13 s · ${where}`);
+    expect(html).toContain(where);
   });
 
   it('explains gold, proxy and every failure rate at the top', () => {
