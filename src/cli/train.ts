@@ -6,6 +6,7 @@ import { trainBaseline } from '../lab/baseline.js';
 import { runRl } from '../lab/rl.js';
 import { trainRewardModel } from '../lab/rm.js';
 import { trainDpo } from '../lab/dpo.js';
+import type { PairMetrics } from '../lab/pairs.js';
 
 function readoutOf(v: unknown): 'last' | 'mean' {
   if (v !== 'last' && v !== 'mean') throw new UsageError(`--readout: expected last or mean, got "${String(v)}"`);
@@ -163,12 +164,19 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
   };
 }
 
+/** --on-error: what a trainer does with a bad line of its preference file. */
+function onErrorOf(cmd: string, v: unknown): 'throw' | 'skip' {
+  if (v !== 'throw' && v !== 'skip') throw new UsageError(`${cmd}: --on-error must be throw or skip, got "${v}"`);
+  return v;
+}
+
 const rm: Command = {
   path: ['train', 'rm'],
   summary: 'Train a reward model (Bradley–Terry) on preference JSONL, starting from a policy',
   options: {
     model: { type: 'string', required: true, describe: 'policy directory the backbone starts from' },
     prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
+    'on-error': { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" },
     out: { type: 'string', required: true, describe: 'output reward-model directory' },
     epochs: { type: 'number', default: 2, describe: 'passes over the training pairs' },
     'batch-pairs': { type: 'number', default: 16, describe: 'pairs per step' },
@@ -188,11 +196,11 @@ const rm: Command = {
   },
   async run(o, _p, ctx) {
     const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) },
+      { model: String(o.model), prefs: String(o.prefs), onError: onErrorOf('train rm', o['on-error']), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) },
       { log: ctx.log },
     );
-    const h = r.heldout as { accuracy: number; accuracyVsGold: number | null };
-    ctx.print(`reward model: held-out accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold)`);
+    const h = r.heldout as PairMetrics;
+    ctx.print(`reward model: held-out accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold); margin ${h.margin.toFixed(3)}, rewards ${h.min_reward.toFixed(2)} … ${h.max_reward.toFixed(2)}, calibration error ${h.calibration_error.toFixed(3)}, reward–length correlation ${h.reward_length_corr === null ? '–' : h.reward_length_corr.toFixed(2)}`);
     return r;
   },
 };
@@ -203,6 +211,7 @@ const dpo: Command = {
   options: {
     model: { type: 'string', required: true, describe: 'policy directory to start from (also the reference), e.g. the SFT baseline' },
     prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
+    'on-error': { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" },
     out: { type: 'string', required: true, describe: 'output run/model directory' },
     beta: { type: 'number', default: 0.1, describe: 'β: strength of the leash to the reference' },
     lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
@@ -221,6 +230,7 @@ const dpo: Command = {
       {
         model: String(o.model),
         prefs: String(o.prefs),
+        onError: onErrorOf('train dpo', o['on-error']),
         out: String(o.out),
         beta: Number(o.beta),
         lr: Number(o.lr),
@@ -234,8 +244,8 @@ const dpo: Command = {
       },
       { log: ctx.log },
     );
-    const h = r.heldout as { accuracy: number; accuracyVsGold: number | null; margin: number };
-    ctx.print(`dpo: held-out implicit-reward accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold), margin ${h.margin.toFixed(3)}`);
+    const h = r.heldout as PairMetrics;
+    ctx.print(`dpo: held-out implicit-reward accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold), margin ${h.margin.toFixed(3)}, calibration error ${h.calibration_error.toFixed(3)}`);
     return r;
   },
 };

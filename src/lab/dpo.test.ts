@@ -10,7 +10,7 @@ import { Runtime } from '../engine/session.js';
 import { dpoConfig, implicitRewards, pairLogps, withReference } from '../train/dpo.js';
 import type { PreferencePair } from '../prefs/index.js';
 import { trainDpo } from './dpo.js';
-import { preferenceAgreement, tokenizePair } from './pairs.js';
+import { pairCalibrationError, preferenceAgreement, tokenizePair } from './pairs.js';
 import { hostInfo } from '../engine/host.js';
 
 const SYSTEM = 'You are a support agent.';
@@ -93,6 +93,26 @@ describe('preferenceAgreement', () => {
     expect(r.accuracyVsGold).toBe(0.5);
     expect(r.margin).toBeCloseTo((1 + 1 - 1 + 1) / 4, 12);
     expect(preferenceAgreement({ chosen: [1], rejected: [0] }, [base]).accuracyVsGold).toBeNull();
+
+    // Every Δ is ±1: one confidence σ(1) = 0.7311, one bin; raters right on 3 of 4, gold on 1 of 2.
+    const s1 = 1 / (1 + Math.exp(-1));
+    expect([r.min_reward, r.mean_reward, r.max_reward]).toEqual([0, 0.75, 2]);
+    expect(r.calibration_error).toBeCloseTo(Math.abs(0.75 - s1), 12);
+    expect(r.calibrationErrorVsGold).toBeCloseTo(Math.abs(0.5 - s1), 12);
+    expect(r.reward_length_corr).toBeNull(); // no lengths given
+    // Lengths = 5·reward + 5 on every side: correlation 1; reversed: −1; constant: null.
+    expect(preferenceAgreement({ chosen: [1, 1, 0, 2], rejected: [0, 0, 1, 1] }, pairs, { chosen: [10, 10, 5, 15], rejected: [5, 5, 10, 10] }).reward_length_corr).toBeCloseTo(1, 12);
+    expect(preferenceAgreement({ chosen: [1, 1, 0, 2], rejected: [0, 0, 1, 1] }, pairs, { chosen: [10, 10, 15, 5], rejected: [15, 15, 10, 10] }).reward_length_corr).toBeCloseTo(-1, 12);
+    expect(preferenceAgreement({ chosen: [1, 1, 0, 2], rejected: [0, 0, 1, 1] }, pairs, { chosen: [7, 7, 7, 7], rejected: [7, 7, 7, 7] }).reward_length_corr).toBeNull();
+  });
+
+  it('calibration error: confidences in their own bins, each weighted by its share of pairs', () => {
+    // σ(0.1) = 0.525 lands in the first bin and is right; σ(3) = 0.953 in the last and is wrong.
+    const q = (d: number) => 1 / (1 + Math.exp(-d));
+    expect(pairCalibrationError([0.1, -3], [1, 0])).toBeCloseTo(0.5 * (1 - q(0.1)) + 0.5 * q(3), 12);
+    // Two pairs in one bin average before the difference: |½ − mean confidence|, not the mean of |1 − q| and |0 − q|.
+    expect(pairCalibrationError([1, 1.01], [1, 0])).toBeCloseTo(Math.abs(0.5 - (q(1) + q(1.01)) / 2), 12);
+    expect(pairCalibrationError([], [])).toBe(0);
   });
 });
 
@@ -100,8 +120,11 @@ describe('trainDpo', () => {
   it('learns the preference, writes the run directory, and its held-out numbers follow from the saved policy', async () => {
     const out = path.join(dir, 'run');
     const logs: string[] = [];
+    // Line 8 is bad: refused by default, before anything is written; reported and left out with onError 'skip'.
+    await expect(trainDpo({ model: path.join(dir, 'model'), prefs: path.join(dir, 'prefs.jsonl'), out, seed: 2, threads: 1 }, { log: () => {} })).rejects.toThrow(/prefs\.jsonl:8: field "chosen"/);
+    expect(fs.existsSync(out)).toBe(false);
     const r = (await trainDpo(
-      { model: path.join(dir, 'model'), prefs: path.join(dir, 'prefs.jsonl'), out, epochs: 3, batchPairs: 8, microPairs: 3, beta: 0.1, lr: 1e-2, seed: 2, threads: 1 },
+      { model: path.join(dir, 'model'), prefs: path.join(dir, 'prefs.jsonl'), onError: 'skip', out, epochs: 3, batchPairs: 8, microPairs: 3, beta: 0.1, lr: 1e-2, seed: 2, threads: 1 },
       { log: (m) => logs.push(m) },
     )) as { pairs: Record<string, number>; heldout: { accuracy: number; accuracyVsGold: number; goldPairs: number }; steps: number };
     expect(logs.some((l) => /prefs\.jsonl:8: .*chosen/.test(l))).toBe(true);

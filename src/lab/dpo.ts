@@ -27,8 +27,7 @@ import { z } from 'zod';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
-import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
-import { readPreferences } from '../prefs/index.js';
+import { heldoutSplit, preferenceAgreement, readTrainingPairs, tokenizePair } from './pairs.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
 import { dpoBatch, dpoConfig, dpoObjective, implicitRewards, pairLogps, withReference, type DpoBatch, type DpoPair } from '../train/dpo.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
@@ -41,6 +40,8 @@ export const DpoRunOptionsSchema = z
     model: z.string().min(1),
     /** Preference JSONL (TRL prompt/chosen/rejected). */
     prefs: z.string().min(1),
+    /** A bad line in `prefs`: 'throw' (default) refuses the file, naming the line; 'skip' reports it and leaves it out. */
+    onError: z.enum(['throw', 'skip']).default('throw'),
     /** Output run directory. */
     out: z.string().min(1),
     /** Passes over the training pairs (default 1). */
@@ -90,9 +91,7 @@ export async function trainDpo(input: DpoRunOptions, io: { log: (m: string) => v
   if (!parsed.success) throw new Error(`dpo options: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const o = parsed.data;
   const cfg = dpoConfig({ beta: o.beta, lossType: o.lossType, labelSmoothing: o.labelSmoothing }, 'dpo options');
-  const file = await readPreferences(o.prefs, { onError: 'skip' });
-  for (const e of file.errors.slice(0, 5)) io.log(`skipped ${o.prefs}:${e.line}: ${e.message}`);
-  if (file.pairs.length < 10) throw new Error(`${o.prefs}: ${file.pairs.length} usable pairs; DPO needs at least 10`);
+  const file = await readTrainingPairs(o.prefs, 'DPO', io.log, { onError: o.onError });
 
   const { heldIdx, trainIdx, rng } = heldoutSplit(file.pairs, o.seed, o.prefs);
   const runtime = new Runtime({ threads: o.threads });
@@ -109,7 +108,6 @@ export async function trainDpo(input: DpoRunOptions, io: { log: (m: string) => v
     return { prompt: t.prompt, chosen: t.chosen, rejected: t.rejected };
   });
   if (truncated) io.log(`${truncated} pairs were truncated to the model's context of ${maxLen} tokens`);
-  if (file.unpaired.length) io.log(`ignored ${file.unpaired.length} unpaired rows (DPO needs chosen/rejected pairs)`);
 
   // Reference log-probabilities, once, from the starting model (the frozen reference).
   const withRef = await withReference(policy, tokenized, { padId, batchPairs: o.microPairs });
@@ -149,13 +147,13 @@ export async function trainDpo(input: DpoRunOptions, io: { log: (m: string) => v
 
   // Held-out evaluation of the implicit reward: against the raters' labels and against gold.
   const rewards = implicitRewards(await pairLogps(policy, heldTok, { padId, batchPairs: o.microPairs }), heldTok, cfg);
-  const agreement = preferenceAgreement(rewards, held);
+  const agreement = preferenceAgreement(rewards, held, { chosen: heldTok.map((p) => p.chosen.length), rejected: heldTok.map((p) => p.rejected.length) });
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
   saveModel(o.out, policy);
   await saveTokenizer(tok, o.out);
   const results = {
     out: o.out,
-    pairs: { train: trainTok.length, heldout: held.length, skipped: file.errors.length, truncated },
+    pairs: { train: trainTok.length, heldout: held.length, skipped: file.skipped, truncated },
     heldout: { ...agreement, rewardsChosen: mean(rewards.chosen), rewardsRejected: mean(rewards.rejected) },
     lastEpoch: Object.fromEntries(['train/loss', 'rewards/accuracies', 'rewards/margins'].map((k) => [k, mean(lastEpoch.map((r) => r[k]))])),
     steps: trainer.stepCount,

@@ -4,7 +4,8 @@
  * the world's gold.
  */
 import type { ChatMessage, Tokenizer } from '../tokenizer/index.js';
-import type { Content, PreferencePair } from '../prefs/index.js';
+import { readPreferences, type Content, type PreferencePair } from '../prefs/index.js';
+import type { OnJsonlError } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
 
 const asMessages = (c: Content, role: 'user' | 'assistant'): ChatMessage[] => (typeof c === 'string' ? [{ role, content: c }] : c);
@@ -36,26 +37,122 @@ export function tokenizePair(tok: Tokenizer, p: PreferencePair, maxLen: number, 
   return { prompt: promptIds.slice(-keep), chosen, rejected, truncated: true };
 }
 
+/** What `preferenceAgreement` reports about a model's rewards on preference pairs. */
+export interface PairMetrics {
+  /** Share of pairs whose chosen reply gets the higher reward (against the raters' labels). */
+  accuracy: number;
+  /** Mean r_c − r_r. */
+  margin: number;
+  /** Lowest, mean and highest reward over both sides of every pair (TRL's RewardTrainer names). */
+  min_reward: number;
+  mean_reward: number;
+  max_reward: number;
+  /**
+   * Expected calibration error of the Bradley–Terry probabilities against the raters: each
+   * pair's confidence in the side it favours, σ(|r_c − r_r|), in ten bins over [0.5, 1];
+   * Σ_bins (pairs in bin / pairs) · |share favoured correctly − mean confidence| (Guo et al. 2017,
+   * for pairs). 0 = the rewards' differences are probabilities the raters bear out.
+   */
+  calibration_error: number;
+  /** Pearson correlation of reward with reply length over both sides of every pair (null without lengths, or when either is constant). */
+  reward_length_corr: number | null;
+  /** `accuracy` against the world's gold, over the pairs that carry both gold scores and are not gold ties (null when none does). */
+  accuracyVsGold: number | null;
+  goldPairs: number;
+  /** `calibration_error` against gold on those pairs (null when none). */
+  calibrationErrorVsGold: number | null;
+}
+
 /**
- * How often the implicit rewards prefer the chosen response: `accuracy` against the raters'
- * labels; `accuracyVsGold` against the world's gold over the pairs that carry both gold scores
- * and are not gold ties (null when none does); `margin` the mean r_c − r_r.
+ * Ten-bin expected calibration error of pairs' confidences σ(|Δ|) and whether each pair's
+ * favoured side was right (`right[i]` 1 or 0; Δ = 0 favours the rejected side, as `accuracy` counts it).
  */
-export function preferenceAgreement(rewards: { chosen: number[]; rejected: number[] }, pairs: PreferencePair[]): { accuracy: number; accuracyVsGold: number | null; goldPairs: number; margin: number } {
+export function pairCalibrationError(deltas: readonly number[], right: readonly number[]): number {
+  const bins = 10;
+  const n = new Array<number>(bins).fill(0), conf = new Array<number>(bins).fill(0), hit = new Array<number>(bins).fill(0);
+  deltas.forEach((d, i) => {
+    const q = 1 / (1 + Math.exp(-Math.abs(d)));
+    const b = Math.min(bins - 1, Math.floor((q - 0.5) * 2 * bins));
+    n[b]++;
+    conf[b] += q;
+    hit[b] += right[i]!;
+  });
+  const total = deltas.length;
+  return total ? n.reduce((e, nb, b) => (nb ? e + (nb / total) * Math.abs(hit[b]! / nb - conf[b]! / nb) : e), 0) : 0;
+}
+
+function pearson(x: readonly number[], y: readonly number[]): number | null {
+  const n = x.length;
+  if (n < 2) return null;
+  const mx = x.reduce((a, v) => a + v, 0) / n, my = y.reduce((a, v) => a + v, 0) / n;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+}
+
+/**
+ * How a model's rewards (a reward model's scores, or DPO's implicit rewards) read preference
+ * pairs: agreement with the raters and with the world's gold, the spread of the rewards, how
+ * well their differences work as Bradley–Terry probabilities (`calibration_error`), and how
+ * much they follow reply length (`reward_length_corr`, given `lengths`: each side's reply
+ * length in tokens). See `PairMetrics`.
+ *
+ *   preferenceAgreement({ chosen: [2, 0.5], rejected: [0, 1] }, pairs).accuracy // 0.5
+ */
+export function preferenceAgreement(rewards: { chosen: number[]; rejected: number[] }, pairs: PreferencePair[], lengths?: { chosen: number[]; rejected: number[] }): PairMetrics {
   let agree = 0;
   let margin = 0;
-  let goldPairs = 0;
-  let goldAgree = 0;
+  const deltas: number[] = [], right: number[] = [];
+  const goldDeltas: number[] = [], goldRight: number[] = [];
   pairs.forEach((p, i) => {
-    const prefersChosen = rewards.chosen[i] > rewards.rejected[i];
-    if (prefersChosen) agree++;
-    margin += rewards.chosen[i] - rewards.rejected[i];
+    const d = rewards.chosen[i] - rewards.rejected[i];
+    if (d > 0) agree++;
+    margin += d;
+    deltas.push(d);
+    right.push(d > 0 ? 1 : 0);
     if (p.chosen_gold === undefined || p.rejected_gold === undefined || p.chosen_gold === p.rejected_gold) return;
-    goldPairs++;
-    if (prefersChosen === p.chosen_gold > p.rejected_gold) goldAgree++;
+    goldDeltas.push(d);
+    goldRight.push(+(d > 0 === p.chosen_gold > p.rejected_gold));
   });
   const n = Math.max(1, pairs.length);
-  return { accuracy: agree / n, accuracyVsGold: goldPairs ? goldAgree / goldPairs : null, goldPairs, margin: margin / n };
+  const all = [...rewards.chosen.slice(0, pairs.length), ...rewards.rejected.slice(0, pairs.length)];
+  const goldAgree = goldRight.reduce((a, r) => a + r, 0);
+  return {
+    accuracy: agree / n,
+    margin: margin / n,
+    min_reward: all.length ? all.reduce((a, x) => Math.min(a, x), Infinity) : 0,
+    mean_reward: all.length ? all.reduce((a, x) => a + x, 0) / all.length : 0,
+    max_reward: all.length ? all.reduce((a, x) => Math.max(a, x), -Infinity) : 0,
+    calibration_error: pairCalibrationError(deltas, right),
+    reward_length_corr: lengths ? pearson(all, [...lengths.chosen.slice(0, pairs.length), ...lengths.rejected.slice(0, pairs.length)]) : null,
+    accuracyVsGold: goldDeltas.length ? goldAgree / goldDeltas.length : null,
+    goldPairs: goldDeltas.length,
+    calibrationErrorVsGold: goldDeltas.length ? pairCalibrationError(goldDeltas, goldRight) : null,
+  };
+}
+
+/** Bad lines reported by name before "… and N more". */
+const SHOWN_ERRORS = 5;
+
+/**
+ * The preference pairs a trainer (`what`: "a reward model", "DPO") learns from, read from
+ * `file`. A bad line (invalid JSON or row) throws naming FILE:LINE with `onError` 'throw'
+ * (default); with 'skip' each is logged (the first five, then how many more) and left out.
+ * Unpaired rows (prompt/completion/label) are left out and counted in the log. Fewer than
+ * `min` pairs is an error.
+ */
+export async function readTrainingPairs(file: string, what: string, log: (m: string) => void, opts: { onError?: OnJsonlError; min?: number } = {}): Promise<{ pairs: PreferencePair[]; skipped: number }> {
+  const read = await readPreferences(file, { onError: opts.onError ?? 'throw' });
+  for (const e of read.errors.slice(0, SHOWN_ERRORS)) log(`skipped ${e.message}`);
+  if (read.errors.length > SHOWN_ERRORS) log(`… and ${read.errors.length - SHOWN_ERRORS} more bad lines skipped`);
+  if (read.unpaired.length) log(`${file}: ${read.unpaired.length} unpaired rows (prompt/completion/label) left out: ${what} trains on chosen/rejected pairs`);
+  const min = opts.min ?? 10;
+  if (read.pairs.length < min) throw new Error(`${file}: ${read.pairs.length} usable pairs; ${what} needs at least ${min}`);
+  return { pairs: read.pairs, skipped: read.errors.length };
 }
 
 /**

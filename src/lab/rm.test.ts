@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scorePairs, strengthMargin, trainRewardModel } from './rm.js';
-import { heldoutSplit, tokenizePair } from './pairs.js';
+import { heldoutSplit, readTrainingPairs, tokenizePair } from './pairs.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/index.js';
@@ -108,6 +108,11 @@ describe('trainRewardModel fitHead', () => {
     const out = path.join(dir, 'refused');
     await expect(trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs: 0, seed: 1, threads: 1 }, quiet)).rejects.toThrow('epochs 0 trains nothing');
     await expect(trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs: 1.5, fitHead: true, seed: 1, threads: 1 }, quiet)).rejects.toThrow('epochs must be a whole number ≥ 0, got 1.5');
+    const base = { model: path.join(dir, 'model'), prefs, out, epochs: 1, seed: 1, threads: 1 };
+    await expect(trainRewardModel({ ...base, batchPairs: 0 }, quiet)).rejects.toThrow('batchPairs must be a whole number ≥ 1, got 0');
+    await expect(trainRewardModel({ ...base, centerCoef: -1 }, quiet)).rejects.toThrow('centerCoef must be a number ≥ 0, got -1');
+    await expect(trainRewardModel({ ...base, strengthMargin: -2 }, quiet)).rejects.toThrow('strengthMargin must be a number ≥ 0, got -2');
+    await expect(trainRewardModel({ ...base, lr: 0 }, quiet)).rejects.toThrow('lr must be a number > 0, got 0');
     expect(fs.existsSync(out)).toBe(false);
   }, 60_000);
 
@@ -134,6 +139,59 @@ describe('trainRewardModel fitHead', () => {
     const loss = s.chosen.reduce((sum, c, i) => sum + Math.log1p(Math.exp(s.rejected[i] - c)), 0) / trainIdx.length;
     const logged = rows[rows.length - 1]['head/pair_loss'];
     expect(Math.abs(loss - logged)).toBeLessThan(1e-4 * logged);
+    // The held-out metrics in results.json follow from the saved model's scores of the held-out
+    // pairs, computed here independently (lengths: each side's reply tokens).
+    const { heldIdx } = heldoutSplit(pairs, 3, prefs);
+    const held = heldIdx.map((i) => tokenizePair(tok, pairs[i], rm.cfg.maxSeqLen));
+    const h = await scorePairs(rm, held, tok.padTokenId ?? 0, 'mean');
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).heldout;
+    const rewards = [...h.chosen, ...h.rejected], lengths = [...held.map((p) => p.chosen.length), ...held.map((p) => p.rejected.length)];
+    expect(written.accuracy).toBe(h.chosen.filter((c, i) => c > h.rejected[i]).length / held.length);
+    expect(written.min_reward).toBeCloseTo(Math.min(...rewards), 5);
+    expect(written.max_reward).toBeCloseTo(Math.max(...rewards), 5);
+    const m = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    const [mr, ml] = [m(rewards), m(lengths)];
+    const cov = m(rewards.map((r, i) => (r - mr) * (lengths[i] - ml)));
+    const corr = cov / Math.sqrt(m(rewards.map((r) => (r - mr) ** 2)) * m(lengths.map((l) => (l - ml) ** 2)));
+    expect(written.reward_length_corr).toBeCloseTo(corr, 5);
+    expect(written.calibration_error).toBeGreaterThanOrEqual(0);
+    expect(written.calibration_error).toBeLessThanOrEqual(0.5);
     await runtime.release();
   }, 120_000);
+});
+
+describe('readTrainingPairs', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-rmread-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pair = (i: number) => JSON.stringify({ prompt: `question ${i}`, chosen: `good ${i}`, rejected: `bad ${i}` });
+
+  it("refuses a bad line by default, naming FILE:LINE once; 'skip' reports every bad line, counts the rest and the unpaired rows", async () => {
+    const file = path.join(dir, 'mixed.jsonl');
+    // Lines 2 and 9: invalid JSON; line 4: a row with no rejected; line 6: an unpaired row.
+    const lines = [pair(1), '{"prompt": "x", ', pair(2), JSON.stringify({ prompt: 'p', chosen: 'c' }), pair(3), JSON.stringify({ prompt: 'p', completion: 'c', label: true }), ...Array.from({ length: 10 }, (_, i) => pair(10 + i))];
+    lines.splice(8, 0, 'not json');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    await expect(readTrainingPairs(file, 'a reward model', () => {})).rejects.toThrow(`${file}:2:`);
+    const log: string[] = [];
+    const r = await readTrainingPairs(file, 'a reward model', (m) => log.push(m), { onError: 'skip' });
+    expect(r.pairs.length).toBe(13);
+    expect(r.skipped).toBe(3);
+    const skipped = log.filter((l) => l.startsWith('skipped '));
+    expect(skipped.map((l) => Number(l.slice(`skipped ${file}:`.length).split(':')[0]))).toEqual([2, 4, 9]);
+    for (const l of skipped) expect(l.split(`${file}:`).length).toBe(2); // the FILE:LINE prefix once
+    expect(log).toContain(`${file}: 1 unpaired rows (prompt/completion/label) left out: a reward model trains on chosen/rejected pairs`);
+  });
+
+  it('shows five bad lines, then how many more; too few pairs is an error', async () => {
+    const file = path.join(dir, 'bad.jsonl');
+    fs.writeFileSync(file, [...Array.from({ length: 8 }, () => 'nope'), ...Array.from({ length: 10 }, (_, i) => pair(i))].join('\n') + '\n');
+    const log: string[] = [];
+    await readTrainingPairs(file, 'DPO', (m) => log.push(m), { onError: 'skip' });
+    expect(log.filter((l) => l.startsWith('skipped ')).length).toBe(5);
+    expect(log).toContain('… and 3 more bad lines skipped');
+    await expect(readTrainingPairs(file, 'DPO', () => {}, { onError: 'skip', min: 11 })).rejects.toThrow(`${file}: 10 usable pairs; DPO needs at least 11`);
+  });
 });

@@ -14,13 +14,12 @@ import * as path from 'node:path';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
-import { readPreferences } from '../prefs/index.js';
 import { Trainer, trainConfig } from '../train/trainer.js';
 import { pairBatch, replyFeatures, rewardObjective, scoreReplies, type Readout, type TokenPair } from '../train/reward.js';
 import { fitRewardHead, softplus } from '../train/reward-head.js';
 import type { PromptGroup } from '../model/shared-prefix.js';
 import { lowerLayerParams, type LlamaModel } from '../model/model.js';
-import { heldoutSplit, preferenceAgreement, tokenizePair } from './pairs.js';
+import { heldoutSplit, preferenceAgreement, readTrainingPairs, tokenizePair } from './pairs.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { hostInfo } from '../engine/host.js';
@@ -30,6 +29,8 @@ export interface RmRunOptions {
   model: string;
   /** Preference JSONL. */
   prefs: string;
+  /** A bad line in `prefs`: 'throw' (default) refuses the file, naming the line; 'skip' reports it and leaves it out. */
+  onError?: 'throw' | 'skip';
   out: string;
   epochs?: number;
   batchPairs?: number;
@@ -118,9 +119,24 @@ export function strengthMargin(strength: string | undefined, scale: number): num
 
 export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
-  const file = await readPreferences(o.prefs, { onError: 'skip' });
-  for (const e of file.errors.slice(0, 5)) io.log(`skipped ${o.prefs}:${e.line}: ${e.message}`);
-  if (file.pairs.length < 10) throw new Error(`${o.prefs}: ${file.pairs.length} usable pairs; a reward model needs at least 10`);
+  // Options are checked before any work, each naming what is wrong.
+  const whole = (name: string, v: number | undefined, min: number) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new Error(`reward model: ${name} must be a whole number ≥ ${min}, got ${v}`);
+  };
+  const atLeast = (name: string, v: number | undefined, min: number, strict = false) => {
+    if (v !== undefined && !(Number.isFinite(v) && (strict ? v > min : v >= min))) throw new Error(`reward model: ${name} must be a number ${strict ? '>' : '≥'} ${min}, got ${v}`);
+  };
+  whole('batchPairs', o.batchPairs, 1);
+  whole('freezeLayers', o.freezeLayers, 0);
+  whole('headRank', o.headRank, 0);
+  whole('headIters', o.headIters, 1);
+  atLeast('lr', o.lr, 0, true);
+  atLeast('centerCoef', o.centerCoef, 0);
+  atLeast('lmCoef', o.lmCoef, 0);
+  atLeast('strengthMargin', o.strengthMargin, 0);
+  atLeast('headL2', o.headL2, 0);
+  if (o.onError !== undefined && o.onError !== 'throw' && o.onError !== 'skip') throw new Error(`reward model: onError must be 'throw' or 'skip', got ${JSON.stringify(o.onError)}`);
+  const file = await readTrainingPairs(o.prefs, 'a reward model', io.log, { onError: o.onError });
   const epochs = o.epochs ?? 2;
   if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`reward model: epochs must be a whole number ≥ 0, got ${o.epochs}`);
   if (epochs === 0 && !o.fitHead) throw new Error('reward model: epochs 0 trains nothing; fitHead fits the head on the frozen backbone');
@@ -191,7 +207,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
     for (const batch of batchesOf(rng.shuffle(trainTok.map((_, i) => i)))) {
       const m = await trainer.step([pairBatch(batch.pairs, { padId, maxSeqLen: maxLen, readout: o.readout, fixed: { ...fixed, prefixLength: batch.prefixLength } })]);
       appendJsonl(metricsFile, { ...m, 'train/epoch': trainer.stepCount / perEpoch });
-      bar.tick({ loss: m['train/loss'], acc: m['rewards/accuracies'] });
+      bar.tick({ loss: m['train/loss'], acc: m.accuracy });
     }
   }
   bar?.done();
@@ -219,12 +235,13 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
 
   // Held-out evaluation: against the raters' labels and against the world's gold.
   const heldScores = await scorePairs(model, heldIdx.map((i) => tokenized[i]), padId, o.readout);
-  const heldout = preferenceAgreement(heldScores, held);
+  const heldTok = heldIdx.map((i) => tokenized[i]);
+  const heldout = preferenceAgreement(heldScores, held, { chosen: heldTok.map((p) => p.chosen.length), rejected: heldTok.map((p) => p.rejected.length) });
   saveModel(o.out, model, { extraConfig: { alignlab_reward_readout: o.readout ?? 'last' } });
   await saveTokenizer(tok, o.out);
   const results = {
     out: o.out,
-    pairs: { train: train.length, heldout: held.length, skipped: file.errors.length },
+    pairs: { train: train.length, heldout: held.length, skipped: file.skipped },
     heldout,
     steps: trainer.stepCount,
     seconds: (performance.now() - t0) / 1000,

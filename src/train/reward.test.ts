@@ -49,7 +49,7 @@ describe('reward model (Bradley–Terry)', () => {
     let worst = 0;
     for (let i = 0; i < a.flat.length; i++) worst = Math.max(worst, Math.abs(a.flat[i] - b.flat[i]));
     expect(worst).toBeLessThan(1e-5);
-    for (const k of ['rewards/accuracies', 'rewards/margins', 'rewards/chosen']) expect(b.metrics![k]).toBeCloseTo(a.metrics![k], 5);
+    for (const k of ['accuracy', 'margin', 'rewards/chosen', 'min_reward', 'mean_reward', 'max_reward']) expect(b.metrics![k]).toBeCloseTo(a.metrics![k], 5);
     expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { comparisons: 4 } })).toThrow(/fixed.comparisons 4 is smaller than the batch's 5 pairs/);
     expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { rowCount: 2 } })).toThrow(/rowCount 2 is smaller than the batch needs \(10 replies\)/);
     expect(() => pairBatch(ps, { padId: 0, maxSeqLen: 64, fixed: { rowLength: 2 } })).toThrow(/rowLength 2 is smaller than the batch needs/);
@@ -61,7 +61,7 @@ describe('reward model (Bradley–Terry)', () => {
     const rng = new Rng(1);
     let last: Record<string, number> = {};
     for (let s = 0; s < 60; s++) last = await trainer.step([pairBatch(pairs(rng, 16), { padId: 0, maxSeqLen: 64 })]);
-    expect(last['rewards/accuracies']).toBeGreaterThan(0.85);
+    expect(last.accuracy).toBeGreaterThan(0.85);
     const held = pairs(new Rng(99), 40);
     const rc = await scoreSequences(m, held.map((p) => [...p.prompt, ...p.chosen]), { padId: 0 });
     const rr = await scoreSequences(m, held.map((p) => [...p.prompt, ...p.rejected]), { padId: 0 });
@@ -105,7 +105,12 @@ describe('reward model (Bradley–Terry)', () => {
       cen += (rc[i] + rr[i]) ** 2;
     });
     expect(got.loss).toBeCloseTo(bt / pairs.length + (center * cen) / pairs.length, 4);
-    expect(got.metrics!['rewards/accuracies']).toBe(rc.filter((x, i) => x > rr[i]).length / pairs.length);
+    expect(got.metrics!.accuracy).toBe(rc.filter((x, i) => x > rr[i]).length / pairs.length);
+    expect(got.metrics!.margin).toBeCloseTo(rc.reduce((a, x, i) => a + x - rr[i], 0) / pairs.length, 4);
+    // min / mean / max over both sides of the real comparisons (not the padding ones).
+    expect(got.metrics!.min_reward).toBeCloseTo(Math.min(...rc, ...rr), 4);
+    expect(got.metrics!.max_reward).toBeCloseTo(Math.max(...rc, ...rr), 4);
+    expect(got.metrics!.mean_reward).toBeCloseTo([...rc, ...rr].reduce((a, x) => a + x, 0) / (2 * pairs.length), 4);
   });
 
   it("the language-model term adds lmCoef × the chosen replies' mean token NLL (an independent full-sequence computation), and its gradient matches finite differences", async () => {

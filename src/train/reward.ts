@@ -16,8 +16,10 @@
  * instead of 2·K(K−1)/2 full sequences. A one-hot mask picks each row's last real token (the
  * read-out is a multiply and a sum), and a (P, R) comparison matrix D with +1 at the chosen
  * row and −1 at the rejected row gives all reward gaps at once: Δ = D·r. Padding comparisons
- * (to keep few compiled shapes) carry weight 0. Metrics use TRL's names: `rewards/accuracies`,
- * `rewards/margins`, `rewards/chosen`, `rewards/rejected` (means over the real comparisons).
+ * (to keep few compiled shapes) carry weight 0. Metrics use TRL RewardTrainer's names over the
+ * real comparisons: `accuracy`, `margin` (mean r_c − r_r), `min_reward`, `mean_reward`,
+ * `max_reward` (over both sides), and the mean chosen and rejected rewards `rewards/chosen`,
+ * `rewards/rejected`.
  *
  *   const batch = pairBatch(pairs, { padId });
  *   const trainer = new Trainer(model, cfg, rewardObjective({ centerCoef: 0.01 }));
@@ -204,6 +206,8 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
     let gap = 0;
     let sc = 0;
     let sr = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
     const n = b.pairs;
     for (let i = 0; i < n; i++) {
       const c = rw[b.chosenRow[i]];
@@ -212,11 +216,13 @@ export function rewardObjective(o: RewardObjectiveOptions = {}): Objective<PairB
       gap += c - j;
       sc += c;
       sr += j;
+      lo = Math.min(lo, c, j);
+      hi = Math.max(hi, c, j);
     }
     return {
       loss: r.loss,
       flat: r.flat,
-      metrics: { 'rewards/accuracies': acc / n, 'rewards/margins': gap / n, 'rewards/chosen': sc / n, 'rewards/rejected': sr / n, ...(lmCoef > 0 ? { 'loss/lm': (r.extras.lm as Float32Array)[0] } : {}) },
+      metrics: { accuracy: acc / n, margin: gap / n, min_reward: lo, mean_reward: (sc + sr) / (2 * n), max_reward: hi, 'rewards/chosen': sc / n, 'rewards/rejected': sr / n, ...(lmCoef > 0 ? { 'loss/lm': (r.extras.lm as Float32Array)[0] } : {}) },
     };
   };
 }
