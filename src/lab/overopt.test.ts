@@ -11,7 +11,7 @@ import { loadModel, saveModel } from '../model/checkpoint.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import type { ActFit } from '../eval/world.js';
-import { runOveropt } from './overopt.js';
+import { OVEROPT_PROFILES, runOveropt, validateProfile, type OveroptProfile } from './overopt.js';
 import { caseSlope } from './goodhart.js';
 import { decisionPairs, probeDecisions } from './decisions.js';
 import { rewardReadout } from './rm.js';
@@ -225,6 +225,95 @@ describe('lab overopt', () => {
     const mine = prompts('prefs-judge.jsonl');
     expect([...prompts('prefs-careful.jsonl')].filter((x) => mine.has(x))).toEqual([]);
   }, 300_000);
+});
+
+describe('lab overopt profile validation', () => {
+  // The overrides this file's runs use (kept in step with the tests above): they must stay valid.
+  const testOverrides: Partial<OveroptProfile>[] = [
+    { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2, rmEvalPrompts: 4, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 40 },
+    { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0, rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5, klTarget: 3, klHorizon: 64, klMin: 0.07 },
+    { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0, rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true },
+    { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 5, evalCases: 4, probeCases: 3, probeEvery: 1, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0 },
+  ];
+  const quick = (o: Record<string, unknown>) => ({ ...OVEROPT_PROFILES.quick, ...o }) as OveroptProfile;
+
+  it('passes both built-in profiles, with every set of rater presets, and this file\'s test profiles', () => {
+    for (const raters of [['careful', 'swayed'], ['careful'], ['swayed'], ['crowd'], ['careful', 'crowd', 'swayed']] as const)
+      for (const name of ['quick', 'full'] as const) expect(() => validateProfile(OVEROPT_PROFILES[name], raters), `${name} ${raters}`).not.toThrow();
+    for (const o of testOverrides) expect(() => validateProfile(quick(o), ['careful', 'swayed'])).not.toThrow();
+  });
+
+  it('refuses a value of the wrong type in every field, naming the field and the value', () => {
+    for (const k of Object.keys(OVEROPT_PROFILES.quick)) {
+      const wrong = typeof OVEROPT_PROFILES.quick[k as keyof OveroptProfile] === 'number' ? '5' : 5;
+      expect(() => validateProfile(quick({ [k]: wrong }), ['careful', 'swayed']), k).toThrow(`lab overopt: ${k} must be `);
+      expect(() => validateProfile(quick({ [k]: wrong }), ['careful', 'swayed']), k).toThrow(new RegExp(`, got ${wrong === 5 ? 5 : '"5"'}$`));
+      expect(() => validateProfile(quick({ [k]: undefined }), ['careful', 'swayed']), k).toThrow(new RegExp(`^lab overopt: ${k} must be .*, got undefined$`));
+    }
+  });
+
+  it.each([
+    [{ algo: 'grpo' }, 'algo must be ppo or rloo, got "grpo"'],
+    [{ probeEvery: 0 }, 'probeEvery must be a whole number ≥ 1, got 0'],
+    [{ probeCases: 0 }, "probeCases must be a whole number ≥ 1 (the probe's gold curve is what the RL results are read from), got 0"],
+    [{ prefK: 1 }, 'prefK must be a whole number ≥ 2 (a pair needs two replies to one prompt), got 1'],
+    [{ algo: 'rloo', rlK: 1 }, "rlK must be a whole number ≥ 2 with rloo (its baseline is the mean of a prompt's other replies), got 1"],
+    [{ rlK: 0 }, 'rlK must be a whole number ≥ 1, got 0'],
+    [{ bonPool: 0 }, 'bonPool must be a whole number ≥ 1, got 0'],
+    [{ bonPrompts: 0 }, 'bonPrompts must be a whole number ≥ 1, got 0'],
+    [{ rlSteps: 0 }, 'rlSteps must be a whole number ≥ 1, got 0'],
+    [{ rlPrompts: 1.5 }, 'rlPrompts must be a whole number ≥ 1, got 1.5'],
+    [{ evalCases: 0 }, 'evalCases must be a whole number ≥ 1, got 0'],
+    [{ prefPrompts: 0 }, 'prefPrompts must be a whole number ≥ 1, got 0'],
+    [{ maxNewTokens: 0 }, 'maxNewTokens must be a whole number ≥ 1, got 0'],
+    [{ ppoEpochs: 0 }, 'ppoEpochs must be a whole number ≥ 1, got 0'],
+    [{ ensembleExtra: -1 }, 'ensembleExtra must be a whole number ≥ 0, got -1'],
+    [{ decisionCases: -1 }, 'decisionCases must be a whole number ≥ 0, got -1'],
+    [{ rmEvalPrompts: 2.5 }, 'rmEvalPrompts must be a whole number ≥ 0, got 2.5'],
+    [{ rmHeadRank: -1 }, 'rmHeadRank must be a whole number ≥ 0, got -1'],
+    [{ rmFreezeLayers: Infinity }, 'rmFreezeLayers must be a whole number ≥ 0, got Infinity'],
+    [{ rmLr: 0 }, 'rmLr must be a number > 0, got 0'],
+    [{ rlLr: NaN }, 'rlLr must be a number > 0, got NaN'],
+    [{ klCoef: -0.01 }, 'klCoef must be a number ≥ 0, got -0.01'],
+    [{ klTarget: 4, klCoef: 0 }, 'klCoef must be a number > 0 with klTarget > 0 (the adaptive controller scales β), got 0'],
+    [{ klTarget: -1 }, 'klTarget must be a number ≥ 0, got -1'],
+    [{ rmStrengthMargin: -1 }, 'rmStrengthMargin must be a number ≥ 0, got -1'],
+    [{ rmEpochs: 0, rmFitHead: false }, 'rmEpochs must be a whole number ≥ 1 (0 trains nothing unless rmFitHead fits the head), got 0'],
+    [{ ensembleEpochs: 0, ensembleFitHead: false }, 'ensembleEpochs must be a whole number ≥ 1 (0 trains nothing unless ensembleFitHead fits the head), got 0'],
+    [{ klTarget: 3, klHorizon: 6 }, 'klHorizon must be above rlPrompts × rlK / 5 = 6.4 samples with klTarget > 0 (one step could drive β to ≤ 0), got 6'],
+    [{ probeEvry: 5 }, 'unknown profile field "probeEvry" (fields: prefPrompts, prefK, '],
+  ])('refuses %j', (o, message) => {
+    expect(() => validateProfile(quick(o), ['careful', 'swayed'])).toThrow(`lab overopt: ${message}`);
+  });
+
+  it('keeps what the profile allows at the bounds: 0 where 0 means none, rloo with two replies', () => {
+    for (const o of [{ rmEvalPrompts: 0, decisionCases: 0, judgePrompts: 0, ensembleExtra: 0, rlWarmupSteps: 0, klCoef: 0, rmEpochs: 0 }, { algo: 'rloo', rlK: 2 }, { rlK: 1, bonPool: 1, probeCases: 1, probeEvery: 1, ppoLam: 0 }, { klTarget: 3, klHorizon: 6.5 }])
+      expect(() => validateProfile(quick(o), ['careful', 'swayed']), JSON.stringify(o)).not.toThrow();
+    expect(() => validateProfile(quick({}), [])).toThrow('lab overopt: no rater presets');
+    expect(() => validateProfile(quick({}), ['careful', 'picky' as never])).toThrow('lab overopt: unknown rater preset "picky" (expected careful, crowd, swayed)');
+  });
+
+  it('runOveropt refuses before any work: nothing is written, the output directory is not created', async () => {
+    const small = testOverrides[0];
+    const refused: [Record<string, unknown>, RegExp | string][] = [
+      [{ probeEvery: 0 }, 'lab overopt: probeEvery must be a whole number ≥ 1, got 0'],
+      [{ algo: 'grpo' }, 'lab overopt: algo must be ppo or rloo, got "grpo"'],
+      [{ prefK: 1 }, /prefK must be a whole number ≥ 2/],
+      [{ bonPool: 0 }, /bonPool must be a whole number ≥ 1, got 0/],
+      [{ probeEvry: 5 }, /unknown profile field "probeEvry"/],
+      // Bounded by the model (1 layer, a context of 512 tokens): quick's own ensembleFreezeLayers 2 too.
+      [{ ensembleFreezeLayers: 2 }, `lab overopt: ensembleFreezeLayers must be at most ${model}'s 1 layers, got 2`],
+      [{ rmFreezeLayers: 3 }, /rmFreezeLayers must be at most .*'s 1 layers, got 3/],
+      [{ maxNewTokens: 512 }, `lab overopt: maxNewTokens must leave room for the prompt in ${model}'s context of 512 tokens, got 512`],
+    ];
+    for (const [i, [o, message]] of refused.entries()) {
+      const out = path.join(dir, 'refused', String(i));
+      await expect(runOveropt({ model, out, profile: 'quick', raters: ['careful', 'swayed'], seed: 1, threads: 1, overrides: { ...small, ...o } }, { log: () => {} }), JSON.stringify(o)).rejects.toThrow(message);
+      expect(fs.existsSync(out), JSON.stringify(o)).toBe(false);
+    }
+    await expect(runOveropt({ model, out: path.join(dir, 'refused', 'profile'), profile: 'medium' as never, raters: ['careful'], seed: 1 }, { log: () => {} })).rejects.toThrow('lab overopt: profile must be quick or full, got "medium"');
+    expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
+  });
 });
 
 describe('lab overopt side by side', () => {

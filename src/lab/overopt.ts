@@ -38,13 +38,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadModel } from '../model/checkpoint.js';
+import { loadModel, readModelConfig } from '../model/checkpoint.js';
 import { Runtime, defaultThreads } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { LocalModel } from '../providers/local.js';
 import type { ChatMessage, Completion, LanguageModel, SamplingOptions } from '../providers/types.js';
 import { collectPreferences, goldAgreement, writePreferences } from '../prefs/index.js';
-import { generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
+import { RATER_PRESETS, generateCases, scoreResponse, systemPrompt, type Case, type RaterPreset } from '../world/index.js';
 import { actFit, actFitRow, summarize, worldSample, type ActFit, type WorldSample } from '../eval/world.js';
 import { writeReport } from '../report/index.js';
 import { generate } from '../sample/generate.js';
@@ -198,6 +198,100 @@ export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
   full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
+/** What a profile field must hold: `ok` tests a value, `expected` says what in a refusal. */
+interface FieldRule {
+  ok: (v: unknown) => boolean;
+  expected: string;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const whole = (min: number, why = ''): FieldRule => ({ ok: (v) => Number.isInteger(v) && (v as number) >= min, expected: `a whole number ≥ ${min}${why}` });
+const above0 = (what = 'a number', why = ''): FieldRule => ({ ok: (v) => isNumber(v) && v > 0, expected: `${what} > 0${why}` });
+const atLeast0: FieldRule = { ok: (v) => isNumber(v) && v >= 0, expected: 'a number ≥ 0' };
+const between = (lo: number, hi: number, what: string): FieldRule => ({ ok: (v) => isNumber(v) && v >= lo && v <= hi, expected: what });
+const oneOf = (...values: string[]): FieldRule => ({ ok: (v) => values.includes(v as string), expected: `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}` });
+const flag: FieldRule = { ok: (v) => typeof v === 'boolean', expected: 'true or false' };
+
+/**
+ * The rule of every profile field; a few ranges depend on other fields (rlK on algo, klMin on
+ * klCoef, the epochs on fitting the head), which are checked first (in this order).
+ */
+function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule> {
+  return {
+    prefPrompts: whole(1),
+    prefK: whole(2, ' (a pair needs two replies to one prompt)'),
+    rmFitHead: flag,
+    rmEpochs: P.rmFitHead === true ? whole(0) : whole(1, ' (0 trains nothing unless rmFitHead fits the head)'),
+    rmLr: above0(),
+    rmBatchPairs: { ...whole(1), expected: 'a positive integer' },
+    ensembleExtra: whole(0),
+    ensembleFitHead: flag,
+    ensembleEpochs: P.ensembleFitHead === true ? whole(0) : whole(1, ' (0 trains nothing unless ensembleFitHead fits the head)'),
+    rmEvalPrompts: whole(0),
+    rmDropUnsure: flag,
+    rmStrengthMargin: atLeast0,
+    rmFreezeLayers: whole(0),
+    ensembleFreezeLayers: whole(0),
+    rmHeadRank: whole(0),
+    ensembleHeadRank: whole(0),
+    bonPrompts: whole(1),
+    bonPool: whole(1),
+    algo: oneOf('ppo', 'rloo'),
+    rlSteps: whole(1),
+    rlPrompts: whole(1),
+    rlK: P.algo === 'rloo' ? whole(2, " with rloo (its baseline is the mean of a prompt's other replies)") : whole(1),
+    rlLr: above0(),
+    rlWarmupSteps: whole(0),
+    klTarget: atLeast0,
+    klCoef: isNumber(P.klTarget) && P.klTarget > 0 ? above0('a number', ' with klTarget > 0 (the adaptive controller scales β)') : atLeast0,
+    klHorizon: above0('a number of samples'),
+    klMin: between(0, P.klCoef, `a number in [0, klCoef = ${P.klCoef}]`),
+    ppoEpochs: whole(1),
+    ppoLam: between(0, 1, 'in [0, 1]'),
+    rewardCombine: oneOf('first', 'mean', 'min'),
+    standardizeReward: flag,
+    maxNewTokens: whole(1),
+    evalCases: whole(1),
+    probeCases: whole(1, " (the probe's gold curve is what the RL results are read from)"),
+    probeEvery: whole(1),
+    snapshotAtProbes: flag,
+    keepJudgeBest: flag,
+    judgePrompts: whole(0),
+    decisionCases: whole(0),
+  };
+}
+
+/** A refused value as the message shows it: numbers as written, anything else as JSON. */
+const shown = (v: unknown) => (typeof v === 'number' || v === undefined ? String(v) : JSON.stringify(v));
+
+/**
+ * Refuses, before any work, a profile (with its overrides) that would fail later or run without
+ * meaning anything: an unknown field, a value of the wrong type or out of range (the message names
+ * the field, its value and what it must be), and the combinations the stages cannot run. The
+ * bounds that depend on the SFT model (maxNewTokens, freezeLayers) are checked in runOveropt.
+ *
+ *   validateProfile({ ...OVEROPT_PROFILES.quick, probeEvery: 0 }, ['careful', 'swayed']);
+ *   // throws "lab overopt: probeEvery must be a whole number ≥ 1, got 0"
+ */
+export function validateProfile(P: OveroptProfile, raters: readonly RaterPreset[]): void {
+  if (raters.length === 0) throw new Error('lab overopt: no rater presets');
+  for (const r of raters) if (!Object.hasOwn(RATER_PRESETS, r)) throw new Error(`lab overopt: unknown rater preset ${JSON.stringify(r)} (expected ${Object.keys(RATER_PRESETS).join(', ')})`);
+  if (new Set(raters).size !== raters.length) throw new Error(`lab overopt: rater presets must differ, got ${raters.join(', ')}`);
+  const rules = profileRules(P);
+  for (const k of Object.keys(P)) if (!Object.hasOwn(rules, k)) throw new Error(`lab overopt: unknown profile field ${JSON.stringify(k)} (fields: ${Object.keys(rules).join(', ')})`);
+  for (const [k, rule] of Object.entries(rules) as [keyof OveroptProfile, FieldRule][])
+    if (!rule.ok(P[k])) throw new Error(`lab overopt: ${k} must be ${rule.expected}, got ${shown(P[k])}`);
+  if (P.klMin > 0 && !(P.klTarget > 0)) throw new Error(`lab overopt: klMin is the adaptive controller's floor: set klTarget > 0 too`);
+  // The controller moves β by e·n/klHorizon per step of n = rlPrompts × rlK samples; at n ≥ 5·klHorizon β could reach 0.
+  if (P.klTarget > 0 && P.rlPrompts * P.rlK >= 5 * P.klHorizon)
+    throw new Error(`lab overopt: klHorizon must be above rlPrompts × rlK / 5 = ${(P.rlPrompts * P.rlK) / 5} samples with klTarget > 0 (one step could drive β to ≤ 0), got ${P.klHorizon}`);
+  // An ensemble reward needs a member besides the main model in every preset, and the careful
+  // preset's first extra member is the held-out judge (runOveropt), never optimized against.
+  const extraNeeded = raters.includes('careful') && !(P.judgePrompts > 0) ? 2 : 1;
+  if (P.rewardCombine !== 'first' && P.ensembleExtra < extraNeeded)
+    throw new Error(`lab overopt: rewardCombine ${P.rewardCombine} optimizes each preset's ensemble: set ensembleExtra ≥ ${extraNeeded}${extraNeeded === 2 ? " (the careful preset's first extra member is the held-out judge)" : ''}, got ${P.ensembleExtra}`);
+}
+
 export interface OveroptOptions {
   /** The SFT policy directory (e.g. the main job's baseline). */
   model: string;
@@ -249,20 +343,15 @@ function tryFit(fit: () => GaoFit, what: string, log: (m: string) => void): GaoF
 
 export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
+  // Checked before any work: the options, every profile field, and the fields bounded by the model.
+  if (!Object.hasOwn(OVEROPT_PROFILES, o.profile)) throw new Error(`lab overopt: profile must be quick or full, got ${JSON.stringify(o.profile)}`);
   const P = { ...OVEROPT_PROFILES[o.profile], ...o.overrides };
-  if (o.raters.length === 0) throw new Error('lab overopt: no rater presets');
-  if (!['first', 'mean', 'min'].includes(P.rewardCombine)) throw new Error(`lab overopt: rewardCombine must be first, mean or min, got ${JSON.stringify(P.rewardCombine)}`);
-  if (!Number.isInteger(P.rmBatchPairs) || P.rmBatchPairs < 1) throw new Error(`lab overopt: rmBatchPairs must be a positive integer, got ${P.rmBatchPairs}`);
-  if (!Number.isInteger(P.rlWarmupSteps) || P.rlWarmupSteps < 0) throw new Error(`lab overopt: rlWarmupSteps must be a whole number ≥ 0, got ${P.rlWarmupSteps}`);
-  if (!(P.klHorizon > 0 && Number.isFinite(P.klHorizon))) throw new Error(`lab overopt: klHorizon must be a number of samples > 0, got ${P.klHorizon}`);
-  if (!(P.klMin >= 0 && P.klMin <= P.klCoef)) throw new Error(`lab overopt: klMin must be a number in [0, klCoef = ${P.klCoef}], got ${P.klMin}`);
-  if (P.klMin > 0 && !(P.klTarget > 0)) throw new Error(`lab overopt: klMin is the adaptive controller's floor: set klTarget > 0 too`);
-  if (!(P.ppoLam >= 0 && P.ppoLam <= 1)) throw new Error(`lab overopt: ppoLam must be in [0, 1], got ${P.ppoLam}`);
-  // An ensemble reward needs a member besides the main model in every preset, and the careful
-  // preset's first extra member is the held-out judge (below), never optimized against.
-  const extraNeeded = o.raters.includes('careful') && !(P.judgePrompts > 0) ? 2 : 1;
-  if (P.rewardCombine !== 'first' && P.ensembleExtra < extraNeeded)
-    throw new Error(`lab overopt: rewardCombine ${P.rewardCombine} optimizes each preset's ensemble: set ensembleExtra ≥ ${extraNeeded}${extraNeeded === 2 ? " (the careful preset's first extra member is the held-out judge)" : ''}, got ${P.ensembleExtra}`);
+  validateProfile(P, o.raters);
+  const { cfg } = readModelConfig(o.model);
+  if (P.maxNewTokens >= cfg.maxSeqLen) throw new Error(`lab overopt: maxNewTokens must leave room for the prompt in ${o.model}'s context of ${cfg.maxSeqLen} tokens, got ${P.maxNewTokens}`);
+  // The extra members' (and an own judge's) freezeLayers apply only when there are any.
+  const frozen = P.ensembleExtra > 0 || (P.judgePrompts > 0 && o.raters.includes('careful')) ? (['rmFreezeLayers', 'ensembleFreezeLayers'] as const) : (['rmFreezeLayers'] as const);
+  for (const f of frozen) if (P[f] > cfg.nLayers) throw new Error(`lab overopt: ${f} must be at most ${o.model}'s ${cfg.nLayers} layers, got ${P[f]}`);
   fs.mkdirSync(o.out, { recursive: true });
   const seconds: Record<string, number> = {};
   const lap = (name: string, since: number) => (seconds[name] = (performance.now() - since) / 1000);
