@@ -44,6 +44,15 @@ describe('lab overopt', () => {
     )) as Record<string, any>;
     for (const k of ['rmAccuracyVsGold', 'sftGold', 'careful', 'swayed', 'bonFit', 'rlFit', 'monitors']) expect(r).toHaveProperty(k);
     expect(r.careful.goldCI).toHaveLength(2);
+    // Observed peaks on the fits' axis, d = √KL: best-of-n's at the best n, RL's at the probe step of the gold peak.
+    for (const p of ['careful', 'swayed']) {
+      const bon = r[p].bestOfN;
+      const best = bon.points.reduce((a: any, b: any) => (b.gold > a.gold ? b : a));
+      expect(bon.observedPeak).toEqual({ n: best.n, d: Math.sqrt(Math.log(best.n) - (best.n - 1) / best.n), gold: best.gold });
+      expect(r[p].rl.peakD).toBe(r[p].rl.probe.find((x: any) => x.step === r[p].rl.peakStep).d);
+    }
+    if (r.bonFit) expect([r.bonFit.preset, r.bonFit.observedPeak.d]).toEqual(['swayed', r.swayed.bestOfN.observedPeak.d]);
+    if (r.rlFit) expect([r.rlFit.preset, r.rlFit.observedPeak.step, r.rlFit.observedPeak.d]).toEqual(['swayed', r.swayed.rl.peakStep, r.swayed.rl.peakD]);
     // Reward-model agreement with gold is measured on fresh validation prompts, with an interval.
     const fresh = r.careful.rewardModel.freshPrompts;
     expect(fresh.accuracyVsGold.estimate).toBe(r.rmAccuracyVsGold);

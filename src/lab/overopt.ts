@@ -445,7 +445,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const bonCases = generateCases({ seed: o.seed + 7, n: P.bonPrompts, split: 'validation' });
   const pools = await samplePool(sft, tok, bonCases, { m: P.bonPool, maxNewTokens: P.maxNewTokens, seed: o.seed });
   const ns = powersUpTo(P.bonPool);
-  const bon: Record<string, { points: ReturnType<typeof bestOfN>; fit: GaoFit | null; peak: { n: number; gold: number } }> = {};
+  const bon: Record<string, { points: ReturnType<typeof bestOfN>; fit: GaoFit | null; peak: { n: number; d: number; gold: number } }> = {};
   for (const preset of o.raters) {
     const model = loadModel(rm[preset].dir, { runtime, heads: ['reward'] });
     const proxy = await rewardOf(model, rewardReadout(rm[preset].dir), pools, padId);
@@ -453,7 +453,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     const points = bestOfN(pool, ns, { seed: o.seed });
     const fit = tryFit(() => fitGaoBon(points.map((p) => ({ d: p.d, gold: p.gold.estimate }))), `${preset} best-of-n`, io.log);
     const best = points.reduce((a, b) => (b.gold.estimate > a.gold.estimate ? b : a));
-    bon[preset] = { points, fit, peak: { n: best.n, gold: best.gold.estimate } };
+    bon[preset] = { points, fit, peak: { n: best.n, d: best.d, gold: best.gold.estimate } };
     io.log(`  ${preset}: gold ${points[0].gold.estimate.toFixed(3)} (n=1) → peak ${best.gold.estimate.toFixed(3)} (n=${best.n}) → ${points[points.length - 1].gold.estimate.toFixed(3)} (n=${P.bonPool}); fit R² ${fit?.r2.toFixed(3)}`);
   }
   lap('bestOfN', t);
@@ -608,6 +608,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     plots[preset] = file;
   }
   const pick = (f: GaoFit | null) => (f ? { alpha: f.alpha, beta: f.beta, r2: f.r2, dStar: f.dStar, predictedPeakGold: f.predictedPeakGold, baseline: f.baseline } : null);
+  const peakD = (p: string) => rl[p].probe.find((x) => x.step === rl[p].peak.peakX)?.d ?? null;
   const hacked = o.raters.includes('swayed') ? 'swayed' : o.raters[o.raters.length - 1];
   const perPreset = Object.fromEntries(
     o.raters.map((p) => [
@@ -621,6 +622,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
           fit: pick(rl[p].fit),
           peakGold: rl[p].peak.peakGold,
           peakStep: rl[p].peak.peakX,
+          // √KL of the probe at that step, to set beside the fit's d*.
+          peakD: peakD(p),
           initialGold: rl[p].peak.initialGold,
           finalGold: rl[p].peak.finalGold,
           dropFromPeak: rl[p].peak.dropFromPeak,
@@ -666,8 +669,9 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
       // Each setting's replies to the evaluation's test cases: how many of a group's cases it granted.
       policies: granted,
     },
-    bonFit: pick(bon[hacked].fit),
-    rlFit: pick(rl[hacked].fit),
+    // The hacked preset's fits (swayed when it ran), each with the observed peak on the same axis as d*.
+    bonFit: bon[hacked].fit ? { ...pick(bon[hacked].fit), preset: hacked, observedPeak: { d: bon[hacked].peak.d, gold: bon[hacked].peak.gold, n: bon[hacked].peak.n } } : null,
+    rlFit: rl[hacked].fit ? { ...pick(rl[hacked].fit), preset: hacked, observedPeak: { d: peakD(hacked), gold: rl[hacked].peak.peakGold, step: rl[hacked].peak.peakX } } : null,
     monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
     overopt: {
       // 'sd': the proxy of every curve in SDs of the SFT policy's probe replies (standardizeReward); 'raw': reward-model scores.
