@@ -77,10 +77,10 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'kl-estimator': { type: 'string', default: 'k1', describe: 'k1 | k2 | k3 (Schulman 2020)' },
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
-      'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step; 0: none)' },
-      'ppo-epochs': { type: 'number', default: 4, describe: 'PPO: epochs over each rollout' },
+      'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step, RLOO one; 0: none)' },
       ...(algo === 'ppo'
         ? {
+            'ppo-epochs': { type: 'number' as const, default: 4, describe: 'PPO: epochs over each rollout' },
             lam: { type: 'number' as const, default: 0.95, describe: 'PPO: GAE λ (1: every token is credited with the whole return still to come, less its value)' },
             'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" },
           }
@@ -139,7 +139,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           entCoef: Number(o['ent-coef']),
           lr: Number(o.lr),
           warmupSteps: Number(o['warmup-steps']),
-          ppoEpochs: Number(o['ppo-epochs']),
+          ppoEpochs: algo === 'ppo' ? Number(o['ppo-epochs']) : undefined,
           lam: algo === 'ppo' ? Number(o.lam) : undefined,
           looBaseline: algo === 'ppo' ? Boolean(o['loo-baseline']) : undefined,
           maxNewTokens: Number(o['max-new']),
