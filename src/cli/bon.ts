@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
-import { loadModel } from '../model/checkpoint.js';
+import { loadModel, missingRewardHead } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { generateCases, type Split } from '../world/index.js';
@@ -33,10 +33,13 @@ const bon: Command = {
   async run(o, _p, ctx) {
     const m = Number(o.n);
     if (!Number.isInteger(m) || m < 1) throw new UsageError(`bon: --n must be a positive integer, got ${o.n}`);
+    const rmDir = String(o.rm);
+    // Before any work: a directory without a trained reward head would load with a random one.
+    const problem = missingRewardHead(rmDir, 'bon: --rm');
+    if (problem) throw new UsageError(problem);
     const runtime = new Runtime({ threads: Number(o.threads), maxSessions: 24 });
     const policy = loadModel(String(o.model), { runtime });
     const tok = await loadTokenizer(String(o.model));
-    const rmDir = String(o.rm);
     const rm = loadModel(rmDir, { runtime, heads: ['reward'] });
     if (rm.cfg.vocabSize !== policy.cfg.vocabSize) throw new UsageError(`bon: the reward model's vocabulary (${rm.cfg.vocabSize}) differs from the policy's (${policy.cfg.vocabSize}); they must share a tokenizer`);
     const cases = generateCases({ seed: Number(o.seed), n: Number(o.cases), split: String(o.split) as Split });

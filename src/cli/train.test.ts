@@ -1,12 +1,19 @@
 /**
  * `alignlab train ppo|rloo`: the ensemble-reward and held-out-judge flags are checked before any
- * model is loaded, with errors that name the flag (the runs themselves are tested in lab/rl.test.ts).
+ * model is loaded, with errors that name the flag, and a directory given as a reward model must
+ * hold a trained reward head (the runs themselves are tested in lab/rl.test.ts).
  * `alignlab train sft`: its recipe flags are checked and reach trainBaseline (mocked here; the
  * batching they set is tested in train/sft.test.ts).
  */
-import { describe, expect, it, vi } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import commands from './train.js';
 import { trainBaseline } from '../lab/baseline.js';
+import { llamaConfig } from '../model/config.js';
+import { LlamaModel } from '../model/model.js';
+import { saveModel } from '../model/checkpoint.js';
 
 vi.mock('../lab/baseline.js', () => ({
   trainBaseline: vi.fn(async (o: { out: string }) => ({ out: o.out, steps: 1, finalLoss: 1, parameters: 1, trainTokens: 1, seconds: 0 })),
@@ -14,6 +21,16 @@ vi.mock('../lab/baseline.js', () => ({
 
 const ctx = { json: true, log: () => {}, print: () => {} };
 const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, 'kl-min': 0, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
+
+// A policy (no reward head) and a reward model, tiny and untrained, without tokenizers: a run
+// that gets past the checks stops where it loads the policy's tokenizer, before writing anything.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alignlab-train-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const cfg = llamaConfig({ vocabSize: 16, dModel: 8, nLayers: 1, nHeads: 2, dFF: 16, maxSeqLen: 32 });
+const policy = path.join(tmp, 'policy');
+const rmDir = path.join(tmp, 'rm');
+saveModel(policy, LlamaModel.init(cfg, { seed: 1 }));
+saveModel(rmDir, LlamaModel.init(cfg, { seed: 2, heads: ['reward'] }));
 
 describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
@@ -64,6 +81,19 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   it('--case-seed must be a whole number', async () => {
     await expect(run({ 'case-seed': 1.5 })).rejects.toThrow(`train ${algo}: --case-seed must be a whole number, got 1.5`);
     await expect(run({ 'case-seed': 2 })).rejects.toThrow(/no-such-model/);
+  });
+
+  it('refuses a policy directory as --reward, --observers or --judge before any work, naming it; a reward model passes', async () => {
+    const out = path.join(tmp, `out-${algo}`);
+    const noHead = (role: string) => `runRl: ${role} ${policy} has no reward head (model.safetensors has no score.weight): train one with \`alignlab train rm\``;
+    await expect(run({ model: policy, reward: policy, out })).rejects.toThrow(noHead('reward'));
+    await expect(run({ model: policy, reward: rmDir, observers: `${rmDir},${policy}`, out })).rejects.toThrow(noHead('observer'));
+    await expect(run({ model: policy, reward: 'gold', judge: policy, out })).rejects.toThrow(noHead('judge'));
+    expect(fs.existsSync(out)).toBe(false);
+    // With reward models in every role the run gets past the check: here to the policy's missing tokenizer.
+    await expect(run({ model: policy, reward: rmDir, observers: rmDir, out })).rejects.toThrow(/policy\/tokenizer\.json: not found/);
+    await expect(run({ model: policy, reward: 'proxy', observers: rmDir, judge: rmDir, out })).rejects.toThrow(/policy\/tokenizer\.json: not found/);
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   it('--keep-judge-best needs --judge and --probe', async () => {

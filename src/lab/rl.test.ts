@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyWorldModel } from './test-fixtures.js';
-import { combineScores, judgeBestStep, pairedGain, runRl, withinPrompt, type JudgeBest, type ProbeRecord, type RlRunOptions } from './rl.js';
+import { combineScores, differingOptions, judgeBestStep, pairedGain, runRl, withinPrompt, type JudgeBest, type ProbeRecord, type RlRunOptions } from './rl.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 
@@ -300,10 +300,90 @@ describe('runRl', () => {
     expect(pr.rewardNorm).toEqual(JSON.parse(fs.readFileSync(path.join(dir, 'std-probe-straight', 'results.json'), 'utf8')).rewardNorm);
     // A standardized run's checkpoint does not resume on raw scores.
     await expect(runRl({ ...opts, out: path.join(dir, 'std-mismatch') }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await expect(runRl({ ...opts, standardizeReward: false, out: path.join(dir, 'std-mismatch'), resume: true }, quiet)).rejects.toThrow(/resume with options that differ from the run in .*std-mismatch: standardizeReward true \(stored\) vs false \(given\) — /);
+    // Without run_config.json to compare with, the checkpoint's own record still refuses it.
+    fs.rmSync(path.join(dir, 'std-mismatch', 'run_config.json'));
     await expect(runRl({ ...opts, standardizeReward: false, out: path.join(dir, 'std-mismatch'), resume: true }, quiet)).rejects.toThrow(/the checkpoint's run standardized its reward .* resume it with the same options/);
     // The world's gold or proxy is not a reward model's score: refused before anything runs.
     await expect(runRl({ ...base, reward: 'gold', observers: [], out: path.join(dir, 'std-gold') }, quiet)).rejects.toThrow(/standardizeReward standardizes a reward model's scores; the reward is the world's gold/);
   }, 180_000);
+
+  it('refuses a directory without a trained reward head as reward, observer or judge, before anything is written', async () => {
+    const rm = path.join(dir, 'head-rm');
+    saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));
+    // A PPO policy: a value head, no reward head.
+    const valued = path.join(dir, 'head-value');
+    saveModel(valued, loadModel(model, { heads: ['value'], seed: 4 }));
+    // score.weight in the weights but not listed in config.json: loadModel would not read it.
+    const unlisted = path.join(dir, 'head-unlisted');
+    fs.cpSync(rm, unlisted, { recursive: true });
+    const cfg = JSON.parse(fs.readFileSync(path.join(unlisted, 'config.json'), 'utf8'));
+    delete cfg.alignlab_heads;
+    fs.writeFileSync(path.join(unlisted, 'config.json'), JSON.stringify(cfg));
+    const base: RlRunOptions = { algo: 'rloo', model, reward: rm, steps: 1, prompts: 2, k: 2, maxNewTokens: 6, seed: 1, out: '', threads: 1 };
+    const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const cases: [Partial<RlRunOptions>, string, string][] = [
+      [{ reward: model }, 'reward', model],
+      [{ observers: [rm, model] }, 'observer', model],
+      [{ judge: model }, 'judge', model],
+      [{ judge: valued }, 'judge', valued],
+    ];
+    for (const [i, [o, role, d]] of cases.entries()) {
+      const out = path.join(dir, `no-head-${i}`);
+      await expect(runRl({ ...base, ...o, out }, quiet)).rejects.toThrow(new RegExp(`^runRl: ${role} ${esc(d)} has no reward head \\(model\\.safetensors has no score\\.weight\\): train one with \`alignlab train rm\`$`));
+      expect(fs.existsSync(out)).toBe(false);
+    }
+    await expect(runRl({ ...base, reward: unlisted, out: path.join(dir, 'no-head-unlisted') }, quiet)).rejects.toThrow(`runRl: reward ${unlisted} has no reward head (model.safetensors has score.weight but config.json's alignlab_heads does not list "reward", so it would load with a fresh random head)`);
+    expect(fs.existsSync(path.join(dir, 'no-head-unlisted'))).toBe(false);
+    // A reward model in every role runs, and its scores are its trained head's: rm/0 (the reward)
+    // and rm/1 (the same directory as an observer) agree.
+    const out = path.join(dir, 'head-ok');
+    await runRl({ ...base, observers: [rm], judge: rm, out }, quiet);
+    const [row] = metrics(out);
+    expect(row['rm/1']).toBe(row['rm/0']);
+    expect(row['objective/scores']).toBe(row['rm/0']);
+  }, 120_000);
+
+  it('a resume with options that differ from the run is refused, naming each, and changes nothing; more steps continue it as a longer run', async () => {
+    const base: RlRunOptions = { algo: 'rloo', model, reward: 'proxy', steps: 3, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, klCoef: 0.05, seed: 7, out: '', threads: 1, checkpointEvery: 1 };
+    const out = path.join(dir, 'resume-opts');
+    // Killed during step 2: the checkpoint holds step 1.
+    await expect(runRl({ ...base, out }, { ...quiet, onStep: (_r, s) => { if (s === 1) throw new Error('killed'); } })).rejects.toThrow('killed');
+    const files = () => {
+      const all = ['run_config.json', 'metrics.jsonl', ...fs.readdirSync(path.join(out, 'checkpoint')).map((f) => path.join('checkpoint', f))];
+      return Object.fromEntries(all.map((f) => [f, fs.readFileSync(path.join(out, f)).toString('base64')]));
+    };
+    const before = files();
+    expect(Object.keys(before)).toContain(path.join('checkpoint', 'model.safetensors'));
+    await expect(runRl({ ...base, out, resume: true, lr: 0.5, klCoef: 0.2, seed: 8 }, quiet)).rejects.toThrow(
+      `runRl: resume with options that differ from the run in ${out}: lr 0.001 (stored) vs 0.5 (given), klCoef 0.05 (stored) vs 0.2 (given), seed 7 (stored) vs 8 (given) — resume with the stored options (${path.join(out, 'run_config.json')}), or start a new run in another directory`,
+    );
+    // Reward-model and world options alike; an option left unset differs from one given.
+    await expect(runRl({ ...base, out, resume: true, reward: 'gold', caseSeed: 2 }, quiet)).rejects.toThrow(/differ from the run in .*: reward "proxy" \(stored\) vs "gold" \(given\), caseSeed unset \(stored\) vs 2 \(given\) — /);
+    // Fewer steps than the checkpoint has done cannot be resumed.
+    await expect(runRl({ ...base, out, resume: true, steps: 1 }, quiet)).rejects.toThrow(`runRl: steps 1, but the checkpoint in ${path.join(out, 'checkpoint')} is at step 1 already: give more steps to continue the run`);
+    expect(files()).toEqual(before);
+    // More steps (and another checkpoint interval) continue the run: it ends as a straight run
+    // of 4 steps, and run_config.json records the steps it ran to.
+    const straight = path.join(dir, 'resume-opts-straight');
+    await runRl({ ...base, out: straight, steps: 4 }, quiet);
+    await runRl({ ...base, out, resume: true, steps: 4, checkpointEvery: 2 }, quiet);
+    expect(Buffer.compare(fs.readFileSync(path.join(straight, 'model.safetensors')), fs.readFileSync(path.join(out, 'model.safetensors')))).toBe(0);
+    expect(metrics(out)).toEqual(metrics(straight));
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run_config.json'), 'utf8')).steps).toBe(4);
+  }, 120_000);
+
+  it('differingOptions: every option but out, resume, steps, checkpointEvery and threads, compared as given (by hand)', () => {
+    expect(differingOptions({ kind: 'rloo', lr: 1e-5, steps: 10, seed: 1, threads: 2, out: 'a' }, { lr: 0.5, steps: 20, seed: 1, threads: 4, out: 'b', resume: true })).toEqual([{ option: 'lr', stored: '0.00001', given: '0.5' }]);
+    // Objects compare by content whatever their key order; an unset option differs from a given one.
+    expect(differingOptions({ probe: { n: 4, every: 2 } }, { probe: { every: 2, n: 4 } })).toEqual([]);
+    expect(differingOptions({ observers: ['a'] }, { observers: ['a', 'b'], judge: 'j' })).toEqual([
+      { option: 'observers', stored: '["a"]', given: '["a","b"]' },
+      { option: 'judge', stored: 'unset', given: '"j"' },
+    ]);
+    // run_config.json's derived sections are not options.
+    expect(differingOptions({ kind: 'ppo', rloo: {}, ppo: { k: 2 }, train: { lr: 1 } }, {})).toEqual([]);
+  });
 
   it('combineScores: standardize, take the mean or the minimum, back on the first scale (by hand)', () => {
     const norm = [{ mean: 2, sd: 1 }, { mean: 20, sd: 10 }];

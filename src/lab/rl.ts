@@ -12,13 +12,15 @@
  * step), `probe.jsonl` (with a probe: each probe's per-case values), `run_config.json`,
  * `results.json`, and — every `checkpointEvery` steps — a `checkpoint/` (policy with value
  * head, optimizer, KL controller, step) from which `resume: true` continues bit-identically:
- * every step's randomness derives from (seed, step).
+ * every step's randomness derives from (seed, step). A resume must give the run's options
+ * (RESUME_MAY_CHANGE aside), and every reward-model directory (`reward`, `observers`, `judge`)
+ * must hold a trained reward head; both are checked before anything is loaded or written.
  *
  *   await runRl({ model: 'runs/latest/baseline', reward: 'runs/rm', algo: 'ppo', steps: 60, seed: 1, out: 'runs/ppo' }, { log: console.error });
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadModel, saveModel } from '../model/checkpoint.js';
+import { loadModel, missingRewardHead, readModelConfig, saveModel } from '../model/checkpoint.js';
 import { LlamaModel } from '../model/model.js';
 import { Runtime } from '../engine/session.js';
 import { loadTokenizer, saveTokenizer } from '../tokenizer/index.js';
@@ -118,7 +120,10 @@ export interface RlRunOptions {
   caseSeed?: number;
   /** Save a checkpoint every this many steps (default 0: only at the end via the policy). */
   checkpointEvery?: number;
-  /** Continue from `out/checkpoint` when it exists. */
+  /**
+   * Continue from `out/checkpoint` when it exists, with the options of the run in `out` (its
+   * run_config.json): a resume that changes any but RESUME_MAY_CHANGE is refused before any work.
+   */
   resume?: boolean;
   /** Stop at the first monitor alarm. */
   stopOnAlarm?: boolean;
@@ -287,6 +292,66 @@ export function pairedGain(now: readonly number[], base: readonly number[]): { g
   return { gain: mean(d), se: sd(d) / Math.sqrt(Math.max(1, d.length - 1)), diffs: d };
 }
 
+/**
+ * The options a resumed run may change: where the run is (`out`), `resume` itself, how long it
+ * goes on (`steps`: the prompts of step s do not depend on it, nor does the learning rate after
+ * the warm-up, so a run resumed with more steps ends as one started with them — as long as it goes
+ * past its checkpoint), when it saves checkpoints (`checkpointEvery`), and `threads` (with a
+ * warning: a run is bit-identical to an uninterrupted one only at the same thread count). Every
+ * other option defines what the run computes, and a resume that changed one would silently keep
+ * the checkpoint's value for some (the learning rate, β, the reward's standardization) and use the
+ * new one for others.
+ */
+export const RESUME_MAY_CHANGE: readonly string[] = ['out', 'resume', 'steps', 'checkpointEvery', 'threads'];
+/** What run_config.json holds besides the options: derived, not given. */
+const RUN_CONFIG_DERIVED = ['kind', 'rloo', 'ppo', 'train'];
+
+/** A value as JSON, object keys sorted (`undefined`: "unset"), to compare and to print. */
+function canonical(v: unknown): string {
+  if (v === undefined) return 'unset';
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+}
+
+/**
+ * The options that differ between a run's stored run_config.json and the options of a resume,
+ * leaving out RESUME_MAY_CHANGE; values compared as given (an option left unset differs from one
+ * given at its default), each as canonical JSON.
+ *
+ *   differingOptions({ kind: 'rloo', lr: 1e-5, steps: 10, seed: 1 }, { lr: 0.5, steps: 20, seed: 1 })
+ *   // → [{ option: 'lr', stored: '0.00001', given: '0.5' }]
+ */
+export function differingOptions(stored: Record<string, unknown>, given: Record<string, unknown>): { option: string; stored: string; given: string }[] {
+  const keys = [...new Set([...Object.keys(stored), ...Object.keys(given)])].filter((key) => !RESUME_MAY_CHANGE.includes(key) && !RUN_CONFIG_DERIVED.includes(key));
+  return keys.map((option) => ({ option, stored: canonical(stored[option]), given: canonical(given[option]) })).filter((d) => d.stored !== d.given);
+}
+
+/**
+ * Before a resume does anything: its options must be those of the run in `o.out`
+ * (run_config.json; RESUME_MAY_CHANGE aside), and `steps` must go past the checkpoint's step.
+ * Throws one message listing every differing option with its stored and given value.
+ */
+function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) => void): void {
+  const file = path.join(o.out, 'run_config.json');
+  const readJson = (f: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(fs.readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new Error(`${f}: invalid JSON (${(e as Error).message})`);
+    }
+  };
+  if (!fs.existsSync(file)) {
+    log(`runRl: ${file} is missing, so the options of the run being resumed cannot be compared with these; resuming with these`);
+  } else {
+    const stored = readJson(file);
+    const diffs = differingOptions(stored, o as unknown as Record<string, unknown>);
+    if (diffs.length) throw new Error(`runRl: resume with options that differ from the run in ${o.out}: ${diffs.map((d) => `${d.option} ${d.stored} (stored) vs ${d.given} (given)`).join(', ')} — resume with the stored options (${file}), or start a new run in another directory`);
+    if (canonical(stored.threads) !== canonical(o.threads)) log(`runRl: resuming ${o.out} with threads ${canonical(o.threads)} where the run used ${canonical(stored.threads)}: the results will not be bit-identical to an uninterrupted run's`);
+  }
+  const stateFile = path.join(ckptDir, 'trainer_state.json');
+  const step = (readJson(stateFile).extra as { step?: unknown } | undefined)?.step;
+  if (typeof step === 'number' && o.steps <= step) throw new Error(`runRl: steps ${o.steps}, but the checkpoint in ${ckptDir} is at step ${step} already: give more steps to continue the run`);
+}
+
 export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
@@ -301,10 +366,20 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   if (o.klMin !== undefined && o.klMin > 0 && o.klTarget === undefined) throw new Error(`runRl: klMin ${o.klMin} is the adaptive controller's floor on β, and without klTarget β is fixed: give klTarget too`);
   if (o.standardizeReward && (o.reward === 'gold' || o.reward === 'proxy')) throw new Error(`runRl: standardizeReward standardizes a reward model's scores; the reward is the world's ${o.reward}`);
   if (o.keepJudgeBest && (!o.judge || !o.probe || o.probe.n < 1)) throw new Error(`runRl: keepJudgeBest picks the probe step the judge scores highest: it needs a judge and a probe of at least one case (got ${o.judge ? 'a judge' : 'no judge'}, ${o.probe ? `a probe of ${o.probe.n} cases` : 'no probe'})`);
-  // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
-  const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
+  // The model directories: a directory given as a reward model must hold a trained reward head,
+  // or loadModel would give it a fresh random one and the run would optimize (or watch) noise.
+  // (The policy's config first, so a missing policy is the error named.)
+  readModelConfig(o.model);
+  const rewardDirs = [...(o.reward !== 'gold' && o.reward !== 'proxy' ? [{ role: 'reward', dir: o.reward }] : []), ...(o.observers ?? []).map((dir) => ({ role: 'observer', dir })), ...(o.judge ? [{ role: 'judge', dir: o.judge }] : [])];
+  for (const { role, dir } of rewardDirs) {
+    const problem = missingRewardHead(dir, `runRl: ${role}`);
+    if (problem) throw new Error(problem);
+  }
   const ckptDir = path.join(o.out, 'checkpoint');
   const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
+  if (resuming) checkResumeOptions(o, ckptDir, io.log);
+  // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
+  const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const start = loadModel(o.model, { runtime, heads: algo === 'ppo' ? ['value'] : [], seed: o.seed });
   const reference = new LlamaModel(start.cfg, start.params.clone(), runtime, start.heads);
   const tok = await loadTokenizer(o.model);
@@ -432,7 +507,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const missing = history.filter((r) => r['probe/judge'] !== undefined && !fs.existsSync(path.join(snapshotDir(r.step), 'model.safetensors'))).map((r) => r.step);
     if (missing.length) throw new Error(`${o.out}: keepJudgeBest on resume needs the policy of every probe step the checkpoint covers, but at-step/ lacks steps [${missing.join(', ')}] (the run was started without keepJudgeBest, or it finished, which removes at-step/ unless snapshotAtProbes is set)`);
   }
-  writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: tc });
+  // The trainer's config is the one in use: on resume, the checkpoint's.
+  writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: algo, ...o, rloo: ppo ? undefined : rloo, ppo, train: trainer.cfg });
   io.log(`${algo}: ${o.steps} steps × ${perStep} prompts × k=${k}, reward ${o.reward}, β=${klInit}${kl instanceof AdaptiveKlController ? ` (adaptive, target ${kl.target}, horizon ${kl.horizon}${kl.min > 0 ? `, floor ${kl.min}` : ''})` : ''}`);
 
   // The probe: fixed cases, fixed sampling seed.

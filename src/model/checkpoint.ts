@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { readSafetensors, writeSafetensors, floatTensor, type TensorToWrite } from './safetensors.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors, floatTensor, type TensorToWrite } from './safetensors.js';
 import { type LlamaConfig, toHfConfig, fromHfConfig } from './config.js';
 import { ParamSet, llamaParamSpecs, rewardRankOf, type HeadKind, HEAD_PARAMS, REWARD_COND_PARAMS } from './params.js';
 import { LlamaModel } from './model.js';
@@ -40,8 +40,36 @@ export function readModelConfig(dir: string): { cfg: LlamaConfig; raw: Record<st
 }
 
 /**
+ * Whether `dir` holds a trained reward head: `null` when it does, else one message, starting with
+ * `who` (e.g. "runRl: judge"), that names the directory and what it lacks. A reward head is
+ * `score.weight` in model.safetensors and `reward` in config.json's `alignlab_heads` (saveModel
+ * writes both; loadModel reads the list). Reads only config.json and the safetensors header.
+ *
+ * Where an existing reward model is expected, call this before any work: `loadModel(dir, { heads:
+ * ['reward'] })` gives a directory without the head a fresh random one (what training a reward
+ * model on a policy wants), so a policy passed as a reward model would otherwise score at random.
+ *
+ *   const problem = missingRewardHead('runs/sft-9k', 'bon: --rm');
+ *   if (problem) throw new Error(problem); // "bon: --rm runs/sft-9k has no reward head (…)"
+ */
+export function missingRewardHead(dir: string, who: string): string | null {
+  const { raw } = readModelConfig(dir);
+  const weights = path.join(dir, 'model.safetensors');
+  if (!fs.existsSync(weights)) throw new Error(`${dir}: not a model directory (no model.safetensors)`);
+  const tensor = HEAD_PARAMS.reward.weight;
+  const listed = Array.isArray(raw.alignlab_heads) && raw.alignlab_heads.includes('reward');
+  const stored = tensor in readSafetensorsHeader(weights).tensors;
+  if (listed && stored) return null;
+  const why = !stored ? `model.safetensors has no ${tensor}` : `model.safetensors has ${tensor} but config.json's alignlab_heads does not list "reward", so it would load with a fresh random head`;
+  return `${who} ${dir} has no reward head (${why}): train one with \`alignlab train rm\``;
+}
+
+/**
  * Loads a model directory. Every expected tensor must be present with its expected shape (one
  * clear error naming the file and tensor otherwise); F16/BF16 weights are converted to float32.
+ * A head in `heads` that the directory does not store gets a fresh initialisation (from `seed`):
+ * how a reward model's training starts from a policy. To use an existing reward model, check the
+ * directory with {@link missingRewardHead} first.
  */
 export function loadModel(dir: string, opts: { runtime?: Runtime; heads?: HeadKind[]; seed?: number; rewardRank?: number } = {}): LlamaModel {
   const { cfg, raw } = readModelConfig(dir);
