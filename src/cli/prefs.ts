@@ -4,6 +4,8 @@
  *   alignlab prefs collect --model DIR --n 200 --k 4 --raters careful --seed 1 --out prefs.jsonl
  *   alignlab prefs import-hh --input harmless-base_test.jsonl --out hh.jsonl [--on-error skip|throw]
  *   alignlab prefs stats --input prefs.jsonl
+ *   alignlab prefs sample --model DIR --n 50 --k 4 --seed 1 --out tasks.jsonl
+ *   alignlab prefs import-labels --input labeled.jsonl --out prefs.jsonl [--rater NAME] [--on-error throw|skip]
  *
  * `collect` samples k replies per HelpDesk prompt from a local model and has simulated
  * raters compare them (src/prefs/collect.ts); its result includes the raters' agreement
@@ -11,6 +13,12 @@
  * excluded). `import-hh` converts Anthropic HH-RLHF transcripts to conversational pairs.
  * `stats` reports counts, mean lengths in words, how often the chosen side is longer,
  * and agreement with gold where the rows carry `chosen_gold`/`rejected_gold`.
+ * `sample` and `import-labels` are the round trip for human labelers (src/prefs/labels.ts):
+ * `sample` writes unlabeled comparison tasks (the replies and pairs `collect` would judge
+ * with the same seed, A/B order by a seeded coin); people add `"preference": "a"|"b"|"tie"`
+ * (and `rater`, `reason`, `strength`); `import-labels` turns them into TRL pairs, counting
+ * ties. Unlike the other readers, `import-labels --on-error throw` checks the whole file and
+ * lists every bad line before refusing it.
  * Outputs are written atomically; with `--on-error throw` (the default) the first bad
  * line stops the command and nothing is written; with `skip` the bad lines are logged
  * and returned (the first 100; `skipped` counts them all).
@@ -20,6 +28,7 @@ import * as path from 'node:path';
 import { collectPreferences, type Pairing } from '../prefs/collect.js';
 import { readPreferences, writePreferences } from '../prefs/format.js';
 import { importHh } from '../prefs/hh.js';
+import { labelsToPairs, LabelsError, readLabels, sampleComparisons, writeComparisons } from '../prefs/labels.js';
 import { goldAgreement, preferenceStats, type PreferenceStats } from '../prefs/stats.js';
 import { LocalModel } from '../providers/local.js';
 import type { JsonlLineError, OnJsonlError } from '../util/jsonl.js';
@@ -178,4 +187,81 @@ const stats: Command = {
   },
 };
 
-export default [collect, importHhCmd, stats];
+const sample: Command = {
+  path: ['prefs', 'sample'],
+  summary: 'Sample k replies per HelpDesk prompt and write unlabeled A/B comparison tasks for human labelers',
+  options: {
+    model: { type: 'string', required: true, describe: 'model directory (config.json, model.safetensors, tokenizer.json)' },
+    out: { type: 'string', required: true, describe: 'output JSONL file (one comparison task per line)' },
+    n: { type: 'number', default: 100, describe: 'number of world cases (prompts)' },
+    k: { type: 'number', default: 4, describe: 'replies sampled per prompt (≥ 2)' },
+    pairing: { type: 'string', default: 'all', describe: "'all': every pair of the k replies; 'random': ⌊k/2⌋ disjoint random pairs" },
+    seed: { type: 'number', default: 1, describe: 'seed for the world, sampling, pairing and A/B order (same seed as prefs collect → same replies)' },
+    split: { type: 'string', default: 'train', describe: `world split: ${SPLITS.join(', ')}` },
+    temperature: { type: 'number', default: 1, describe: 'sampling temperature (> 0)' },
+    'max-tokens': { type: 'number', default: 96, describe: 'most new tokens per reply' },
+    gold: { type: 'boolean', default: true, describe: 'write both sides\' gold and proxy rewards under "hidden" (a labeling tool must not show it); --gold=false leaves them out' },
+    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+  },
+  async run(o, _pos, ctx) {
+    const name = 'prefs sample';
+    const dir = String(o.model);
+    if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${name}: --model ${dir} is not a model directory (no config.json)`);
+    const n = intOpt(name, 'n', o.n, 1);
+    const k = intOpt(name, 'k', o.k, 2, 64);
+    const pairing = oneOf<Pairing>(name, 'pairing', o.pairing, ['all', 'random']);
+    const split = oneOf<Split>(name, 'split', o.split, SPLITS);
+    const seed = Number(o.seed);
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`${name}: --seed must be an integer, got ${o.seed}`);
+    const temperature = Number(o.temperature);
+    if (!(temperature > 0)) throw new UsageError(`${name}: --temperature must be > 0 so the k replies differ, got ${o.temperature}`);
+    const maxTokens = intOpt(name, 'max-tokens', o['max-tokens'], 1);
+    const out = outputFile(name, o.out);
+    const model = await LocalModel.load(dir, { threads: intOpt(name, 'threads', o.threads, 1, 256) });
+    ctx.log(`${name}: ${n} cases × ${k} replies from ${dir}, seed ${seed}`);
+    let tasks;
+    try {
+      tasks = await sampleComparisons({ model, seed, n, k, pairing, split, temperature, maxTokens, gold: o.gold !== false });
+    } finally {
+      await model.close();
+    }
+    writeComparisons(out, tasks);
+    const identical = n * (pairing === 'all' ? (k * (k - 1)) / 2 : Math.floor(k / 2)) - tasks.length;
+    ctx.print(`${tasks.length} comparison tasks (${identical} pairs of identical replies skipped); wrote ${out}`);
+    return { out, cases: n, k, pairing, seed, tasks: tasks.length, identical, gold: o.gold !== false };
+  },
+};
+
+const importLabels: Command = {
+  path: ['prefs', 'import-labels'],
+  summary: 'Turn labeled comparison tasks ("preference": "a"|"b"|"tie") into TRL pairs; ties are counted, not paired',
+  options: {
+    input: { type: 'string', required: true, describe: 'labeled JSONL file (prefs sample tasks plus "preference", optional "rater", "reason", "strength")' },
+    out: { type: 'string', required: true, describe: 'output JSONL file (TRL conversational pairs)' },
+    rater: { type: 'string', describe: 'rater id for lines without their own "rater" (a line\'s own wins)' },
+    'on-error': { type: 'string', default: 'throw', describe: "'throw': list every bad line and write nothing; 'skip': report them and import the rest" },
+  },
+  async run(o, _pos, ctx) {
+    const name = 'prefs import-labels';
+    const input = inputFile(name, o.input);
+    const out = outputFile(name, o.out);
+    const onError = oneOf<OnJsonlError>(name, 'on-error', o['on-error'], ['throw', 'skip']);
+    const rater = o.rater === undefined ? undefined : String(o.rater);
+    if (rater === '') throw new UsageError(`${name}: --rater must not be empty`);
+    let file;
+    try {
+      file = await readLabels(input, { onError, rater });
+    } catch (e) {
+      if (e instanceof LabelsError) throw new Error(`${name}: ${e.errors.length} bad line${e.errors.length === 1 ? '' : 's'}, nothing written:\n${e.message}`);
+      throw e;
+    }
+    const { pairs, ties } = labelsToPairs(file.labels);
+    writePreferences(out, pairs);
+    const errors = reportErrors(file.errors, (m) => ctx.log(m));
+    printStats(preferenceStats(pairs), (t) => ctx.print(t));
+    ctx.print(`${file.labels.length} labels from ${file.lines} lines: ${pairs.length} pairs, ${ties} ties (not pairs, left out), ${file.errors.length} lines skipped; wrote ${out}`);
+    return { input, out, lines: file.lines, labels: file.labels.length, pairs: pairs.length, ties, skipped: file.errors.length, errors };
+  },
+};
+
+export default [collect, importHhCmd, stats, sample, importLabels];

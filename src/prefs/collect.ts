@@ -112,6 +112,18 @@ async function sampleAll(model: LanguageModel, prompts: ChatMessage[][], opts: S
   return replies.map((r) => r.text);
 }
 
+/**
+ * Step 2 of the file header: `replies[j][i]` is the j-th sample for prompt i, from call j of
+ * `chatBatch` over all prompts with its own seed drawn from `seeds`. `collectPreferences` and
+ * `sampleComparisons` (labels.ts: the same replies for human labelers) both sample through it
+ * with `Rng(seed).fork('prefs/collect').fork('sampling')`, so one seed gives both the same replies.
+ */
+export async function sampleReplies(model: LanguageModel, prompts: ChatMessage[][], k: number, opts: { temperature?: number; maxTokens?: number }, seeds: Rng): Promise<string[][]> {
+  const replies: string[][] = [];
+  for (let j = 0; j < k; j++) replies.push(await sampleAll(model, prompts, { temperature: opts.temperature ?? 1, maxTokens: opts.maxTokens ?? 96, seed: seeds.nextU32() }));
+  return replies;
+}
+
 /** Rewrite a world reason's "A"/"B" as "chosen"/"rejected". */
 function relabelReason(reason: string, winner: 'A' | 'B'): string {
   return reason.replace(/^(A|B)\b/, (m) => (m === winner ? 'chosen' : 'rejected'));
@@ -142,13 +154,7 @@ export async function collectPreferences(cfg: CollectConfig): Promise<CollectedP
   const cases = generateCases({ seed: cfg.seed, n: cfg.n, split: cfg.split ?? 'train', shift: cfg.shift ?? 'none' });
   const prompts = cases.map(casePrompt);
 
-  // replies[j][i]: the j-th sample for case i.
-  const seeds = root.fork('sampling');
-  const replies: string[][] = [];
-  for (let j = 0; j < cfg.k; j++) {
-    const opts: SamplingOptions = { temperature: cfg.temperature ?? 1, maxTokens: cfg.maxTokens ?? 96, seed: seeds.nextU32() };
-    replies.push(await sampleAll(cfg.model, prompts, opts));
-  }
+  const replies = await sampleReplies(cfg.model, prompts, cfg.k, cfg, root.fork('sampling'));
 
   const rows: CollectedPair[] = [];
   cases.forEach((c, i) => {
