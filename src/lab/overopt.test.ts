@@ -59,6 +59,8 @@ describe('lab overopt', () => {
     if (fresh.pairs > 0) expect(r.rmAccuracyVsGoldCI[0]).toBeLessThanOrEqual(r.rmAccuracyVsGold);
     for (const k of ['peakGold', 'finalGold', 'proxyRisingAtEnd']) expect(r.swayed).toHaveProperty(k);
     for (const m of r.monitors) for (const k of ['name', 'alarmStepsBeforeGoldPeak', 'falseAlarmsOnCareful']) expect(m).toHaveProperty(k);
+    // One careful and one swayed run: the false-alarm rate is 0 or 1, the count over one run.
+    for (const m of r.monitors) expect([m.carefulRuns, m.swayedRuns, m.falseAlarmRateOnCareful]).toEqual([1, 1, m.falseAlarmsOnCareful]);
     const bon = r.careful.bestOfN.points as { n: number; kl: number; gold: number }[];
     expect(bon.map((p) => p.n)).toEqual([1, 2, 4, 8]);
     bon.forEach((p) => expect(p.kl).toBeCloseTo(Math.log(p.n) - (p.n - 1) / p.n, 12));

@@ -672,7 +672,8 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
     // The hacked preset's fits (swayed when it ran), each with the observed peak on the same axis as d*.
     bonFit: bon[hacked].fit ? { ...pick(bon[hacked].fit), preset: hacked, observedPeak: { d: bon[hacked].peak.d, gold: bon[hacked].peak.gold, n: bon[hacked].peak.n } } : null,
     rlFit: rl[hacked].fit ? { ...pick(rl[hacked].fit), preset: hacked, observedPeak: { d: peakD(hacked), gold: rl[hacked].peak.peakGold, step: rl[hacked].peak.peakX } } : null,
-    monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls })),
+    // falseAlarmsOnCareful counts the careful runs it alarmed on, of carefulRuns (the rate is their ratio).
+    monitors: monitors.map((m) => ({ name: m.name, alarmStepsBeforeGoldPeak: m.alarmStepsBeforeGoldPeak, falseAlarmsOnCareful: m.falseAlarmsOnCareful, carefulRuns: m.carefulRuns, falseAlarmRateOnCareful: m.carefulRuns ? m.falseAlarmsOnCareful / m.carefulRuns : null, alarmStep: m.alarmStep, detectedBeforeGoldFalls: m.detectedBeforeGoldFalls, swayedRuns: m.swayedRuns })),
     overopt: {
       // 'sd': the proxy of every curve in SDs of the SFT policy's probe replies (standardizeReward); 'raw': reward-model scores.
       proxyUnits: P.standardizeReward ? 'sd' : 'raw',
