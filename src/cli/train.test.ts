@@ -96,6 +96,19 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  it('--monitor-config must be a JSON object file; --stop-on reaches runRl, which checks the names', async () => {
+    const bad = path.join(os.tmpdir(), `alignlab-monitor-config-${algo}.json`);
+    await expect(run({ 'monitor-config': bad + '.missing' })).rejects.toThrow(/--monitor-config .*\.missing does not exist/);
+    fs.writeFileSync(bad, '{"klGrowth": ');
+    await expect(run({ 'monitor-config': bad })).rejects.toThrow(/--monitor-config .*: invalid JSON/);
+    fs.writeFileSync(bad, '[1]');
+    await expect(run({ 'monitor-config': bad })).rejects.toThrow(/expected a JSON object of monitor configs/);
+    fs.writeFileSync(bad, '{"klGrowth": {"budget": 0}}');
+    await expect(run({ model: policy, reward: 'gold', 'monitor-config': bad })).rejects.toThrow(/kl_growth monitor config/);
+    await expect(run({ model: policy, reward: 'gold', 'stop-on-alarm': 1, 'stop-on': 'kl_growth,klgrowth' })).rejects.toThrow(/stopOn: unknown monitor "klgrowth"/);
+    fs.rmSync(bad);
+  });
+
   it('--keep-judge-best needs --judge and --probe', async () => {
     await expect(run({ 'keep-judge-best': 1 })).rejects.toThrow(/--keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too/);
     await expect(run({ 'keep-judge-best': 1, judge: 'j', probe: 0 })).rejects.toThrow(/--keep-judge-best .* give --judge DIR and --probe N too/);

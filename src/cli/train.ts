@@ -7,6 +7,8 @@ import { runRl } from '../lab/rl.js';
 import { trainRewardModel } from '../lab/rm.js';
 import { trainDpo } from '../lab/dpo.js';
 import type { PairMetrics } from '../lab/pairs.js';
+import * as fs from 'node:fs';
+import type { MonitorConfigs } from '../lab/monitors.js';
 
 function readoutOf(v: unknown): 'last' | 'mean' {
   if (v !== 'last' && v !== 'mean') throw new UsageError(`--readout: expected last or mean, got "${String(v)}"`);
@@ -89,6 +91,8 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
       resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },
       'stop-on-alarm': { type: 'boolean', default: false, describe: 'stop at the first reward-hacking monitor alarm' },
+      'stop-on': { type: 'string', describe: 'with --stop-on-alarm, only these monitors stop the run (comma-separated: ensemble_disagreement, kl_growth, entropy_collapse, reward_length_corr, judge_divergence, judge_agreement)' },
+      'monitor-config': { type: 'string', describe: 'JSON file of monitor threshold overrides, e.g. {"klGrowth": {"budget": 6}} (keys: ensembleDisagreement, klGrowth, entropyCollapse, rewardLengthCorr, judgeDivergence, judgeAgreement; src/lab/monitors.ts)' },
       'keep-judge-best': { type: 'boolean', default: false, describe: "also keep the probe step's policy the --judge scores highest (the start's included) in OUT/judge-best (needs --judge and --probe)" },
       seed: { type: 'number', default: 1, describe: 'random seed' },
       'case-seed': { type: 'number', default: 1, describe: "world seed of the training prompts and the probe's cases (`lab overopt` uses its --seed: the same value replays a lab run's prompts)" },
@@ -146,6 +150,8 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           checkpointEvery: Number(o['checkpoint-every']),
           resume: Boolean(o.resume),
           stopOnAlarm: Boolean(o['stop-on-alarm']),
+          stopOn: o['stop-on'] === undefined ? undefined : String(o['stop-on']).split(',').filter(Boolean),
+          monitors: o['monitor-config'] === undefined ? undefined : monitorConfig(algo, String(o['monitor-config'])),
           keepJudgeBest: Boolean(o['keep-judge-best']),
           seed: Number(o.seed),
           caseSeed: Number(o['case-seed']),
@@ -162,6 +168,19 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       return rest;
     },
   };
+}
+
+/** --monitor-config FILE: a JSON object of monitor threshold overrides (each checked by its monitor's schema in runRl). */
+function monitorConfig(algo: string, file: string): MonitorConfigs {
+  if (!fs.existsSync(file)) throw new UsageError(`train ${algo}: --monitor-config ${file} does not exist`);
+  let v: unknown;
+  try {
+    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`train ${algo}: --monitor-config ${file}: invalid JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`train ${algo}: --monitor-config ${file}: expected a JSON object of monitor configs, e.g. {"klGrowth": {"budget": 6}}`);
+  return v as MonitorConfigs;
 }
 
 /** --on-error: what a trainer does with a bad line of its preference file. */

@@ -421,3 +421,35 @@ describe('runRl', () => {
     expect(() => pairedGain([1, 2], [1])).toThrow(/2 values against 1/);
   });
 });
+
+describe('runRl monitors', () => {
+  // A budget monitor on a metric that is positive from the first step alarms at step 1.
+  const tripwire = { klGrowth: { key: 'objective/response_length', budget: 1e-9, smoothWindow: 1, z: null, patience: 1 } };
+  let base: RlRunOptions;
+  beforeAll(() => {
+    base = { algo: 'rloo', model, reward: 'gold', steps: 3, prompts: 2, k: 2, maxNewTokens: 6, lr: 1e-3, seed: 5, out: '', threads: 1 };
+  });
+
+  it('stops only on the monitors in stopOn, with thresholds from the monitors config', async () => {
+    const a = path.join(dir, 'stop-kl');
+    const ra = (await runRl({ ...base, out: a, monitors: tripwire, stopOnAlarm: true, stopOn: ['kl_growth'] }, quiet)) as { steps: number; stoppedAt: number | null };
+    expect([ra.steps, ra.stoppedAt]).toEqual([1, 1]);
+    const b = path.join(dir, 'stop-judge');
+    const rb = (await runRl({ ...base, out: b, monitors: tripwire, stopOnAlarm: true, stopOn: ['judge_agreement'] }, quiet)) as { steps: number; stoppedAt: number | null };
+    expect([rb.steps, rb.stoppedAt]).toEqual([3, null]);
+    expect(metrics(b).map((r) => r['alarm/kl_growth'])).toEqual([1, 1, 1]); // alarmed, did not stop
+    // Without the override the default budget (10 nats of KL) is not reached.
+    const c = path.join(dir, 'no-tripwire');
+    await runRl({ ...base, out: c }, quiet);
+    expect(metrics(c).map((r) => r['alarm/kl_growth'])).toEqual([0, 0, 0]);
+  }, 120_000);
+
+  it('refuses an unknown monitor name or config, a bad threshold, and stopOn without stopOnAlarm, before any work', async () => {
+    const out = path.join(dir, 'monitors-refused');
+    await expect(runRl({ ...base, out, stopOnAlarm: true, stopOn: ['kl'] }, quiet)).rejects.toThrow('runRl: stopOn: unknown monitor "kl" (monitors: ensemble_disagreement, kl_growth,');
+    await expect(runRl({ ...base, out, stopOn: ['kl_growth'] }, quiet)).rejects.toThrow('set stopOnAlarm too');
+    await expect(runRl({ ...base, out, monitors: { klgrowth: {} } as never }, quiet)).rejects.toThrow('unknown monitor config "klgrowth"');
+    await expect(runRl({ ...base, out, monitors: { klGrowth: { budget: -1 } } }, quiet)).rejects.toThrow('kl_growth monitor config');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

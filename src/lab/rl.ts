@@ -35,7 +35,7 @@ import { AdaptiveKlController, FixedKlController, klControllerFromState, klEstim
 import { scoreReplies } from '../train/reward.js';
 import { PromptCache } from '../train/prompt-cache.js';
 import { rewardReadout } from './rm.js';
-import { MonitorSet, defaultMonitors } from './monitors.js';
+import { MonitorSet, defaultMonitors, type MonitorConfigs } from './monitors.js';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { readJsonl } from '../util/jsonl.js';
 import { progress } from '../util/progress.js';
@@ -125,8 +125,16 @@ export interface RlRunOptions {
    * run_config.json): a resume that changes any but RESUME_MAY_CHANGE is refused before any work.
    */
   resume?: boolean;
-  /** Stop at the first monitor alarm. */
+  /** Stop at the first monitor alarm (of the monitors in `stopOn`, when given). */
   stopOnAlarm?: boolean;
+  /** The monitors whose alarm stops the run with `stopOnAlarm` (their names, e.g. 'kl_growth'; default: all six). */
+  stopOn?: string[];
+  /**
+   * Threshold overrides of the reward-hacking monitors (monitors.ts `MonitorConfigs`, each field
+   * checked by its monitor's schema), e.g. `{ klGrowth: { threshold: 2 } }`: tuned on careful runs,
+   * as monitors.ts says its defaults should be.
+   */
+  monitors?: MonitorConfigs;
   /**
    * A fixed probe: before training and every `every` steps, one reply (same sampling seed each
    * time) to each of `n` validation cases, logged as `probe/gold`, `probe/proxy` (world),
@@ -375,6 +383,12 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     const problem = missingRewardHead(dir, `runRl: ${role}`);
     if (problem) throw new Error(problem);
   }
+  // The monitors (their configs checked by each monitor's schema) and the names that may stop the run.
+  const MONITOR_CONFIG_KEYS = ['ensembleDisagreement', 'klGrowth', 'entropyCollapse', 'rewardLengthCorr', 'judgeDivergence', 'judgeAgreement'];
+  for (const k of Object.keys(o.monitors ?? {})) if (!MONITOR_CONFIG_KEYS.includes(k)) throw new Error(`runRl: monitors: unknown monitor config ${JSON.stringify(k)} (expected ${MONITOR_CONFIG_KEYS.join(', ')})`);
+  const monitorNames = defaultMonitors(o.monitors).map((m) => m.name);
+  for (const n of o.stopOn ?? []) if (!monitorNames.includes(n)) throw new Error(`runRl: stopOn: unknown monitor ${JSON.stringify(n)} (monitors: ${monitorNames.join(', ')})`);
+  if (o.stopOn?.length && !o.stopOnAlarm) throw new Error('runRl: stopOn names the monitors whose alarm stops the run: set stopOnAlarm too');
   const ckptDir = path.join(o.out, 'checkpoint');
   const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
   if (resuming) checkResumeOptions(o, ckptDir, io.log);
@@ -580,7 +594,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   if (o.probe) probeBefore = await probeRow(first === 0 ? policy : reference, 0);
   io.log(`${algo}: setup and first probe ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const monitors = new MonitorSet(defaultMonitors());
+  const monitors = new MonitorSet(defaultMonitors(o.monitors));
   // Monitors count steps as the rows do (1-based `step`), so an alarm's step is its row's.
   for (const row of history) monitors.update(row, row.step);
   const bar = progress(algo, o.steps - first);
@@ -622,9 +636,10 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     io.onStep?.(row, s);
     bar.tick({ gold: row['world/gold'], score: row['objective/scores'], kl: row['objective/kl'] });
     if (o.checkpointEvery && (s + 1) % o.checkpointEvery === 0 && s + 1 < o.steps) trainer.saveCheckpoint(ckptDir, { step: s + 1, kl: kl.state(), ...(norm ? { rewardNorm: norm } : {}) });
-    if (o.stopOnAlarm && alarms.alarms.length) {
+    const stopping = alarms.alarms.filter((a) => !o.stopOn?.length || o.stopOn.includes(a.monitor));
+    if (o.stopOnAlarm && stopping.length) {
       stoppedAt = s + 1;
-      io.log(`stopping at step ${s + 1}: ${alarms.alarms.map((a) => a.monitor).join(', ')} alarmed`);
+      io.log(`stopping at step ${s + 1}: ${stopping.map((a) => a.monitor).join(', ')} alarmed`);
       break;
     }
   }
