@@ -83,42 +83,56 @@ function printStats(s: PreferenceStats, print: (t: string) => void): void {
   if (s.proxyAgreement !== null) print(`agreement with proxy: ${pct(s.proxyAgreement)} of ${s.proxyDecided} decided pairs`);
 }
 
+/** The options of sampling k replies per HelpDesk prompt, shared by `collect` and `sample` (same meaning, same defaults). */
+const SAMPLING_OPTIONS = {
+  model: { type: 'string', required: true, describe: 'model directory (config.json, model.safetensors, tokenizer.json)' },
+  n: { type: 'number', default: 100, describe: 'number of world cases (prompts)' },
+  k: { type: 'number', default: 4, describe: 'replies sampled per prompt (≥ 2)' },
+  pairing: { type: 'string', default: 'all', describe: "'all': every pair of the k replies; 'random': ⌊k/2⌋ disjoint random pairs" },
+  split: { type: 'string', default: 'train', describe: `world split: ${SPLITS.join(', ')}` },
+  temperature: { type: 'number', default: 1, describe: 'sampling temperature (> 0)' },
+  'max-tokens': { type: 'number', default: 96, describe: 'most new tokens per reply' },
+  threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
+} as const satisfies Command['options'];
+
+/** The sampling options of `collect` and `sample` as values, checked, and the model loaded. */
+function samplingArgs(name: string, o: Record<string, unknown>) {
+  const dir = String(o.model);
+  if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${name}: --model ${dir} is not a model directory (no config.json)`);
+  const n = intOpt(name, 'n', o.n, 1);
+  const k = intOpt(name, 'k', o.k, 2, 64);
+  const pairing = oneOf<Pairing>(name, 'pairing', o.pairing, ['all', 'random']);
+  const split = oneOf<Split>(name, 'split', o.split, SPLITS);
+  const seed = Number(o.seed);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`${name}: --seed must be an integer, got ${o.seed}`);
+  const temperature = Number(o.temperature);
+  if (!(temperature > 0)) throw new UsageError(`${name}: --temperature must be > 0 so the k replies differ, got ${o.temperature}`);
+  const maxTokens = intOpt(name, 'max-tokens', o['max-tokens'], 1);
+  const threads = intOpt(name, 'threads', o.threads, 1, 256);
+  return { dir, n, k, pairing, split, seed, temperature, maxTokens, threads };
+}
+
 const collect: Command = {
   path: ['prefs', 'collect'],
   summary: 'Sample k replies per HelpDesk prompt from a model and have simulated raters compare them (TRL pairs)',
   options: {
-    model: { type: 'string', required: true, describe: 'model directory (config.json, model.safetensors, tokenizer.json)' },
+    ...SAMPLING_OPTIONS,
     out: { type: 'string', required: true, describe: 'output JSONL file (TRL conversational pairs)' },
-    n: { type: 'number', default: 100, describe: 'number of world cases (prompts)' },
-    k: { type: 'number', default: 4, describe: 'replies sampled per prompt (≥ 2)' },
     raters: { type: 'string', default: 'careful', describe: `rater preset: ${Object.keys(RATER_PRESETS).join(', ')}` },
     pool: { type: 'number', default: 10, describe: 'raters in the pool (each pair is judged by one at random)' },
-    pairing: { type: 'string', default: 'all', describe: "'all': every pair of the k replies; 'random': ⌊k/2⌋ disjoint random pairs" },
     seed: { type: 'number', default: 1, describe: 'seed for the world, sampling and raters' },
-    split: { type: 'string', default: 'train', describe: `world split: ${SPLITS.join(', ')}` },
-    temperature: { type: 'number', default: 1, describe: 'sampling temperature (> 0)' },
-    'max-tokens': { type: 'number', default: 96, describe: 'most new tokens per reply' },
-    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _pos, ctx) {
     const name = 'prefs collect';
-    const dir = String(o.model);
-    if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${name}: --model ${dir} is not a model directory (no config.json)`);
-    const n = intOpt(name, 'n', o.n, 1);
-    const k = intOpt(name, 'k', o.k, 2, 64);
+    const { dir, n, k, pairing, split, seed, temperature, maxTokens, threads } = samplingArgs(name, o);
     const raters = oneOf(name, 'raters', o.raters, Object.keys(RATER_PRESETS) as RaterPreset[]);
-    const pairing = oneOf<Pairing>(name, 'pairing', o.pairing, ['all', 'random']);
-    const split = oneOf<Split>(name, 'split', o.split, SPLITS);
-    const seed = Number(o.seed);
-    if (!Number.isSafeInteger(seed)) throw new UsageError(`${name}: --seed must be an integer, got ${o.seed}`);
-    const temperature = Number(o.temperature);
-    if (!(temperature > 0)) throw new UsageError(`${name}: --temperature must be > 0 so the k replies differ, got ${o.temperature}`);
+    const poolSize = intOpt(name, 'pool', o.pool, 1);
     const out = outputFile(name, o.out);
-    const model = await LocalModel.load(dir, { threads: intOpt(name, 'threads', o.threads, 1, 256) });
+    const model = await LocalModel.load(dir, { threads });
     ctx.log(`${name}: ${n} cases × ${k} replies from ${dir}, ${raters} raters, seed ${seed}`);
     let rows;
     try {
-      rows = await collectPreferences({ model, seed, n, k, raters, poolSize: intOpt(name, 'pool', o.pool, 1), pairing, split, temperature, maxTokens: intOpt(name, 'max-tokens', o['max-tokens'], 1) });
+      rows = await collectPreferences({ model, seed, n, k, raters, poolSize, pairing, split, temperature, maxTokens });
     } finally {
       await model.close();
     }
@@ -191,33 +205,16 @@ const sample: Command = {
   path: ['prefs', 'sample'],
   summary: 'Sample k replies per HelpDesk prompt and write unlabeled A/B comparison tasks for human labelers',
   options: {
-    model: { type: 'string', required: true, describe: 'model directory (config.json, model.safetensors, tokenizer.json)' },
+    ...SAMPLING_OPTIONS,
     out: { type: 'string', required: true, describe: 'output JSONL file (one comparison task per line)' },
-    n: { type: 'number', default: 100, describe: 'number of world cases (prompts)' },
-    k: { type: 'number', default: 4, describe: 'replies sampled per prompt (≥ 2)' },
-    pairing: { type: 'string', default: 'all', describe: "'all': every pair of the k replies; 'random': ⌊k/2⌋ disjoint random pairs" },
     seed: { type: 'number', default: 1, describe: 'seed for the world, sampling, pairing and A/B order (same seed as prefs collect → same replies)' },
-    split: { type: 'string', default: 'train', describe: `world split: ${SPLITS.join(', ')}` },
-    temperature: { type: 'number', default: 1, describe: 'sampling temperature (> 0)' },
-    'max-tokens': { type: 'number', default: 96, describe: 'most new tokens per reply' },
     gold: { type: 'boolean', default: true, describe: 'write both sides\' gold and proxy rewards under "hidden" (a labeling tool must not show it); --gold=false leaves them out' },
-    threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _pos, ctx) {
     const name = 'prefs sample';
-    const dir = String(o.model);
-    if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${name}: --model ${dir} is not a model directory (no config.json)`);
-    const n = intOpt(name, 'n', o.n, 1);
-    const k = intOpt(name, 'k', o.k, 2, 64);
-    const pairing = oneOf<Pairing>(name, 'pairing', o.pairing, ['all', 'random']);
-    const split = oneOf<Split>(name, 'split', o.split, SPLITS);
-    const seed = Number(o.seed);
-    if (!Number.isSafeInteger(seed)) throw new UsageError(`${name}: --seed must be an integer, got ${o.seed}`);
-    const temperature = Number(o.temperature);
-    if (!(temperature > 0)) throw new UsageError(`${name}: --temperature must be > 0 so the k replies differ, got ${o.temperature}`);
-    const maxTokens = intOpt(name, 'max-tokens', o['max-tokens'], 1);
+    const { dir, n, k, pairing, split, seed, temperature, maxTokens, threads } = samplingArgs(name, o);
     const out = outputFile(name, o.out);
-    const model = await LocalModel.load(dir, { threads: intOpt(name, 'threads', o.threads, 1, 256) });
+    const model = await LocalModel.load(dir, { threads });
     ctx.log(`${name}: ${n} cases × ${k} replies from ${dir}, seed ${seed}`);
     let tasks;
     try {

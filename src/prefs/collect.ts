@@ -129,16 +129,22 @@ function relabelReason(reason: string, winner: 'A' | 'B'): string {
   return reason.replace(/^(A|B)\b/, (m) => (m === winner ? 'chosen' : 'rejected'));
 }
 
-function validate(cfg: CollectConfig): void {
+/** Checks what sampling needs (n ≥ 1 cases, k ≥ 2 replies, an integer seed, temperature > 0), naming `where` (collectPreferences, sampleComparisons). */
+export function validateSampling(cfg: { n: number; k: number; seed: number; temperature?: number }, where: string): void {
   const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`collectPreferences: ${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`${where}: ${name} must be an integer ≥ ${min}, got ${v}`);
   };
   int('n', cfg.n, 1);
   int('k', cfg.k, 2);
-  int('poolSize', cfg.poolSize ?? 10, 1);
-  if (!Number.isSafeInteger(cfg.seed)) throw new RangeError(`collectPreferences: seed must be an integer, got ${cfg.seed}`);
+  if (!Number.isSafeInteger(cfg.seed)) throw new RangeError(`${where}: seed must be an integer, got ${cfg.seed}`);
   const t = cfg.temperature ?? 1;
-  if (!(t > 0)) throw new RangeError(`collectPreferences: temperature must be > 0 so the k replies differ, got ${t}`);
+  if (!(t > 0)) throw new RangeError(`${where}: temperature must be > 0 so the k replies differ, got ${t}`);
+}
+
+function validate(cfg: CollectConfig): void {
+  validateSampling(cfg, 'collectPreferences');
+  const pool = cfg.poolSize ?? 10;
+  if (!Number.isInteger(pool) || pool < 1) throw new RangeError(`collectPreferences: poolSize must be an integer ≥ 1, got ${pool}`);
 }
 
 /**

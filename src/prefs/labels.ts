@@ -63,7 +63,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { iterateJsonl, JsonlError, type JsonlLineError, type OnJsonlError } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
 import { generateCases, scoreResponse, STRENGTHS, type ShiftName, type Split, type Strength } from '../world/index.js';
-import { casePrompt, choosePairs, sampleReplies, type Pairing } from './collect.js';
+import { casePrompt, choosePairs, sampleReplies, validateSampling, type Pairing } from './collect.js';
 import { formatFieldError, validateRow, type Content, type FieldError, type PreferencePair } from './format.js';
 
 export interface SampleConfig {
@@ -141,17 +141,6 @@ export interface LabeledPair extends PreferencePair {
 // --- Sampling. The streams are collectPreferences's own (the 'prefs/collect' fork), so one seed
 // gives the same replies and pairs in both; the coin flips have a stream of their own.
 
-function validateConfig(cfg: SampleConfig): void {
-  const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`sampleComparisons: ${name} must be an integer ≥ ${min}, got ${v}`);
-  };
-  int('n', cfg.n, 1);
-  int('k', cfg.k, 2);
-  if (!Number.isSafeInteger(cfg.seed)) throw new RangeError(`sampleComparisons: seed must be an integer, got ${cfg.seed}`);
-  const t = cfg.temperature ?? 1;
-  if (!(t > 0)) throw new RangeError(`sampleComparisons: temperature must be > 0 so the k replies differ, got ${t}`);
-}
-
 /**
  * Sample `k` replies per HelpDesk prompt and pair them into unlabeled comparison tasks, in
  * case order (then pair order). With the same seed, model and options the replies and pairs
@@ -160,7 +149,7 @@ function validateConfig(cfg: SampleConfig): void {
  * i is A; otherwise reply j is A.
  */
 export async function sampleComparisons(cfg: SampleConfig): Promise<ComparisonTask[]> {
-  validateConfig(cfg);
+  validateSampling(cfg, 'sampleComparisons');
   const pairing = cfg.pairing ?? 'all';
   const root = new Rng(cfg.seed).fork('prefs/collect');
   const coins = new Rng(cfg.seed).fork('prefs/sample');
