@@ -7,6 +7,7 @@ import type { ChatMessage, Tokenizer } from '../tokenizer/index.js';
 import { readPreferences, type Content, type PreferencePair } from '../prefs/index.js';
 import type { OnJsonlError } from '../util/jsonl.js';
 import { Rng } from '../util/rng.js';
+import { pearson } from '../world/index.js';
 
 const asMessages = (c: Content, role: 'user' | 'assistant'): ChatMessage[] => (typeof c === 'string' ? [{ role, content: c }] : c);
 
@@ -81,17 +82,10 @@ export function pairCalibrationError(deltas: readonly number[], right: readonly 
   return total ? n.reduce((e, nb, b) => (nb ? e + (nb / total) * Math.abs(hit[b]! / nb - conf[b]! / nb) : e), 0) : 0;
 }
 
-function pearson(x: readonly number[], y: readonly number[]): number | null {
-  const n = x.length;
-  if (n < 2) return null;
-  const mx = x.reduce((a, v) => a + v, 0) / n, my = y.reduce((a, v) => a + v, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+/** The world's Pearson correlation, or null where it is undefined (fewer than two values, or either side constant). */
+function correlation(x: readonly number[], y: readonly number[]): number | null {
+  const constant = (v: readonly number[]) => v.every((e) => e === v[0]);
+  return x.length < 2 || constant(x) || constant(y) ? null : pearson(x, y);
 }
 
 /**
@@ -128,7 +122,7 @@ export function preferenceAgreement(rewards: { chosen: number[]; rejected: numbe
     mean_reward: all.length ? all.reduce((a, x) => a + x, 0) / all.length : 0,
     max_reward: all.length ? all.reduce((a, x) => Math.max(a, x), -Infinity) : 0,
     calibration_error: pairCalibrationError(deltas, right),
-    reward_length_corr: lengths ? pearson(all, [...lengths.chosen.slice(0, pairs.length), ...lengths.rejected.slice(0, pairs.length)]) : null,
+    reward_length_corr: lengths ? correlation(all, [...lengths.chosen.slice(0, pairs.length), ...lengths.rejected.slice(0, pairs.length)]) : null,
     accuracyVsGold: goldDeltas.length ? goldAgree / goldDeltas.length : null,
     goldPairs: goldDeltas.length,
     calibrationErrorVsGold: goldDeltas.length ? pairCalibrationError(goldDeltas, goldRight) : null,
