@@ -22,8 +22,9 @@ import evalTasksCommands from './eval-tasks.js';
 import labCommands from './lab.js';
 import bonCommands from './bon.js';
 import evalSweepCommands from './eval-sweep.js';
+import evalRmCommands from './eval-rm.js';
 
-export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands, ...bonCommands, ...evalSweepCommands];
+export const COMMANDS: Command[] = [...modelCommands, ...benchCommands, ...evalRefusalCommands, ...tokenizerCommands, ...worldCommands, ...serveCommands, ...trainCommands, ...evalWorldCommands, ...generateCommands, ...runCommands, ...prefsCommands, ...reportCommands, ...evalCompareCommands, ...evalTasksCommands, ...labCommands, ...bonCommands, ...evalSweepCommands, ...evalRmCommands];
 
 type Opts = Record<string, string | number | boolean | undefined>;
 

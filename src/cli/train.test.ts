@@ -2,6 +2,7 @@
  * `alignlab train ppo|rloo`: the ensemble-reward and held-out-judge flags are checked before any
  * model is loaded, with errors that name the flag, and a directory given as a reward model must
  * hold a trained reward head (the runs themselves are tested in lab/rl.test.ts).
+ * `alignlab train rm --ensemble N`: the member count is checked, and the members' read-out printed.
  * `alignlab train sft`: its recipe flags are checked and reach trainBaseline (mocked here; the
  * batching they set is tested in train/sft.test.ts).
  */
@@ -14,6 +15,9 @@ import { trainBaseline } from '../lab/baseline.js';
 import { llamaConfig } from '../model/config.js';
 import { LlamaModel } from '../model/model.js';
 import { saveModel } from '../model/checkpoint.js';
+import { UsageError } from './types.js';
+import { tinyWorldModel } from '../lab/test-fixtures.js';
+import { writePreferences } from '../prefs/format.js';
 
 vi.mock('../lab/baseline.js', () => ({
   trainBaseline: vi.fn(async (o: { out: string }) => ({ out: o.out, steps: 1, finalLoss: 1, parameters: 1, trainTokens: 1, seconds: 0 })),
@@ -143,4 +147,33 @@ describe('train sft', () => {
     await run({ epochs: 1.75, 'batch-tokens': 3584 });
     expect(trainBaseline).toHaveBeenLastCalledWith(expect.objectContaining({ recipe: { epochs: 1.75, tokensPerBatch: 3584 } }), expect.anything());
   });
+});
+
+describe('train rm --ensemble', () => {
+  const cmd = commands.find((c) => c.path.join(' ') === 'train rm')!;
+  const rmDefaults = { 'on-error': 'throw', epochs: 1, 'batch-pairs': 8, lr: 1e-3, 'center-coef': 0.01, 'lm-coef': 0, readout: 'last', 'strength-margin': 0, 'drop-unsure': false, 'freeze-layers': 0, 'head-rank': 0, 'fit-head': false, 'head-l2': 0.1, 'head-iters': 300, seed: 1, threads: 1 };
+
+  it('refuses a member count that is not a whole number ≥ 1, before any work', async () => {
+    for (const bad of [0, 1.5, -2]) {
+      const out = path.join(tmp, `ens-${bad}`);
+      const err = await cmd.run({ ...rmDefaults, model: policy, prefs: 'no-such.jsonl', out, ensemble: bad }, [], ctx).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(`train rm: --ensemble must be a whole number ≥ 1, got ${bad}`);
+      expect(fs.existsSync(out)).toBe(false);
+    }
+  });
+
+  it('trains the members and prints the read-out and how to optimize against them', async () => {
+    const model = path.join(tmp, 'world-policy');
+    await tinyWorldModel(model);
+    const prefs = path.join(tmp, 'ens-prefs.jsonl');
+    writePreferences(prefs, Array.from({ length: 30 }, (_, i) => ({ prompt: `Where is order ${i % 15}?`, chosen: `It shipped ${i} days ago.`, rejected: 'No.', chosen_gold: 1, rejected_gold: i % 5 === 0 ? 2 : 0 })));
+    const out = path.join(tmp, 'ens');
+    const printed: string[] = [];
+    const r = (await cmd.run({ ...rmDefaults, model, prefs, out, ensemble: 3 }, [], { ...ctx, print: (s: string) => printed.push(s) })) as { members: { dir: string }[] };
+    expect(r.members.map((m) => m.dir)).toEqual([1, 2, 3].map((m) => path.join(out, `member-${m}`)));
+    expect(printed[0]).toMatch(/^ensemble of 3: accuracy \d\.\d{3} vs raters \(members \d\.\d{3}, \d\.\d{3}, \d\.\d{3}\)/);
+    expect(printed.some((l) => l.startsWith('  errors vs raters ('))).toBe(true);
+    expect(printed[printed.length - 1]).toBe(`  RL against it: --reward ${path.join(out, 'member-1')} --observers ${path.join(out, 'member-2')},${path.join(out, 'member-3')} [--reward-combine mean|min]`);
+  }, 120_000);
 });

@@ -4,7 +4,8 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { trainBaseline } from '../lab/baseline.js';
 import { runRl } from '../lab/rl.js';
-import { trainRewardModel } from '../lab/rm.js';
+import { trainRewardModel, type RmRunOptions } from '../lab/rm.js';
+import { memberDir, trainRewardEnsemble, type EnsembleMetrics } from '../lab/rm-ensemble.js';
 import { trainDpo } from '../lab/dpo.js';
 import type { PairMetrics } from '../lab/pairs.js';
 import * as fs from 'node:fs';
@@ -211,13 +212,20 @@ const rm: Command = {
     'head-l2': { type: 'number', default: 0.1, describe: 'L2 penalty of a fitted head (standardized features)' },
     'head-iters': { type: 'number', default: 300, describe: 'full-batch iterations of a fitted head' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
+    ensemble: { type: 'number', default: 1, describe: 'members of a reward-model ensemble (≥ 2: --out/member-1 …, seeds seed + 1000·(m − 1), one held-out split; results.json says whether their disagreement finds the pairs the ensemble gets wrong)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
-    const r = await trainRewardModel(
-      { model: String(o.model), prefs: String(o.prefs), onError: onErrorOf('train rm', o['on-error']), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) },
-      { log: ctx.log },
-    );
+    const members = Number(o.ensemble);
+    if (!(Number.isInteger(members) && members >= 1)) throw new UsageError(`train rm: --ensemble must be a whole number ≥ 1, got ${o.ensemble}`);
+    const opts: RmRunOptions = { model: String(o.model), prefs: String(o.prefs), onError: onErrorOf('train rm', o['on-error']), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) };
+    if (members > 1) {
+      const r = await trainRewardEnsemble({ ...opts, members }, { log: ctx.log });
+      printEnsemble(r.ensemble as EnsembleMetrics, ctx.print);
+      ctx.print(`  RL against it: --reward ${memberDir(opts.out, 1)} --observers ${Array.from({ length: members - 1 }, (_, m) => memberDir(opts.out, m + 2)).join(',')} [--reward-combine mean|min]`);
+      return r;
+    }
+    const r = await trainRewardModel(opts, { log: ctx.log });
     const h = r.heldout as PairMetrics;
     ctx.print(`reward model: held-out accuracy ${h.accuracy.toFixed(3)} (vs raters), ${h.accuracyVsGold === null ? 'no gold' : h.accuracyVsGold.toFixed(3)} (vs gold); margin ${h.margin.toFixed(3)}, rewards ${h.min_reward.toFixed(2)} … ${h.max_reward.toFixed(2)}, calibration error ${h.calibration_error.toFixed(3)}, reward–length correlation ${h.reward_length_corr === null ? '–' : h.reward_length_corr.toFixed(2)}`);
     return r;
@@ -268,5 +276,14 @@ const dpo: Command = {
     return r;
   },
 };
+
+/** The read-out of a reward-model ensemble, as `train rm --ensemble` and `eval rm` print it. */
+export function printEnsemble(e: EnsembleMetrics, print: (s: string) => void): void {
+  const f = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+  const list = (k: 'accuracy' | 'accuracyVsGold') => e.memberMetrics.map((m) => f(m[k])).join(', ');
+  print(`ensemble of ${e.members}: accuracy ${f(e.mean.accuracy)} vs raters (members ${list('accuracy')}), ${f(e.mean.accuracyVsGold)} vs gold (members ${list('accuracyVsGold')}); disagreement (members' SD of r_c − r_r) mean ${e.disagreement.mean.toFixed(3)}, median ${e.disagreement.median.toFixed(3)}`);
+  for (const [name, d] of [['raters', e.errorDetection.raters], ['gold', e.errorDetection.gold]] as const)
+    if (d) print(`  errors vs ${name} (${d.errors} of ${d.pairs}): AUROC of disagreement ${f(d.disagreementAuroc)} (${f(d.disagreementAurocWithinMargin)} among pairs of like margin), of a small margin ${f(d.marginAuroc)}; accuracy ${f(d.accuracyConfident)} on the half the members agree on most, ${f(d.accuracyUnsure)} on the rest`);
+}
 
 export default [sft, rlCommand('rloo'), rlCommand('ppo'), rm, dpo];

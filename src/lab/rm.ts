@@ -19,7 +19,8 @@ import { pairBatch, replyFeatures, rewardObjective, scoreReplies, type Readout, 
 import { fitRewardHead, softplus } from '../train/reward-head.js';
 import type { PromptGroup } from '../model/shared-prefix.js';
 import { lowerLayerParams, type LlamaModel } from '../model/model.js';
-import { heldoutSplit, preferenceAgreement, readTrainingPairs, tokenizePair } from './pairs.js';
+import { heldoutSplit, preferenceAgreement, readTrainingPairs, tokenizePair, type PairMetrics } from './pairs.js';
+import type { PreferencePair } from '../prefs/index.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { hostInfo } from '../engine/host.js';
@@ -68,6 +69,11 @@ export interface RmRunOptions {
   /** Full-batch iterations of the fitted head (default 300). */
   headIters?: number;
   seed: number;
+  /**
+   * Seed of the held-out split (default `seed`): members of an ensemble (rm-ensemble.ts) hold out
+   * the same pairs while their own seeds give each its head initialisation and batch order.
+   */
+  splitSeed?: number;
   threads?: number;
 }
 
@@ -118,6 +124,17 @@ export function strengthMargin(strength: string | undefined, scale: number): num
 }
 
 export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
+  return (await trainRewardModelDetailed(o, io)).results;
+}
+
+/**
+ * `trainRewardModel`, also returning the held-out pairs, their reply lengths in tokens and the
+ * saved model's rewards of them (`heldScores`), for read-outs over several models (rm-ensemble.ts).
+ */
+export async function trainRewardModelDetailed(
+  o: RmRunOptions,
+  io: { log: (m: string) => void },
+): Promise<{ results: Record<string, unknown> & { heldout: PairMetrics; pairs: { train: number; heldout: number; skipped: number }; steps: number }; held: PreferencePair[]; heldLengths: { chosen: number[]; rejected: number[] }; heldScores: { chosen: number[]; rejected: number[] } }> {
   const t0 = performance.now();
   // Options are checked before any work, each naming what is wrong.
   const whole = (name: string, v: number | undefined, min: number) => {
@@ -130,6 +147,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   whole('freezeLayers', o.freezeLayers, 0);
   whole('headRank', o.headRank, 0);
   whole('headIters', o.headIters, 1);
+  if (o.splitSeed !== undefined && !Number.isInteger(o.splitSeed)) throw new Error(`reward model: splitSeed must be a whole number, got ${o.splitSeed}`);
   atLeast('lr', o.lr, 0, true);
   atLeast('centerCoef', o.centerCoef, 0);
   atLeast('lmCoef', o.lmCoef, 0);
@@ -148,8 +166,10 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   const padId = tok.padTokenId ?? 0;
   // Comparisons of replies to one prompt stay together: they share rows in a batch (each reply
   // is scored once), and the held-out tenth is whole prompts, so no held-out reply was seen.
-  const split = heldoutSplit(file.pairs, o.seed, o.prefs);
-  const { heldIdx, rng } = split;
+  // With another split seed, the batch order still comes from this model's own seed's stream.
+  const split = heldoutSplit(file.pairs, o.splitSeed ?? o.seed, o.prefs);
+  const { heldIdx } = split;
+  const rng = o.splitSeed === undefined || o.splitSeed === o.seed ? split.rng : heldoutSplit(file.pairs, o.seed, o.prefs).rng;
   let trainIdx = split.trainIdx;
   const maxLen = model.cfg.maxSeqLen;
   const tokenized = file.pairs.map((p, i) => ({ ...tokenizePair(tok, p, maxLen, `${o.prefs}: paired row ${i + 1}`), margin: p.margin ?? strengthMargin(p.strength, o.strengthMargin ?? 0) }));
@@ -236,7 +256,8 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   // Held-out evaluation: against the raters' labels and against the world's gold.
   const heldScores = await scorePairs(model, heldIdx.map((i) => tokenized[i]), padId, o.readout);
   const heldTok = heldIdx.map((i) => tokenized[i]);
-  const heldout = preferenceAgreement(heldScores, held, { chosen: heldTok.map((p) => p.chosen.length), rejected: heldTok.map((p) => p.rejected.length) });
+  const heldLengths = { chosen: heldTok.map((p) => p.chosen.length), rejected: heldTok.map((p) => p.rejected.length) };
+  const heldout = preferenceAgreement(heldScores, held, heldLengths);
   saveModel(o.out, model, { extraConfig: { alignlab_reward_readout: o.readout ?? 'last' } });
   await saveTokenizer(tok, o.out);
   const results = {
@@ -249,7 +270,7 @@ export async function trainRewardModel(o: RmRunOptions, io: { log: (m: string) =
   };
   writeJsonAtomic(path.join(o.out, 'results.json'), results);
   await runtime.release();
-  return results;
+  return { results, held, heldLengths, heldScores };
 }
 
 /** The reward read-out a reward-model directory was trained with (config.json; default 'last'). */

@@ -53,6 +53,10 @@ export function readModelConfig(dir: string): { cfg: LlamaConfig; raw: Record<st
  *   if (problem) throw new Error(problem); // "bon: --rm runs/sft-9k has no reward head (…)"
  */
 export function missingRewardHead(dir: string, who: string): string | null {
+  // `train rm --ensemble N` writes its members into member-1 … of a directory of its own.
+  if (!fs.existsSync(path.join(dir, 'config.json')) && fs.existsSync(path.join(dir, 'member-1', 'config.json'))) {
+    return `${who} ${dir} is a reward-model ensemble, not one model: give its members, e.g. --reward ${path.join(dir, 'member-1')} --observers ${path.join(dir, 'member-2')},…`;
+  }
   const { raw } = readModelConfig(dir);
   const weights = path.join(dir, 'model.safetensors');
   if (!fs.existsSync(weights)) throw new Error(`${dir}: not a model directory (no model.safetensors)`);
