@@ -34,6 +34,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_LLAMA_CPP_PIN, formatSingleStream, nodeLlamaCppAvailable, singleStreamBench } from './llamacpp.js';
+import { hostInfo, hostLabel } from '../src/engine/host.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -76,7 +77,8 @@ function torch(argv: string[]): Record<string, unknown> {
   return lastJson(r.stdout);
 }
 
-const results: Record<string, unknown> = { config: JSON.parse(fs.readFileSync(config, 'utf8')), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model };
+// `host` names the kernels ONNX Runtime picks (AVX-512 or AVX2): a ratio is comparable only between hosts that pick alike.
+const results: Record<string, unknown> = { config: JSON.parse(fs.readFileSync(config, 'utf8')), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, host: hostInfo() };
 const hasTorch = (wants('parity') || wants('train') || wants('generate')) && torchAvailable();
 if (!hasTorch && (wants('parity') || wants('train') || wants('generate'))) log('PyTorch not found (/usr/bin/python3 -c "import torch" failed): peer rows skipped. Install: apt-get install -y python3-torch libopenblas0-pthread');
 
@@ -176,7 +178,7 @@ const r = (results.ratios ?? {}) as Record<string, number>;
 const g = (results.generate ?? {}) as Record<string, Record<string, number>> & { speedup?: number };
 const table = [
   '',
-  `reference config, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), medians:`,
+  `reference config, ${hostLabel(hostInfo())}, medians:`,
   ...(wants('train') || wants('generate') ? [`                      alignlab     PyTorch     time ratio (target)`] : []),
   ...(wants('train')
     ? [
