@@ -212,13 +212,14 @@ const rm: Command = {
     'head-l2': { type: 'number', default: 0.1, describe: 'L2 penalty of a fitted head (standardized features)' },
     'head-iters': { type: 'number', default: 300, describe: 'full-batch iterations of a fitted head' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
+    bootstrap: { type: 'boolean', default: false, describe: 'train on a bootstrap resample of the training prompts (with --ensemble: each member its own draw)' },
     ensemble: { type: 'number', default: 1, describe: 'members of a reward-model ensemble (≥ 2: --out/member-1 …, seeds seed + 1000·(m − 1), one held-out split; results.json says whether their disagreement finds the pairs the ensemble gets wrong)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {
     const members = Number(o.ensemble);
     if (!(Number.isInteger(members) && members >= 1)) throw new UsageError(`train rm: --ensemble must be a whole number ≥ 1, got ${o.ensemble}`);
-    const opts: RmRunOptions = { model: String(o.model), prefs: String(o.prefs), onError: onErrorOf('train rm', o['on-error']), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), seed: Number(o.seed), threads: Number(o.threads) };
+    const opts: RmRunOptions = { model: String(o.model), prefs: String(o.prefs), onError: onErrorOf('train rm', o['on-error']), out: String(o.out), epochs: Number(o.epochs), batchPairs: Number(o['batch-pairs']), lr: Number(o.lr), centerCoef: Number(o['center-coef']), lmCoef: Number(o['lm-coef']), readout: readoutOf(o.readout), strengthMargin: Number(o['strength-margin']), dropUnsure: Boolean(o['drop-unsure']), freezeLayers: Number(o['freeze-layers']), headRank: Number(o['head-rank']), fitHead: Boolean(o['fit-head']), headL2: Number(o['head-l2']), headIters: Number(o['head-iters']), bootstrap: Boolean(o.bootstrap), seed: Number(o.seed), threads: Number(o.threads) };
     if (members > 1) {
       const r = await trainRewardEnsemble({ ...opts, members }, { log: ctx.log });
       printEnsemble(r.ensemble as EnsembleMetrics, ctx.print);

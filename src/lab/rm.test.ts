@@ -10,6 +10,7 @@ import { loadTokenizer } from '../tokenizer/index.js';
 import { tinyWorldModel } from './test-fixtures.js';
 import { scoreReplies } from '../train/reward.js';
 import { writePreferences, type PreferencePair } from '../prefs/format.js';
+import { Rng } from '../util/rng.js';
 
 describe('strengthMargin (Llama 2 margins from stated strength)', () => {
   it('gives 1, 2/3, 1/3, 0 of the scale from strongest to unsure, and nothing without a strength', () => {
@@ -156,6 +157,34 @@ describe('trainRewardModel fitHead', () => {
     expect(written.reward_length_corr).toBeCloseTo(corr, 5);
     expect(written.calibration_error).toBeGreaterThanOrEqual(0);
     expect(written.calibration_error).toBeLessThanOrEqual(0.5);
+    await runtime.release();
+  }, 120_000);
+
+  // Bagging: the head is fitted on the training prompts drawn with replacement from the seed's
+  // 'rm-bootstrap' stream (groups in first-seen order), so its logged pair loss is the saved
+  // model's mean loss over that multiset — not over the training pairs as they are.
+  it('with bootstrap, fits on a resample of the training prompts and holds out the same pairs', async () => {
+    const out = path.join(dir, 'rm-bootstrap');
+    const r = (await trainRewardModel({ model: path.join(dir, 'model'), prefs, out, epochs: 0, fitHead: true, headRank: 2, readout: 'mean', bootstrap: true, seed: 3, threads: 1 }, quiet)) as { pairs: { train: number; heldout: number; bootstrapPairs: number; bootstrapPrompts: number } };
+    const { trainIdx, heldIdx } = heldoutSplit(pairs, 3, prefs);
+    const keys = [...new Set(trainIdx.map((i) => JSON.stringify(pairs[i].prompt)))];
+    const groups = keys.map((k) => trainIdx.filter((i) => JSON.stringify(pairs[i].prompt) === k));
+    const draw = new Rng(3).fork('rm-bootstrap');
+    const drawnGroups = groups.map(() => groups[draw.int(groups.length)]);
+    const drawn = drawnGroups.flat();
+    expect(r.pairs).toEqual({ train: trainIdx.length, heldout: heldIdx.length, skipped: 0, bootstrapPairs: drawn.length, bootstrapPrompts: new Set(drawnGroups).size });
+    expect(r.pairs.bootstrapPrompts).toBeLessThan(groups.length);
+    const runtime = new Runtime({ threads: 1 });
+    const rm = loadModel(out, { runtime, rewardRank: 2 });
+    const tok = await loadTokenizer(out);
+    const lossOver = async (ix: number[]) => {
+      const sc = await scorePairs(rm, ix.map((i) => tokenizePair(tok, pairs[i], rm.cfg.maxSeqLen)), tok.padTokenId ?? 0, 'mean');
+      return sc.chosen.reduce((sum, c, j) => sum + Math.log1p(Math.exp(sc.rejected[j] - c)), 0) / ix.length;
+    };
+    const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const logged = rows[rows.length - 1]['head/pair_loss'];
+    expect(Math.abs((await lossOver(drawn)) - logged)).toBeLessThan(1e-4 * logged);
+    expect(Math.abs((await lossOver(trainIdx)) - logged)).toBeGreaterThan(1e-3 * logged);
     await runtime.release();
   }, 120_000);
 });

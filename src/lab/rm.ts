@@ -24,6 +24,7 @@ import type { PreferencePair } from '../prefs/index.js';
 import { appendJsonl, writeJsonAtomic } from '../util/atomic.js';
 import { progress } from '../util/progress.js';
 import { hostInfo } from '../engine/host.js';
+import { Rng } from '../util/rng.js';
 
 export interface RmRunOptions {
   /** Policy directory the backbone starts from. */
@@ -74,6 +75,12 @@ export interface RmRunOptions {
    * the same pairs while their own seeds give each its head initialisation and batch order.
    */
   splitSeed?: number;
+  /**
+   * Train on a bootstrap resample of the training prompts (as many drawn with replacement, each
+   * with all its comparisons; from `seed`): bagging, so that members of an ensemble differ in
+   * their data and not only in their initialisation and order. The held-out pairs are untouched.
+   */
+  bootstrap?: boolean;
   threads?: number;
 }
 
@@ -185,7 +192,10 @@ export async function trainRewardModelDetailed(
     const key = tokenized[i].prompt.join(',');
     byPrompt.set(key, [...(byPrompt.get(key) ?? []), tokenized[i]]);
   }
-  const trainTok = [...byPrompt.values()];
+  const distinct = [...byPrompt.values()];
+  const draw = new Rng(o.seed).fork('rm-bootstrap');
+  const trainTok = o.bootstrap ? distinct.map(() => distinct[draw.int(distinct.length)]) : distinct;
+  const trainPairs = trainTok.reduce((a, g) => a + g.length, 0);
   const nHeldGroups = new Set(heldIdx.map((i) => tokenized[i].prompt.join(','))).size;
   const bp = o.batchPairs ?? 16;
   // A batch is a fixed number of whole prompt groups (about `bp` comparisons) with the same
@@ -196,7 +206,7 @@ export async function trainRewardModelDetailed(
   // earlier free shapes compiled 18 graphs in 28 steps), and pads little (a global prefix length
   // would be the longest prompt's, 304 tokens where the median is 189).
   const repliesOf = (g: TokenPair[]) => new Set(g.flatMap((p) => [p.chosen.join(','), p.rejected.join(',')])).size;
-  const groupsPerBatch = Math.max(1, Math.min(trainTok.length, Math.round((bp * trainTok.length) / train.length)));
+  const groupsPerBatch = Math.max(1, Math.min(trainTok.length, Math.round((bp * trainTok.length) / trainPairs)));
   const round = (x: number, m: number) => Math.ceil(x / m) * m;
   const promptLen = (j: number) => trainTok[j][0].prompt.length - 1;
   const maxOf = (xs: number[]) => xs.reduce((a, x) => Math.max(a, x), 0); // no spread: large files
@@ -220,7 +230,8 @@ export async function trainRewardModelDetailed(
   const metricsFile = path.join(o.out, 'metrics.jsonl');
   fs.rmSync(metricsFile, { force: true });
   writeJsonAtomic(path.join(o.out, 'run_config.json'), { kind: 'reward-model', ...o, train: trainer.cfg, pairs: { train: train.length, heldout: held.length } });
-  io.log(`reward model: ${train.length} training pairs (${trainTok.length} prompts), ${held.length} held out (${nHeldGroups} prompts), ${perEpoch * epochs} steps${o.fitHead ? `, then a head fitted on the backbone's features (rank ${o.headRank ?? 0})` : ''}`);
+  const drawn = o.bootstrap ? ` (a bootstrap resample: ${trainPairs} pairs of ${new Set(trainTok).size} distinct prompts)` : '';
+  io.log(`reward model: ${train.length} training pairs (${distinct.length} prompts)${drawn}, ${held.length} held out (${nHeldGroups} prompts), ${perEpoch * epochs} steps${o.fitHead ? `, then a head fitted on the backbone's features (rank ${o.headRank ?? 0})` : ''}`);
 
   const bar = epochs > 0 ? progress('rm', perEpoch * epochs) : undefined;
   for (let e = 0; bar && e < epochs; e++) {
@@ -262,7 +273,7 @@ export async function trainRewardModelDetailed(
   await saveTokenizer(tok, o.out);
   const results = {
     out: o.out,
-    pairs: { train: train.length, heldout: held.length, skipped: file.skipped },
+    pairs: { train: train.length, heldout: held.length, skipped: file.skipped, ...(o.bootstrap ? { bootstrapPairs: trainPairs, bootstrapPrompts: new Set(trainTok).size } : {}) },
     heldout,
     steps: trainer.stepCount,
     seconds: (performance.now() - t0) / 1000,
