@@ -159,7 +159,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
           out: String(o.out),
           threads: Number(o.threads),
         },
-        { log: ctx.log },
+        { log: ctx.log, optionName: rlFlag },
       );
       const s = r.start as Record<string, number>;
       const e = r.end as Record<string, number>;
@@ -169,6 +169,12 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       return rest;
     },
   };
+}
+
+/** The flag that sets a `runRl` option (messages about a resume name flags, not library options). */
+export function rlFlag(option: string): string {
+  const named: Record<string, string> = { maxNewTokens: '--max-new', monitors: '--monitor-config', probe: '--probe/--probe-every', algo: 'the command (ppo or rloo)' };
+  return named[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** --monitor-config FILE: a JSON object of monitor threshold overrides (each checked by its monitor's schema in runRl). */

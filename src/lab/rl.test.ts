@@ -358,6 +358,8 @@ describe('runRl', () => {
     await expect(runRl({ ...base, out, resume: true, lr: 0.5, klCoef: 0.2, seed: 8 }, quiet)).rejects.toThrow(
       `runRl: resume with options that differ from the run in ${out}: lr 0.001 (stored) vs 0.5 (given), klCoef 0.05 (stored) vs 0.2 (given), seed 7 (stored) vs 8 (given) — resume with the stored options (${path.join(out, 'run_config.json')}), or start a new run in another directory`,
     );
+    // The CLI names its flags instead (train.ts, rlFlag).
+    await expect(runRl({ ...base, out, resume: true, klCoef: 0.2 }, { ...quiet, optionName: (k) => `--${k}!` })).rejects.toThrow(`${out}: --klCoef! 0.05 (stored) vs 0.2 (given) — `);
     // Reward-model and world options alike; an option left unset differs from one given.
     await expect(runRl({ ...base, out, resume: true, reward: 'gold', caseSeed: 2 }, quiet)).rejects.toThrow(/differ from the run in .*: reward "proxy" \(stored\) vs "gold" \(given\), caseSeed unset \(stored\) vs 2 \(given\) — /);
     // Fewer steps than the checkpoint has done cannot be resumed.

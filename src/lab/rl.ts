@@ -338,7 +338,7 @@ export function differingOptions(stored: Record<string, unknown>, given: Record<
  * (run_config.json; RESUME_MAY_CHANGE aside), and `steps` must go past the checkpoint's step.
  * Throws one message listing every differing option with its stored and given value.
  */
-function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) => void): void {
+function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) => void, nameOf: (option: string) => string = (x) => x): void {
   const file = path.join(o.out, 'run_config.json');
   const readJson = (f: string): Record<string, unknown> => {
     try {
@@ -352,7 +352,7 @@ function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) =
   } else {
     const stored = readJson(file);
     const diffs = differingOptions(stored, o as unknown as Record<string, unknown>);
-    if (diffs.length) throw new Error(`runRl: resume with options that differ from the run in ${o.out}: ${diffs.map((d) => `${d.option} ${d.stored} (stored) vs ${d.given} (given)`).join(', ')} — resume with the stored options (${file}), or start a new run in another directory`);
+    if (diffs.length) throw new Error(`runRl: resume with options that differ from the run in ${o.out}: ${diffs.map((d) => `${nameOf(d.option)} ${d.stored} (stored) vs ${d.given} (given)`).join(', ')} — resume with the stored options (${file}), or start a new run in another directory`);
     if (canonical(stored.threads) !== canonical(o.threads)) log(`runRl: resuming ${o.out} with threads ${canonical(o.threads)} where the run used ${canonical(stored.threads)}: the results will not be bit-identical to an uninterrupted run's`);
   }
   const stateFile = path.join(ckptDir, 'trainer_state.json');
@@ -360,7 +360,7 @@ function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) =
   if (typeof step === 'number' && o.steps <= step) throw new Error(`runRl: steps ${o.steps}, but the checkpoint in ${ckptDir} is at step ${step} already: give more steps to continue the run`);
 }
 
-export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void }): Promise<Record<string, unknown>> {
+export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void; /** How messages name an option (the CLI: its flag); default the option's own name. */ optionName?: (option: string) => string }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
   // Checked before anything is loaded.
@@ -391,7 +391,7 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   if (o.stopOn?.length && !o.stopOnAlarm) throw new Error('runRl: stopOn names the monitors whose alarm stops the run: set stopOnAlarm too');
   const ckptDir = path.join(o.out, 'checkpoint');
   const resuming = !!o.resume && fs.existsSync(path.join(ckptDir, 'trainer_state.json'));
-  if (resuming) checkResumeOptions(o, ckptDir, io.log);
+  if (resuming) checkResumeOptions(o, ckptDir, io.log, io.optionName);
   // Rollouts, probes, reward models and updates compile a few dozen graph shapes; keep them all.
   const runtime = new Runtime({ threads: o.threads, maxSessions: 48 });
   const start = loadModel(o.model, { runtime, heads: algo === 'ppo' ? ['value'] : [], seed: o.seed });
