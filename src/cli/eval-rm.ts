@@ -11,7 +11,7 @@
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { evaluateRewardModels } from '../lab/rm-ensemble.js';
-import { printEnsemble } from './train.js';
+import { onErrorOf, printEnsemble } from './train.js';
 
 const evalRm: Command = {
   path: ['eval', 'rm'],
@@ -25,8 +25,7 @@ const evalRm: Command = {
   async run(o, _p, ctx) {
     const dirs = String(o.rm).split(',').map((d) => d.trim()).filter((d) => d.length > 0);
     if (dirs.length === 0) throw new UsageError('eval rm: --rm names no directory');
-    const onError = String(o['on-error']);
-    if (onError !== 'throw' && onError !== 'skip') throw new UsageError(`eval rm: --on-error must be throw or skip, got "${onError}"`);
+    const onError = onErrorOf('eval rm', o['on-error']);
     const r = await evaluateRewardModels(dirs, String(o.prefs), { threads: Number(o.threads), onError, log: ctx.log }).catch((e: Error) => {
       throw new UsageError(`eval rm: ${e.message}`);
     });

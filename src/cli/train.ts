@@ -191,7 +191,7 @@ function monitorConfig(algo: string, file: string): MonitorConfigs {
 }
 
 /** --on-error: what a trainer does with a bad line of its preference file. */
-function onErrorOf(cmd: string, v: unknown): 'throw' | 'skip' {
+export function onErrorOf(cmd: string, v: unknown): 'throw' | 'skip' {
   if (v !== 'throw' && v !== 'skip') throw new UsageError(`${cmd}: --on-error must be throw or skip, got "${v}"`);
   return v;
 }

@@ -38,6 +38,9 @@ export function tokenizePair(tok: Tokenizer, p: PreferencePair, maxLen: number, 
   return { prompt: promptIds.slice(-keep), chosen, rejected, truncated: true };
 }
 
+/** Whether a pair carries both sides' gold rewards and they differ: the pairs agreement with gold is counted on. */
+export const goldDecided = (p: PreferencePair): p is PreferencePair & { chosen_gold: number; rejected_gold: number } => p.chosen_gold !== undefined && p.rejected_gold !== undefined && p.chosen_gold !== p.rejected_gold;
+
 /** What `preferenceAgreement` reports about a model's rewards on preference pairs. */
 export interface PairMetrics {
   /** Share of pairs whose chosen reply gets the higher reward (against the raters' labels). */
@@ -108,7 +111,7 @@ export function preferenceAgreement(rewards: { chosen: number[]; rejected: numbe
     margin += d;
     deltas.push(d);
     right.push(d > 0 ? 1 : 0);
-    if (p.chosen_gold === undefined || p.rejected_gold === undefined || p.chosen_gold === p.rejected_gold) return;
+    if (!goldDecided(p)) return;
     goldDeltas.push(d);
     goldRight.push(+(d > 0 === p.chosen_gold > p.rejected_gold));
   });

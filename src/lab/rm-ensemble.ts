@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PreferencePair } from '../prefs/index.js';
-import { preferenceAgreement, readTrainingPairs, tokenizePair, type PairMetrics } from './pairs.js';
+import { goldDecided, preferenceAgreement, readTrainingPairs, tokenizePair, type PairMetrics } from './pairs.js';
 import { rewardReadout, scorePairs, trainRewardModelDetailed, type RmRunOptions } from './rm.js';
 import { loadModel, missingRewardHead } from '../model/checkpoint.js';
 import { Runtime } from '../engine/session.js';
@@ -136,7 +136,7 @@ export function ensembleAgreement(scores: readonly { chosen: number[]; rejected:
   });
   const sorted = [...disagreement].sort((a, b) => a - b);
   const n = sorted.length;
-  const gold = pairs.map((p, i) => i).filter((i) => pairs[i].chosen_gold !== undefined && pairs[i].rejected_gold !== undefined && pairs[i].chosen_gold !== pairs[i].rejected_gold);
+  const gold = pairs.map((_, i) => i).filter((i) => goldDecided(pairs[i]));
   return {
     members: M,
     memberMetrics: scores.map((s) => preferenceAgreement(s, pairs, lengths)),
