@@ -26,7 +26,7 @@ const run = (set: string | undefined, o: Record<string, string | number> = {}) =
 
 describe('lab overopt --set', () => {
   it.each([
-    ['algo=grpo', /^lab overopt: algo must be ppo or rloo, got "grpo"$/],
+    ['algo=trpo', /^lab overopt: algo must be ppo, rloo or grpo, got "trpo"$/],
     ['probeEvery=0', /^lab overopt: probeEvery must be a whole number ≥ 1, got 0$/],
     ['probeCases=0', /probeCases must be a whole number ≥ 1 .*, got 0$/],
     ['rlSteps=2.5', /rlSteps must be a whole number ≥ 1, got 2.5$/],

@@ -1,5 +1,5 @@
 /**
- * `alignlab train ppo|rloo`: every option the command hands to runRl is named in runRl's messages
+ * `alignlab train ppo|rloo|grpo`: every option the command hands to runRl is named in runRl's messages
  * (a refused resume lists the differing options) by a flag the command really has.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -13,7 +13,7 @@ vi.mock('../lab/rl.js', () => ({
 }));
 const { default: commands, rlFlag } = await import('./train.js');
 
-describe.each(['ppo', 'rloo'])('train %s: option names in messages', (algo) => {
+describe.each(['ppo', 'rloo', 'grpo'])('train %s: option names in messages', (algo) => {
   it('maps each runRl option to a flag of the command', async () => {
     const cmd = commands.find((c) => c.path.join(' ') === `train ${algo}`)!;
     const defaults = Object.fromEntries(Object.entries(cmd.options).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default as string | number | boolean]));

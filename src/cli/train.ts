@@ -54,13 +54,15 @@ const sft: Command = {
   },
 };
 
-function rlCommand(algo: 'rloo' | 'ppo'): Command {
+function rlCommand(algo: 'rloo' | 'grpo' | 'ppo'): Command {
+  const against = 'on a model directory against the world gold, its proxy, or a reward model';
   return {
     path: ['train', algo],
-    summary:
-      algo === 'ppo'
-        ? 'PPO (value head, GAE, clipped objective) on a model directory against the world gold, its proxy, or a reward model'
-        : 'RLOO (leave-one-out baseline, no critic) on a model directory against the world gold, its proxy, or a reward model',
+    summary: {
+      ppo: `PPO (value head, GAE, clipped objective) ${against}`,
+      rloo: `RLOO (leave-one-out baseline, no critic) ${against}`,
+      grpo: `GRPO (advantages normalized within each prompt's --k replies, the KL leash as a k3 term in the loss, no critic) ${against}`,
+    }[algo],
     options: {
       model: { type: 'string', required: true, describe: 'policy model directory (e.g. the SFT baseline)' },
       reward: { type: 'string', default: 'proxy', describe: 'gold | proxy | a reward-model directory' },
@@ -77,10 +79,10 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
       'kl-target': { type: 'number', describe: 'target KL per reply for the adaptive controller (default: fixed β)' },
       'kl-horizon': { type: 'number', default: 10000, describe: "the adaptive controller's horizon in samples: β moves by at most 20 % per horizon (Ziegler et al. 2019's 10000 barely moves it in a run of ~1000 samples)" },
       'kl-min': { type: 'number', default: 0, describe: "the adaptive controller's floor on β (at most --kl-coef; = --kl-coef: a one-sided guard that tightens above the target and never loosens)" },
-      'kl-estimator': { type: 'string', default: 'k1', describe: 'k1 | k2 | k3 (Schulman 2020)' },
+      'kl-estimator': { type: 'string', default: algo === 'grpo' ? 'k3' : 'k1', describe: algo === 'grpo' ? "k1 | k2 | k3 (Schulman 2020): the estimator of objective/kl and the adaptive controller's KL; the loss's term is k3 whatever this says" : 'k1 | k2 | k3 (Schulman 2020)' },
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
-      'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step, RLOO one; 0: none)' },
+      'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step, RLOO and GRPO one; 0: none)' },
       ...(algo === 'ppo'
         ? {
             'ppo-epochs': { type: 'number' as const, default: 4, describe: 'PPO: epochs over each rollout' },
@@ -173,7 +175,7 @@ function rlCommand(algo: 'rloo' | 'ppo'): Command {
 
 /** The flag that sets a `runRl` option (messages about a resume name flags, not library options). */
 export function rlFlag(option: string): string {
-  const named: Record<string, string> = { maxNewTokens: '--max-new', monitors: '--monitor-config', probe: '--probe/--probe-every', algo: 'the command (ppo or rloo)' };
+  const named: Record<string, string> = { maxNewTokens: '--max-new', monitors: '--monitor-config', probe: '--probe/--probe-every', algo: 'the command (ppo, rloo or grpo)' };
   return named[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
@@ -293,4 +295,4 @@ export function printEnsemble(e: EnsembleMetrics, print: (s: string) => void): v
     if (d) print(`  errors vs ${name} (${d.errors} of ${d.pairs}): AUROC of disagreement ${f(d.disagreementAuroc)} (${f(d.disagreementAurocWithinMargin)} among pairs of like margin), of a small margin ${f(d.marginAuroc)}; accuracy ${f(d.accuracyConfident)} on the half the members agree on most, ${f(d.accuracyUnsure)} on the rest`);
 }
 
-export default [sft, rlCommand('rloo'), rlCommand('ppo'), rm, dpo];
+export default [sft, rlCommand('rloo'), rlCommand('grpo'), rlCommand('ppo'), rm, dpo];

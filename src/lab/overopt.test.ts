@@ -264,11 +264,12 @@ describe('lab overopt profile validation', () => {
   });
 
   it.each([
-    [{ algo: 'grpo' }, 'algo must be ppo or rloo, got "grpo"'],
+    [{ algo: 'trpo' }, 'algo must be ppo, rloo or grpo, got "trpo"'],
     [{ probeEvery: 0 }, 'probeEvery must be a whole number ≥ 1, got 0'],
     [{ probeCases: 0 }, "probeCases must be a whole number ≥ 1 (the probe's gold curve is what the RL results are read from), got 0"],
     [{ prefK: 1 }, 'prefK must be a whole number ≥ 2 (a pair needs two replies to one prompt), got 1'],
     [{ algo: 'rloo', rlK: 1 }, "rlK must be a whole number ≥ 2 with rloo (its baseline is the mean of a prompt's other replies), got 1"],
+    [{ algo: 'grpo', rlK: 1 }, "rlK must be a whole number ≥ 2 with grpo (its baseline is the mean of a prompt's other replies), got 1"],
     [{ rlK: 0 }, 'rlK must be a whole number ≥ 1, got 0'],
     [{ bonPool: 0 }, 'bonPool must be a whole number ≥ 1, got 0'],
     [{ bonPrompts: 0 }, 'bonPrompts must be a whole number ≥ 1, got 0'],
@@ -308,7 +309,7 @@ describe('lab overopt profile validation', () => {
     const small = testOverrides[0];
     const refused: [Record<string, unknown>, RegExp | string][] = [
       [{ probeEvery: 0 }, 'lab overopt: probeEvery must be a whole number ≥ 1, got 0'],
-      [{ algo: 'grpo' }, 'lab overopt: algo must be ppo or rloo, got "grpo"'],
+      [{ algo: 'trpo' }, 'lab overopt: algo must be ppo, rloo or grpo, got "trpo"'],
       [{ prefK: 1 }, /prefK must be a whole number ≥ 2/],
       [{ bonPool: 0 }, /bonPool must be a whole number ≥ 1, got 0/],
       [{ probeEvry: 5 }, /unknown profile field "probeEvry"/],

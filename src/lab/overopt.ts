@@ -110,7 +110,7 @@ export interface OveroptProfile {
   bonPrompts: number;
   bonPool: number;
   /** RL: algorithm, steps, prompts per step, samples per prompt, learning rate, KL β, PPO epochs. */
-  algo: 'ppo' | 'rloo';
+  algo: 'ppo' | 'rloo' | 'grpo';
   rlSteps: number;
   rlPrompts: number;
   rlK: number;
@@ -236,10 +236,10 @@ function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule
     ensembleHeadRank: whole(0),
     bonPrompts: whole(1),
     bonPool: whole(1),
-    algo: oneOf('ppo', 'rloo'),
+    algo: oneOf('ppo', 'rloo', 'grpo'),
     rlSteps: whole(1),
     rlPrompts: whole(1),
-    rlK: P.algo === 'rloo' ? whole(2, " with rloo (its baseline is the mean of a prompt's other replies)") : whole(1),
+    rlK: P.algo !== 'ppo' ? whole(2, ` with ${P.algo} (its baseline is the mean of a prompt's other replies)`) : whole(1),
     rlLr: above0(),
     rlWarmupSteps: whole(0),
     klTarget: atLeast0,

@@ -87,6 +87,25 @@ describe('runRl', () => {
     expect(metrics(y)).toEqual(metrics(x));
     expect(metrics(z)).not.toEqual(metrics(x));
   }, 120_000);
+  it('GRPO: resumes bit-identically with an adaptive β (fed to the loss each step); its config records the advantage and where the KL acts; k < 2 is refused first', async () => {
+    const base: RlRunOptions = { algo: 'grpo', model, reward: 'proxy', steps: 4, prompts: 2, k: 3, maxNewTokens: 6, lr: 1e-3, klCoef: 0.2, klEstimator: 'k3', klTarget: 0.01, klHorizon: 6, seed: 4, out: '', threads: 1, checkpointEvery: 2 };
+    const a = path.join(dir, 'grpo-straight');
+    await runRl({ ...base, out: a }, quiet);
+    const rows = metrics(a);
+    expect(rows[3]['objective/kl_coef']).not.toBe(rows[0]['objective/kl_coef']);
+    expect(rows.every((r) => r['loss/kl_avg'] >= 0 && r['objective/frac_reward_zero_std'] >= 0)).toBe(true);
+    const cfgA = JSON.parse(fs.readFileSync(path.join(a, 'run_config.json'), 'utf8'));
+    expect([cfgA.kind, cfgA.rloo.advantage, cfgA.rloo.klPenalty]).toEqual(['grpo', 'group-normalized', 'loss']);
+    const b = path.join(dir, 'grpo-resumed');
+    await expect(runRl({ ...base, out: b }, { ...quiet, onStep: (_r, s) => { if (s === 3) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await runRl({ ...base, out: b, resume: true }, quiet);
+    expect(Buffer.compare(fs.readFileSync(path.join(a, 'model.safetensors')), fs.readFileSync(path.join(b, 'model.safetensors')))).toBe(0);
+    expect(metrics(b)).toEqual(rows);
+    const c = path.join(dir, 'grpo-k1');
+    await expect(runRl({ ...base, k: 1, out: c }, quiet)).rejects.toThrow(/grpo compares each reply with the other replies to its prompt: k must be a whole number ≥ 2, got 1/);
+    expect(fs.existsSync(c)).toBe(false);
+  }, 120_000);
+
   it('probe gains are paired differences against the first probe; a judge that is the proxy gains exactly as much', async () => {
     const rm = path.join(dir, 'rm');
     saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));

@@ -44,8 +44,11 @@ import { hostInfo } from '../engine/host.js';
 export interface RlRunOptions {
   model: string;
   out: string;
-  /** 'rloo' (default) or 'ppo'. */
-  algo?: 'rloo' | 'ppo';
+  /**
+   * 'rloo' (default), 'grpo' (group-normalized advantages and the KL as a k3 term in the loss;
+   * rloo.ts) or 'ppo'.
+   */
+  algo?: 'rloo' | 'grpo' | 'ppo';
   /** 'gold' | 'proxy' | a reward-model directory. */
   reward: string;
   /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
@@ -82,7 +85,7 @@ export interface RlRunOptions {
   seed: number;
   /** Prompts per step (default 8); each is sampled k times. */
   prompts?: number;
-  /** Samples per prompt (default 4; RLOO needs ≥ 2). */
+  /** Samples per prompt (default 4; RLOO and GRPO need ≥ 2). */
   k?: number;
   /** β of the KL penalty (default 0.05), the initial β with `klTarget`. */
   klCoef?: number;
@@ -92,7 +95,7 @@ export interface RlRunOptions {
   klHorizon?: number;
   /** The adaptive controller's floor on β (default 0; `klCoef` makes it a one-sided guard that only tightens). */
   klMin?: number;
-  /** KL estimator of the penalty (default k1). */
+  /** KL estimator of the penalty and of `objective/kl` (default k1; GRPO's loss term is k3 whatever this says). */
   klEstimator?: KlEstimator;
   /** Entropy bonus (default 0). */
   entCoef?: number;
@@ -363,6 +366,8 @@ function checkResumeOptions(o: RlRunOptions, ckptDir: string, log: (m: string) =
 export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onStep?: (row: RlRow, step: number) => void; /** How messages name an option (the CLI: its flag); default the option's own name. */ optionName?: (option: string) => string }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
+  if (algo !== 'rloo' && algo !== 'grpo' && algo !== 'ppo') throw new Error(`runRl: algo must be rloo, grpo or ppo, got ${JSON.stringify(o.algo)}`);
+  if (algo !== 'ppo' && o.k !== undefined && !(Number.isInteger(o.k) && o.k >= 2)) throw new Error(`runRl: ${algo} compares each reply with the other replies to its prompt: k must be a whole number ≥ 2, got ${o.k}`);
   // Checked before anything is loaded.
   const combineMode = o.rewardCombine ?? 'first';
   if (combineMode !== 'first' && combineMode !== 'mean' && combineMode !== 'min') throw new Error(`runRl: rewardCombine must be first, mean or min, got ${JSON.stringify(o.rewardCombine)}`);
@@ -475,7 +480,16 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
           'ppo config',
         )
       : undefined;
-  const rloo = { ...RLOO_DEFAULTS, k, klCoef: klInit, klEstimator: o.klEstimator ?? 'k1', maxNewTokens: o.maxNewTokens ?? 64, stopTokenIds: info.stopTokenIds, padId };
+  const rloo = {
+    ...RLOO_DEFAULTS,
+    k,
+    klCoef: klInit,
+    klEstimator: o.klEstimator ?? 'k1',
+    ...(algo === 'grpo' ? { advantage: 'group-normalized' as const, klPenalty: 'loss' as const } : {}),
+    maxNewTokens: o.maxNewTokens ?? 64,
+    stopTokenIds: info.stopTokenIds,
+    padId,
+  };
   const objective = ppo ? ppoObjective(ppo) : policyObjective({ entCoef: o.entCoef ?? 0 });
   const updatesPerStep = ppo ? ppoUpdates(ppo) : 1;
   const tc = trainConfig({ lr, totalSteps: o.steps * updatesPerStep, warmupSteps: o.warmupSteps ?? 0, weightDecay: 0, minLrRatio: 1, gradAccum: ppo ? ppoGradAccum(ppo, rows) : 1 });

@@ -16,7 +16,8 @@
  *   L_pg    = −mean_mask min(ratio · A, clip(ratio, 1 − ε, 1 + ε) · A)
  *   L_vf    = ½ · mean_mask max((V − R)², (clip(V, V_old − ε_v, V_old + ε_v) − R)²)   (TRL)
  *   H       = mean_mask (−Σ_v p_v log p_v)      entropy of the full next-token distribution
- *   loss    = L_pg + vfCoef · L_vf − entCoef · H
+ *   L_kl    = mean_mask (exp(δ) − δ − 1),  δ = logπ_ref − logπ     (k3; only with a batch's `klLoss`)
+ *   loss    = L_pg + vfCoef · L_vf − entCoef · H + β · L_kl
  *
  * Without `vfCoef` the value term is absent and only the language model trains; with it the
  * value head trains too (the model needs heads ['value'], the batch oldValues and returns).
@@ -24,7 +25,8 @@
  * Metrics (TRL names): `policy/clipfrac_avg` (fraction of tokens where the ratio clip binds),
  * `policy/approxkl_avg` (mean ½(logπ − logπ_old)²), `loss/policy_avg` (L_pg),
  * `policy/entropy_avg` (H), `val/ratio` (mean ratio); with the value loss `loss/value_avg`
- * (L_vf) and `val/clipfrac_avg` (fraction where the clipped value term is the larger).
+ * (L_vf) and `val/clipfrac_avg` (fraction where the clipped value term is the larger); with a
+ * KL term `loss/kl_avg` (L_kl, before β).
  *
  *   const trainer = new Trainer(policy, trainConfig({ lr: 1e-5 }), policyObjective({ clip: 0.2, vfCoef: 0.1 }));
  */
@@ -52,6 +54,12 @@ export interface RolloutBatch {
   oldValues?: Float32Array;
   /** Value targets, e.g. GAE returns (B·T). */
   returns?: Float32Array;
+  /**
+   * A KL term in the loss instead of the reward (GRPO): log π_ref of each target (B·T) and its
+   * weight β. The loss gains β · mean_mask k3, k3 = exp(logπ_ref − logπ) − (logπ_ref − logπ) − 1
+   * under the current policy (≥ 0, unbiased for KL(π‖π_ref) on the policy's own samples).
+   */
+  klLoss?: { refLogprobs: Float32Array; coef: number };
   /** Shared prompts: then `ids` are the continuation rows (see the file header). */
   prefix?: RolloutPrefix;
 }
@@ -126,8 +134,13 @@ export function policyObjective(o: PolicyObjectiveOptions = {}): Objective<Rollo
       if (!model.heads.includes('value')) throw new Error("policyObjective: the value loss needs a model with a value head (load it with heads: ['value'])");
       if (!b.oldValues || !b.returns) throw new Error('policyObjective: the value loss needs oldValues and returns in the batch');
     }
+    const klLoss = b.klLoss;
+    if (klLoss) {
+      if (klLoss.refLogprobs.length !== N) throw new Error(`policyObjective: klLoss.refLogprobs has ${klLoss.refLogprobs.length} values, expected B·T = ${N}`);
+      if (!Number.isFinite(klLoss.coef) || klLoss.coef < 0) throw new Error(`policyObjective: klLoss.coef must be a finite number ≥ 0, got ${klLoss.coef}`);
+    }
     const r = await model.objective(
-      `policy:c${eps}:v${vfCoef ?? '-'}:${cv}:e${ent}`,
+      `policy:c${eps}:v${vfCoef ?? '-'}:${cv}:e${ent}${klLoss ? ':kl' : ''}`,
       {
         ...rows.inputs,
         targets: { shape: [N], dtype: 'int64' },
@@ -135,6 +148,7 @@ export function policyObjective(o: PolicyObjectiveOptions = {}): Objective<Rollo
         oldLogprobs: { shape: [N] },
         advantages: { shape: [N] },
         ...(withValue ? { oldValues: { shape: [N] }, returns: { shape: [N] } } : {}),
+        ...(klLoss ? { refLogprobs: { shape: [N] }, klCoef: { shape: [1] } } : {}),
       },
       ({ g, P, inp, cfg }) => {
         const { logits, hidden } = rowForward(cfg, P, inp, !!b.prefix);
@@ -165,9 +179,25 @@ export function policyObjective(o: PolicyObjectiveOptions = {}): Objective<Rollo
           loss = ops.add(loss, ops.scale(vfLoss, vfCoef));
           Object.assign(extras, { vfLoss, values: v });
         }
+        if (klLoss) {
+          // k3 per token under the current policy; δ is 0 off the mask, so k3 is too.
+          const delta = ops.mul(ops.sub(inp.refLogprobs, logp), inp.mask);
+          const k3 = ops.sub(ops.sub(ops.exp(delta), delta), g.scalar(1));
+          const klTerm = maskedMean(k3);
+          loss = ops.add(loss, ops.mul(ops.reshape(inp.klCoef, []), klTerm));
+          extras.klTerm = klTerm;
+        }
         return { loss, extras };
       },
-      { ...rows.feeds, targets: b.targets, mask: b.mask, oldLogprobs: b.oldLogprobs, advantages: b.advantages, ...(withValue ? { oldValues: b.oldValues!, returns: b.returns! } : {}) },
+      {
+        ...rows.feeds,
+        targets: b.targets,
+        mask: b.mask,
+        oldLogprobs: b.oldLogprobs,
+        advantages: b.advantages,
+        ...(withValue ? { oldValues: b.oldValues!, returns: b.returns! } : {}),
+        ...(klLoss ? { refLogprobs: klLoss.refLogprobs, klCoef: Float32Array.of(klLoss.coef) } : {}),
+      },
       withValue ? 'all' : 'lm',
     );
     const diff = r.extras.diff as Float32Array;
@@ -203,6 +233,7 @@ export function policyObjective(o: PolicyObjectiveOptions = {}): Objective<Rollo
       'policy/entropy_avg': avg(entSum),
       'val/ratio': n ? ratioSum / n : 1,
     };
+    if (klLoss) metrics['loss/kl_avg'] = (r.extras.klTerm as Float32Array)[0];
     if (values) {
       metrics['loss/value_avg'] = (r.extras.vfLoss as Float32Array)[0];
       metrics['val/clipfrac_avg'] = avg(vClipped);
@@ -334,6 +365,7 @@ export function selectRows(b: RolloutBatch, rows: number[]): RolloutBatch {
     advantages: pick(b.advantages),
     ...(b.oldValues ? { oldValues: pick(b.oldValues) } : {}),
     ...(b.returns ? { returns: pick(b.returns) } : {}),
+    ...(b.klLoss ? { klLoss: { refLogprobs: pick(b.klLoss.refLogprobs), coef: b.klLoss.coef } } : {}),
     ...(b.prefix ? { prefix: selectPrefix(b.prefix, rows, T) } : {}),
   };
 }
@@ -374,6 +406,30 @@ export function rlooAdvantages(rewards: number[], k: number): number[] {
     const group = rewards.slice(p, p + k);
     const sum = group.reduce((a, x) => a + x, 0);
     for (const r of group) out.push(r - (sum - r) / (k - 1));
+  }
+  return out;
+}
+
+/**
+ * GRPO advantages (Shao et al. 2024, "outcome supervision"): for k samples of one prompt with
+ * rewards R₁…R_k, A_i = (R_i − mean R) / (SD R + 1e-4), SD the sample SD (n − 1, as TRL's
+ * GRPOTrainer computes it). A prompt whose k rewards are equal gives every reply 0.
+ */
+export function groupNormalizedAdvantages(rewards: number[], k: number): number[] {
+  if (k < 2 || rewards.length % k !== 0) throw new Error(`groupNormalizedAdvantages: need k ≥ 2 samples per prompt and a multiple of k rewards (k = ${k}, ${rewards.length} rewards)`);
+  const out: number[] = [];
+  for (const { group, mean, sd } of rewardGroups(rewards, k)) for (const r of group) out.push((r - mean) / (sd + 1e-4));
+  return out;
+}
+
+/** Each prompt's k rewards with their mean and sample SD (n − 1). */
+export function rewardGroups(rewards: readonly number[], k: number): { group: number[]; mean: number; sd: number }[] {
+  const out: { group: number[]; mean: number; sd: number }[] = [];
+  for (let p = 0; p < rewards.length; p += k) {
+    const group = rewards.slice(p, p + k);
+    const mean = group.reduce((a, x) => a + x, 0) / group.length;
+    const sd = Math.sqrt(group.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, group.length - 1));
+    out.push({ group, mean, sd });
   }
   return out;
 }
