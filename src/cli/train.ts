@@ -221,7 +221,7 @@ const rm: Command = {
     'head-iters': { type: 'number', default: 300, describe: 'full-batch iterations of a fitted head' },
     seed: { type: 'number', default: 1, describe: 'random seed (held-out split, order, head init)' },
     bootstrap: { type: 'boolean', default: false, describe: 'train on a bootstrap resample of the training prompts (with --ensemble: each member its own draw)' },
-    ensemble: { type: 'number', default: 1, describe: 'members of a reward-model ensemble (≥ 2: --out/member-1 …, seeds seed + 1000·(m − 1), one held-out split; results.json says whether their disagreement finds the pairs the ensemble gets wrong)' },
+    ensemble: { type: 'number', default: 1, describe: 'members of a reward-model ensemble (≥ 2: --out/member-1 …, seeds seed + 1000·(m − 1), one held-out split; with --threads ≥ 2 trained side by side, one process per thread, each member as train rm --threads 1 would; results.json says whether their disagreement finds the pairs the ensemble gets wrong)' },
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {

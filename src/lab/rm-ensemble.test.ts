@@ -176,6 +176,23 @@ describe('trainRewardEnsemble', () => {
     expect(missingRewardHead(out, 'reward')).toBe(`reward ${out} is a reward-model ensemble, not one model: give its members, e.g. --reward ${memberDir(out, 1)} --observers ${memberDir(out, 2)},…`);
   }, 180_000);
 
+  it('with two threads, trains the members side by side on one thread each: the members and read-out of the same ensemble on one thread', async () => {
+    const base = { model: path.join(dir, 'model'), prefs, epochs: 1, lr: 1e-3, batchPairs: 8, seed: 5, members: 3 };
+    const one = path.join(dir, 'ens-one');
+    const two = path.join(dir, 'ens-two');
+    const lines: string[] = [];
+    const a = (await trainRewardEnsemble({ ...base, out: one, threads: 1 }, quiet)) as unknown as { members: { seed: number; threads: number }[]; ensemble: unknown };
+    const b = (await trainRewardEnsemble({ ...base, out: two, threads: 2 }, { log: (m) => lines.push(m) })) as unknown as typeof a;
+    expect(lines).toContain('reward ensemble: 3 members, 2 side by side, 1 thread each');
+    // Members 1 and 3 in one process, 2 in the other; each member's log lines name its process.
+    expect(lines.some((l) => l.startsWith('[members 1, 3] '))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[members 2] '))).toBe(true);
+    expect(b.members.map((m) => [m.seed, m.threads])).toEqual([[5, 1], [1005, 1], [2005, 1]]);
+    expect(a.members.map((m) => m.threads)).toEqual([1, 1, 1]);
+    for (const m of [1, 2, 3]) expect(fs.readFileSync(path.join(memberDir(two, m), 'model.safetensors')).equals(fs.readFileSync(path.join(memberDir(one, m), 'model.safetensors')))).toBe(true);
+    expect(b.ensemble).toEqual(a.ensemble);
+  }, 240_000);
+
   it('refuses fewer than two members, and an out directory that holds a model, before writing anything', async () => {
     const base = { model: path.join(dir, 'model'), prefs, epochs: 1, seed: 1, threads: 1 };
     await expect(trainRewardEnsemble({ ...base, out: path.join(dir, 'one'), members: 1 }, quiet)).rejects.toThrow('reward ensemble: members must be a whole number ≥ 2, got 1');

@@ -21,7 +21,8 @@ import type { PreferencePair } from '../prefs/index.js';
 import { goldDecided, preferenceAgreement, readTrainingPairs, tokenizePair, type PairMetrics } from './pairs.js';
 import { rewardReadout, scorePairs, trainRewardModelDetailed, type RmRunOptions } from './rm.js';
 import { loadModel, missingRewardHead } from '../model/checkpoint.js';
-import { Runtime } from '../engine/session.js';
+import { Runtime, defaultThreads } from '../engine/session.js';
+import { runEach } from './side-by-side.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { hostInfo } from '../engine/host.js';
@@ -168,8 +169,10 @@ export interface EnsembleRunOptions extends RmRunOptions {
 export const memberDir = (out: string, m: number) => path.join(out, `member-${m}`);
 
 /**
- * Trains `members` reward models (see the file comment) one after another into
- * `out/member-1 …`, then writes `out/results.json` ({ kind: 'reward-ensemble', members, ensemble })
+ * Trains `members` reward models (see the file comment) into `out/member-1 …` — with two or more
+ * threads, side by side in child processes (side-by-side.ts), as many as there are threads or
+ * members, each on threads / processes of them (member m in process (m − 1) mod P); with one
+ * thread, or ALIGNLAB_PARALLEL_RUNS=0, one after another — then writes `out/results.json` ({ kind: 'reward-ensemble', members, ensemble })
  * and `out/run_config.json`. Each member's own directory is a complete reward model.
  */
 export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
@@ -177,11 +180,31 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   if (!(Number.isInteger(o.members) && o.members >= 2)) throw new Error(`reward ensemble: members must be a whole number ≥ 2, got ${o.members}`);
   if (fs.existsSync(path.join(o.out, 'config.json'))) throw new Error(`reward ensemble: ${o.out} holds a model (config.json); an ensemble writes its members into member-1 … member-${o.members} of a directory of its own`);
   const { members, ...single } = o;
+  const threads = o.threads ?? defaultThreads();
+  const lanes = process.env.ALIGNLAB_PARALLEL_RUNS === '0' ? 1 : Math.max(1, Math.min(members, threads));
+  const memberOpts = (m: number, threads: number): RmRunOptions => ({ ...single, out: memberDir(o.out, m), seed: o.seed + 1000 * (m - 1), splitSeed: o.seed, threads });
   const runs: Awaited<ReturnType<typeof trainRewardModelDetailed>>[] = [];
-  for (let m = 1; m <= members; m++) {
-    const seed = o.seed + 1000 * (m - 1);
-    io.log(`reward ensemble: member ${m} of ${members} (seed ${seed})`);
-    runs.push(await trainRewardModelDetailed({ ...single, out: memberDir(o.out, m), seed, splitSeed: o.seed }, { log: (s) => io.log(`[member ${m}] ${s}`) }));
+  const memberThreads: number[] = [];
+  if (lanes > 1) {
+    // Two processes of one thread each beat one process of two (side-by-side.ts).
+    const each = Math.floor(threads / lanes);
+    const lane = (l: number) => Array.from({ length: members }, (_, i) => i + 1).filter((m) => (m - 1) % lanes === l);
+    io.log(`reward ensemble: ${members} members, ${lanes} side by side, ${each} thread${each > 1 ? 's' : ''} each`);
+    const done = await runEach(
+      'rmDetailed',
+      Array.from({ length: lanes }, (_, l) => ({ name: `members ${lane(l).join(', ')}`, opts: lane(l).map((m) => memberOpts(m, each)) })),
+      io,
+    );
+    for (let m = 1; m <= members; m++) {
+      runs.push(done[(m - 1) % lanes][Math.floor((m - 1) / lanes)]);
+      memberThreads.push(each);
+    }
+  } else {
+    for (let m = 1; m <= members; m++) {
+      io.log(`reward ensemble: member ${m} of ${members} (seed ${o.seed + 1000 * (m - 1)})`);
+      runs.push(await trainRewardModelDetailed(memberOpts(m, threads), { log: (s) => io.log(`[member ${m}] ${s}`) }));
+      memberThreads.push(threads);
+    }
   }
   const { held, heldLengths } = runs[0];
   const ensemble = ensembleAgreement(
@@ -192,7 +215,7 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   const results = {
     kind: 'reward-ensemble',
     out: o.out,
-    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: o.seed + 1000 * m, heldout: r.results.heldout, steps: r.results.steps })),
+    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: o.seed + 1000 * m, threads: memberThreads[m], heldout: r.results.heldout, steps: r.results.steps })),
     pairs: runs[0].results.pairs,
     ensemble,
     seconds: (performance.now() - t0) / 1000,

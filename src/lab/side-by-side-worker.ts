@@ -3,7 +3,7 @@
  * runs it, and sends back its log lines and then its result (or error).
  */
 import { runRl } from './rl.js';
-import { trainRewardModel } from './rm.js';
+import { trainRewardModel, trainRewardModelDetailed } from './rm.js';
 import type { JobMessage } from './side-by-side.js';
 
 const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
@@ -16,6 +16,10 @@ process.once('message', async (job: JobMessage) => {
     else if (job.kind === 'rm') {
       const out: Record<string, unknown>[] = [];
       for (const o of (job as JobMessage<'rm'>).opts) out.push(await trainRewardModel(o, io));
+      result = out;
+    } else if (job.kind === 'rmDetailed') {
+      const out: unknown[] = [];
+      for (const o of (job as JobMessage<'rmDetailed'>).opts) out.push(await trainRewardModelDetailed(o, io));
       result = out;
     } else throw new Error(`side-by-side-worker: unknown job kind ${JSON.stringify((job as { kind: unknown }).kind)}`);
     await send({ result });

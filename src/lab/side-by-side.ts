@@ -16,8 +16,8 @@
  * per step as one run alone (the lab's seed 1: 214 s of PPO steps against 86 s), the threads
  * contending inside the one process's allocator.
  *
- * A job is exactly the in-process call with its options (`runRl`, or `trainRewardModel` for each
- * model of a list, in order); its results depend on its own thread count, not on what runs
+ * A job is exactly the in-process call with its options (`runRl`, or `trainRewardModel` —
+ * `trainRewardModelDetailed` for an ensemble's members — for each model of a list, in order); its results depend on its own thread count, not on what runs
  * beside it. The child inherits the environment, so the malloc tunables of `bin/alignlab` too.
  * Log lines come back prefixed with the job's name. If a job fails, the others are stopped and
  * the first error is thrown.
@@ -28,7 +28,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RlRunOptions } from './rl.js';
-import type { RmRunOptions } from './rm.js';
+import type { RmRunOptions, trainRewardModelDetailed } from './rm.js';
 
 /** What each kind of job takes and gives back. */
 export interface Jobs {
@@ -36,6 +36,8 @@ export interface Jobs {
   rl: { opts: RlRunOptions; result: Record<string, unknown> };
   /** `trainRewardModel` for each entry, one after the other; the results in the same order. */
   rm: { opts: RmRunOptions[]; result: Record<string, unknown>[] };
+  /** The same with `trainRewardModelDetailed` (held-out pairs and scores too: ensemble members). */
+  rmDetailed: { opts: RmRunOptions[]; result: Awaited<ReturnType<typeof trainRewardModelDetailed>>[] };
 }
 
 export type JobKind = keyof Jobs;
