@@ -13,7 +13,8 @@
  * GRPO (Shao et al. 2024) is the same step with two settings: `advantage: 'group-normalized'`
  * (A_i = (R_i − mean R) / SD R over the prompt's k samples) and `klPenalty: 'loss'` (the
  * reward is the score alone, and β · k3 per token under the current policy is added to the
- * loss, policy.ts, so the KL gradient is exact rather than carried by the advantage). Its
+ * loss, policy.ts, so the leash acts per token through a gradient of its own instead of
+ * through the sequence's advantage — the gradient of the estimator, not of the KL itself). Its
  * loss averages over all response tokens of the batch (TRL's token-level aggregation, DAPO's),
  * not over each sequence first as the paper wrote it.
  *
