@@ -6,7 +6,7 @@ import { Rng } from '../util/rng.js';
 import { Trainer, trainConfig } from './trainer.js';
 import { worstFiniteDifference } from './test-fixtures.js';
 import { groupNormalizedAdvantages, policyObjective, rlooAdvantages, type RolloutBatch } from './policy.js';
-import { rlooStep } from './rloo.js';
+import { rlooStep, type RlooConfig } from './rloo.js';
 import { AdaptiveKlController } from './kl.js';
 
 const cfg = llamaConfig({ vocabSize: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32, maxSeqLen: 64 });
@@ -37,20 +37,26 @@ describe('GRPO advantages', () => {
   });
 });
 
+/** A model with large random weights (so finite differences see curvature), random rows of 2 × 8 tokens, the mask from `from` on, and the model's log-probs of the targets. */
+async function randomRows(modelSeed: number, rngSeed: number, from: number) {
+  const m = LlamaModel.init(cfg, { seed: modelSeed, runtime: new Runtime({ threads: 1 }) });
+  const rng = new Rng(rngSeed);
+  for (const s of m.params.specs) {
+    const v = m.params.get(s.name);
+    for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.4 * rng.normal();
+  }
+  const B = 2;
+  const T = 8;
+  const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
+  const targets = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
+  const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= from ? 1 : 0));
+  const cur = await m.tokenLogprobs({ B, T, ids, targets });
+  return { m, B, T, ids, targets, mask, cur };
+}
+
 describe('clipped policy objective', () => {
   it('its gradient matches finite differences, with some tokens clipped', async () => {
-    const m = LlamaModel.init(cfg, { seed: 3, runtime: new Runtime({ threads: 1 }) });
-    const rng = new Rng(2);
-    for (const s of m.params.specs) {
-      const v = m.params.get(s.name);
-      for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.4 * rng.normal();
-    }
-    const B = 2;
-    const T = 8;
-    const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
-    const targets = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
-    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= 3 ? 1 : 0));
-    const cur = await m.tokenLogprobs({ B, T, ids, targets });
+    const { m, B, T, ids, targets, mask, cur } = await randomRows(3, 2, 3);
     // Old log-probs differ from the current ones by ±0.4, so some ratios fall outside 1 ± 0.2.
     const oldLogprobs = Float32Array.from(cur, (x, i) => (mask[i] ? x + 0.4 * Math.sin(3 * i) : 0));
     const advantages = Float32Array.from({ length: B * T }, (_, i) => (mask[i] ? Math.cos(i) : 0));
@@ -64,18 +70,7 @@ describe('clipped policy objective', () => {
   });
 
   it('with a KL term in the loss: adds β · mean k3 of the current policy against the reference, and its gradient matches finite differences', async () => {
-    const m = LlamaModel.init(cfg, { seed: 5, runtime: new Runtime({ threads: 1 }) });
-    const rng = new Rng(9);
-    for (const s of m.params.specs) {
-      const v = m.params.get(s.name);
-      for (let i = 0; i < v.length; i++) v[i] = s.name.includes('norm') ? 1 + 0.2 * rng.normal() : 0.4 * rng.normal();
-    }
-    const B = 2;
-    const T = 8;
-    const ids = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
-    const targets = BigInt64Array.from({ length: B * T }, () => BigInt(rng.int(16)));
-    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T >= 2 ? 1 : 0));
-    const cur = await m.tokenLogprobs({ B, T, ids, targets });
+    const { m, B, T, ids, targets, mask, cur } = await randomRows(5, 9, 2);
     const oldLogprobs = Float32Array.from(cur, (x, i) => (mask[i] ? x + 0.1 * Math.sin(5 * i) : 0));
     const advantages = Float32Array.from({ length: B * T }, (_, i) => (mask[i] ? Math.cos(2 * i) : 0));
     // The reference differs from the current policy by up to ±0.8 nats per token.
@@ -106,25 +101,28 @@ describe('clipped policy objective', () => {
 });
 
 describe('rlooStep', () => {
-  it('raises a simple reward (share of token 5 in the response) with a KL leash, updating in micro-batches', async () => {
+  /** 40 steps toward a simple reward (share of token 5 in the response) with a light KL leash, updating in micro-batches; per step metrics. */
+  async function towardToken5(extra: Partial<RlooConfig>): Promise<Record<string, number>[]> {
     const rt = new Runtime({ threads: 1 });
     const policy = LlamaModel.init(cfg, { seed: 1, runtime: rt });
     const reference = new LlamaModel(policy.cfg, policy.params.clone(), rt);
     const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, totalSteps: 40, weightDecay: 0, minLrRatio: 1, gradAccum: 4 }), policyObjective());
     const rng = new Rng(7);
     const reward = async (_p: number[][], rs: number[][]) => rs.map((r) => (r.length ? r.filter((t) => t === 5).length / r.length : 0));
-    const scores: number[] = [];
-    let kl = 0;
+    const rows: Record<string, number>[] = [];
     for (let s = 0; s < 40; s++) {
       const prompts = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => 1 + rng.int(14)));
-      const { metrics } = await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: { k: 4, klCoef: 0.01, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0, microRows: 8 } });
-      scores.push(metrics['objective/scores']);
-      kl = metrics['objective/kl'];
+      rows.push((await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: { k: 4, klCoef: 0.01, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0, microRows: 8, ...extra } })).metrics);
     }
-    const early = scores.slice(0, 5).reduce((a, x) => a + x, 0) / 5;
-    const late = scores.slice(-5).reduce((a, x) => a + x, 0) / 5;
-    expect(early).toBeLessThan(0.2);
-    expect(late).toBeGreaterThan(early + 0.3);
+    const mean = (xs: Record<string, number>[]) => xs.reduce((a, x) => a + x['objective/scores'], 0) / xs.length;
+    expect(mean(rows.slice(0, 5))).toBeLessThan(0.2);
+    expect(mean(rows.slice(-5))).toBeGreaterThan(mean(rows.slice(0, 5)) + 0.3);
+    return rows;
+  }
+
+  it('raises a simple reward (share of token 5 in the response) with a KL leash, updating in micro-batches', async () => {
+    const rows = await towardToken5({});
+    const kl = rows[rows.length - 1]['objective/kl'];
     expect(Number.isFinite(kl)).toBe(true);
     expect(kl).toBeGreaterThan(0);
   });
@@ -145,30 +143,11 @@ describe('rlooStep', () => {
   });
 
   it('GRPO (group-normalized advantages, KL in the loss) raises the simple reward too', async () => {
-    const rt = new Runtime({ threads: 1 });
-    const policy = LlamaModel.init(cfg, { seed: 1, runtime: rt });
-    const reference = new LlamaModel(policy.cfg, policy.params.clone(), rt);
-    const trainer = new Trainer(policy, trainConfig({ lr: 1e-2, totalSteps: 40, weightDecay: 0, minLrRatio: 1, gradAccum: 4 }), policyObjective());
-    const rng = new Rng(7);
-    const reward = async (_p: number[][], rs: number[][]) => rs.map((r) => (r.length ? r.filter((t) => t === 5).length / r.length : 0));
-    const scores: number[] = [];
-    const stds: number[] = [];
-    let last: Record<string, number> = {};
-    for (let s = 0; s < 40; s++) {
-      const prompts = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => 1 + rng.int(14)));
-      const cfgG = { k: 4, klCoef: 0.01, klEstimator: 'k3' as const, advantage: 'group-normalized' as const, klPenalty: 'loss' as const, maxNewTokens: 8, temperature: 1, stopTokenIds: [], padId: 0, microRows: 8 };
-      const { metrics } = await rlooStep({ policy, reference, trainer, prompts, reward, seed: s, cfg: cfgG });
-      scores.push(metrics['objective/scores']);
-      stds.push(metrics['objective/reward_std']);
-      last = metrics;
-    }
-    const early = scores.slice(0, 5).reduce((a, x) => a + x, 0) / 5;
-    const late = scores.slice(-5).reduce((a, x) => a + x, 0) / 5;
-    expect(early).toBeLessThan(0.2);
-    expect(late).toBeGreaterThan(early + 0.3);
+    const rows = await towardToken5({ klEstimator: 'k3', advantage: 'group-normalized', klPenalty: 'loss' });
+    const last = rows[rows.length - 1];
     expect(last['loss/kl_avg']).toBeGreaterThan(0);
     expect(last['objective/kl']).toBeGreaterThan(0);
-    expect(stds[0]).toBeGreaterThan(0); // the replies differ at the start
+    expect(rows[0]['objective/reward_std']).toBeGreaterThan(0); // the replies differ at the start
   });
 
   it('GRPO on equal scores: no advantage, so only the KL term moves the policy (β = 0: not at all), back toward the reference', async () => {
