@@ -11,7 +11,7 @@
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { evaluateRewardModels } from '../lab/rm-ensemble.js';
-import { onErrorOf, printEnsemble } from './train.js';
+import { onErrorOf, prefsOnError, printEnsemble } from './train.js';
 
 const evalRm: Command = {
   path: ['eval', 'rm'],
@@ -19,7 +19,7 @@ const evalRm: Command = {
   options: {
     rm: { type: 'string', required: true, describe: 'reward-model directory, or several separated by commas (an ensemble)' },
     prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected; chosen_gold/rejected_gold for agreement with gold)' },
-    'on-error': { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" },
+    'on-error': prefsOnError,
     threads: { type: 'number', default: 2, describe: 'ONNX Runtime intra-op threads' },
   },
   async run(o, _p, ctx) {

@@ -192,6 +192,9 @@ function monitorConfig(algo: string, file: string): MonitorConfigs {
   return v as MonitorConfigs;
 }
 
+/** The --on-error option of a command that reads a preference file as a trainer does (train rm, train dpo, eval rm); `onErrorOf` parses it. */
+export const prefsOnError = { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" } as const;
+
 /** --on-error: what a trainer does with a bad line of its preference file. */
 export function onErrorOf(cmd: string, v: unknown): 'throw' | 'skip' {
   if (v !== 'throw' && v !== 'skip') throw new UsageError(`${cmd}: --on-error must be throw or skip, got "${v}"`);
@@ -204,7 +207,7 @@ const rm: Command = {
   options: {
     model: { type: 'string', required: true, describe: 'policy directory the backbone starts from' },
     prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
-    'on-error': { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" },
+    'on-error': prefsOnError,
     out: { type: 'string', required: true, describe: 'output reward-model directory' },
     epochs: { type: 'number', default: 2, describe: 'passes over the training pairs' },
     'batch-pairs': { type: 'number', default: 16, describe: 'pairs per step' },
@@ -247,7 +250,7 @@ const dpo: Command = {
   options: {
     model: { type: 'string', required: true, describe: 'policy directory to start from (also the reference), e.g. the SFT baseline' },
     prefs: { type: 'string', required: true, describe: 'preference JSONL (TRL prompt/chosen/rejected)' },
-    'on-error': { type: 'string', default: 'throw', describe: "a bad line in --prefs: 'throw' refuses the file, naming the line; 'skip' reports it and leaves it out" },
+    'on-error': prefsOnError,
     out: { type: 'string', required: true, describe: 'output run/model directory' },
     beta: { type: 'number', default: 0.1, describe: 'β: strength of the leash to the reference' },
     lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
