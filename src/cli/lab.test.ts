@@ -33,6 +33,7 @@ describe('lab overopt --set', () => {
     ['bonPool=0', /bonPool must be a whole number ≥ 1, got 0$/],
     ['prefK=1', /prefK must be a whole number ≥ 2 \(a pair needs two replies to one prompt\), got 1$/],
     ['algo=rloo,rlK=1', /rlK must be a whole number ≥ 2 with rloo .*, got 1$/],
+    ['rlKlPenalty=loss', /^lab overopt: rlKlPenalty must be 'auto' with ppo \(a setting of the critic-free step\), got "loss"$/],
     ['rlLr=0', /rlLr must be a number > 0, got 0$/],
     ['klCoef=-0.1', /klCoef must be a number ≥ 0, got -0.1$/],
     ['evalCases=-3', /evalCases must be a whole number ≥ 1, got -3$/],
@@ -62,7 +63,7 @@ describe('lab overopt --set', () => {
   });
 
   it('valid overrides (and none) pass validation: the run then fails on the missing model, before writing anything', async () => {
-    for (const [set, profile] of [[undefined, 'quick'], [undefined, 'full'], ['algo=rloo,rlK=2,rlSteps=40,rlLr=3e-5,klTarget=4,klMin=0.05', 'quick'], ['rmEpochs=0,rmHeadRank=4,rmFitHead=true,probeCases=8,probeEvery=1', 'full'], ['rewardCombine=min,ensembleExtra=2', 'quick']] as const) {
+    for (const [set, profile] of [[undefined, 'quick'], [undefined, 'full'], ['algo=rloo,rlK=2,rlSteps=40,rlLr=3e-5,klTarget=4,klMin=0.05', 'quick'], ['rmEpochs=0,rmHeadRank=4,rmFitHead=true,probeCases=8,probeEvery=1', 'full'], ['rewardCombine=min,ensembleExtra=2', 'quick'], ['algo=rloo,rlAdvantage=group-normalized,rlKlPenalty=loss', 'quick']] as const) {
       const { out, result } = run(set, { profile });
       await expect(result, `${profile} ${set}`).rejects.toThrow(/no-such-model: not a model directory/);
       expect(fs.existsSync(out)).toBe(false);

@@ -24,7 +24,7 @@ vi.mock('../lab/baseline.js', () => ({
 }));
 
 const ctx = { json: true, log: () => {}, print: () => {} };
-const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, 'kl-min': 0, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
+const defaults = { reward: 'rm', 'reward-combine': 'first', probe: 8, 'probe-every': 5, 'kl-estimator': 'k1', steps: 1, prompts: 1, k: 2, 'kl-coef': 0.05, 'kl-horizon': 10000, 'kl-min': 0, lr: 1e-5, 'warmup-steps': 0, 'ppo-epochs': 1, lam: 0.95, advantage: 'leave-one-out', 'kl-penalty': 'reward', 'max-new': 4, seed: 1, 'case-seed': 1, out: 'unused', threads: 1, model: 'no-such-model' };
 
 // A policy (no reward head) and a reward model, tiny and untrained, without tokenizers: a run
 // that gets past the checks stops where it loads the policy's tokenizer, before writing anything.
@@ -55,6 +55,12 @@ describe.each(['ppo', 'rloo'])('train %s', (algo) => {
   it.runIf(algo === 'ppo')('--loo-baseline needs --k 2 or more', async () => {
     await expect(run({ 'loo-baseline': 1, k: 1 })).rejects.toThrow(/--loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got 1/);
     await expect(run({ 'loo-baseline': 1, k: 2 })).rejects.toThrow(/no-such-model/);
+  });
+
+  it.runIf(algo === 'rloo')('--advantage and --kl-penalty take only their named settings', async () => {
+    await expect(run({ advantage: 'mean' })).rejects.toThrow('train rloo: --advantage must be leave-one-out or group-normalized, got "mean"');
+    await expect(run({ 'kl-penalty': 'both' })).rejects.toThrow('train rloo: --kl-penalty must be reward or loss, got "both"');
+    await expect(run({ advantage: 'group-normalized', 'kl-penalty': 'loss' })).rejects.toThrow(/no-such-model/);
   });
 
   it.runIf(algo === 'ppo')('--lam must be in [0, 1]', async () => {

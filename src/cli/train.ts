@@ -79,7 +79,7 @@ function rlCommand(algo: 'rloo' | 'grpo' | 'ppo'): Command {
       'kl-target': { type: 'number', describe: 'target KL per reply for the adaptive controller (default: fixed β)' },
       'kl-horizon': { type: 'number', default: 10000, describe: "the adaptive controller's horizon in samples: β moves by at most 20 % per horizon (Ziegler et al. 2019's 10000 barely moves it in a run of ~1000 samples)" },
       'kl-min': { type: 'number', default: 0, describe: "the adaptive controller's floor on β (at most --kl-coef; = --kl-coef: a one-sided guard that tightens above the target and never loosens)" },
-      'kl-estimator': { type: 'string', default: algo === 'grpo' ? 'k3' : 'k1', describe: algo === 'grpo' ? "k1 | k2 | k3 (Schulman 2020): the estimator of objective/kl and the adaptive controller's KL; the loss's term is k3 whatever this says" : 'k1 | k2 | k3 (Schulman 2020)' },
+      'kl-estimator': { type: 'string', default: algo === 'grpo' ? 'k3' : 'k1', describe: algo === 'ppo' ? 'k1 | k2 | k3 (Schulman 2020)' : "k1 | k2 | k3 (Schulman 2020): the KL in the reward (--kl-penalty reward), objective/kl and the adaptive controller's KL; a KL in the loss (--kl-penalty loss) is k3 whatever this says" },
       'ent-coef': { type: 'number', default: 0, describe: 'entropy bonus' },
       lr: { type: 'number', default: 1e-5, describe: 'learning rate' },
       'warmup-steps': { type: 'number', default: 0, describe: 'optimizer steps over which the learning rate ramps up linearly to --lr (PPO takes --ppo-epochs of them per step, RLOO and GRPO one; 0: none)' },
@@ -89,7 +89,10 @@ function rlCommand(algo: 'rloo' | 'grpo' | 'ppo'): Command {
             lam: { type: 'number' as const, default: 0.95, describe: 'PPO: GAE λ (1: every token is credited with the whole return still to come, less its value)' },
             'loo-baseline': { type: 'boolean' as const, default: false, describe: "PPO: subtract from each reply's score the mean of the other --k replies to its prompt (RLOO's baseline; needs --k ≥ 2)" },
           }
-        : {}),
+        : {
+            advantage: { type: 'string' as const, default: algo === 'grpo' ? 'group-normalized' : 'leave-one-out', describe: "leave-one-out (RLOO: the mean of the prompt's other replies subtracted) | group-normalized (GRPO: (R − mean) / SD over the prompt's --k replies)" },
+            'kl-penalty': { type: 'string' as const, default: algo === 'grpo' ? 'loss' : 'reward', describe: "reward (β·Σ KL subtracted from each reply's score, before the advantage) | loss (β·mean k3 added to the loss, as GRPO)" },
+          }),
       'max-new': { type: 'number', default: 64, describe: 'most new tokens per response' },
       'checkpoint-every': { type: 'number', default: 0, describe: 'save a resumable checkpoint every N steps (0: none)' },
       resume: { type: 'boolean', default: false, describe: 'continue from OUT/checkpoint when present (bit-identical)' },
@@ -118,6 +121,8 @@ function rlCommand(algo: 'rloo' | 'grpo' | 'ppo'): Command {
       if (combine !== 'first' && !String(o.observers ?? '').split(',').filter(Boolean).length) throw new UsageError(`train ${algo}: --reward-combine ${combine} optimizes an ensemble: give --observers DIR[,DIR…] too`);
       if (o['standardize-reward'] && (o.reward === 'gold' || o.reward === 'proxy')) throw new UsageError(`train ${algo}: --standardize-reward standardizes a reward model's scores; --reward ${o.reward} is the world's own`);
       if (algo === 'ppo' && !(Number(o.lam) >= 0 && Number(o.lam) <= 1)) throw new UsageError(`train ppo: --lam (GAE λ) must be in [0, 1], got ${o.lam}`);
+      if (algo !== 'ppo' && o.advantage !== 'leave-one-out' && o.advantage !== 'group-normalized') throw new UsageError(`train ${algo}: --advantage must be leave-one-out or group-normalized, got "${o.advantage}"`);
+      if (algo !== 'ppo' && o['kl-penalty'] !== 'reward' && o['kl-penalty'] !== 'loss') throw new UsageError(`train ${algo}: --kl-penalty must be reward or loss, got "${o['kl-penalty']}"`);
       if (algo === 'ppo' && o['loo-baseline'] && Number(o.k) < 2) throw new UsageError(`train ppo: --loo-baseline compares each reply with the other replies to its prompt: give --k 2 or more, got ${o.k}`);
       if (o['keep-judge-best'] && (o.judge === undefined || probeN === 0)) throw new UsageError(`train ${algo}: --keep-judge-best picks the probe step the judge scores highest: give --judge DIR and --probe N too`);
       if (o.judge !== undefined) {
@@ -149,6 +154,8 @@ function rlCommand(algo: 'rloo' | 'grpo' | 'ppo'): Command {
           ppoEpochs: algo === 'ppo' ? Number(o['ppo-epochs']) : undefined,
           lam: algo === 'ppo' ? Number(o.lam) : undefined,
           looBaseline: algo === 'ppo' ? Boolean(o['loo-baseline']) : undefined,
+          advantage: algo === 'ppo' ? undefined : (o.advantage as 'leave-one-out' | 'group-normalized'),
+          klPenalty: algo === 'ppo' ? undefined : (o['kl-penalty'] as 'reward' | 'loss'),
           maxNewTokens: Number(o['max-new']),
           checkpointEvery: Number(o['checkpoint-every']),
           resume: Boolean(o.resume),

@@ -215,9 +215,10 @@ describe('lab overopt', () => {
     const results = JSON.parse(fs.readFileSync(path.join(out, 'ppo-swayed', 'results.json'), 'utf8'));
     expect(results.rewardNorm).toHaveLength(3);
     // A judge with comparisons of its own (judgePrompts): trained on its own preference file,
-    // watching both runs, in neither ensemble — so one extra member per preset is enough.
+    // watching both runs, in neither ensemble — so one extra member per preset is enough. These
+    // runs are GRPO with the KL moved back into the reward (rlKlPenalty), which reaches each run.
     const own = path.join(dir, 'own-judge');
-    const r = (await run('own-judge', { rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true })) as Record<string, any>;
+    const r = (await run('own-judge', { rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true, algo: 'grpo', rlKlPenalty: 'reward' })) as Record<string, any>;
     const ownJudge = path.join(own, 'rm-judge');
     // rmBatchPairs reaches every reward model, the extra members and the judge included; the
     // main models take rmHeadRank / rmFitHead, the extra members and the judge the ensemble's.
@@ -226,7 +227,9 @@ describe('lab overopt', () => {
     for (const rm of ['rm-careful', 'rm-swayed']) expect(rmConfig(rm)).toMatchObject({ headRank: 2, fitHead: true });
     for (const rm of ['rm-careful-1', 'rm-swayed-1', 'rm-judge']) expect(rmConfig(rm)).toMatchObject({ headRank: 3, fitHead: true });
     expect(JSON.parse(fs.readFileSync(path.join(ownJudge, 'run_config.json'), 'utf8')).prefs).toBe(path.join(own, 'prefs-judge.jsonl'));
-    const ownConfig = (preset: string) => JSON.parse(fs.readFileSync(path.join(own, `ppo-${preset}`, 'run_config.json'), 'utf8'));
+    const ownConfig = (preset: string) => JSON.parse(fs.readFileSync(path.join(own, `grpo-${preset}`, 'run_config.json'), 'utf8'));
+    for (const preset of ['careful', 'swayed']) expect(ownConfig(preset)).toMatchObject({ algo: 'grpo', klPenalty: 'reward', rloo: { advantage: 'group-normalized', klPenalty: 'reward' } });
+    expect(ownConfig('careful').advantage).toBeUndefined();
     expect(ownConfig('careful')).toMatchObject({ reward: path.join(own, 'rm-careful'), observers: [path.join(own, 'rm-careful-1')], judge: ownJudge });
     expect(ownConfig('swayed')).toMatchObject({ observers: [path.join(own, 'rm-swayed-1')], judge: ownJudge });
     expect(r.judge).toMatchObject({ dir: ownJudge, ownComparisons: true });
@@ -243,7 +246,7 @@ describe('lab overopt profile validation', () => {
   const testOverrides: Partial<OveroptProfile>[] = [
     { prefPrompts: 12, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 8, rlSteps: 4, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 6, probeCases: 4, probeEvery: 2, rmEvalPrompts: 4, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 40 },
     { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0, rewardCombine: 'min', ensembleExtra: 2, rlWarmupSteps: 3, ppoLam: 0.5, klTarget: 3, klHorizon: 64, klMin: 0.07 },
-    { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0, rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true },
+    { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 6, evalCases: 4, probeCases: 4, probeEvery: 2, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0, rewardCombine: 'min', ensembleExtra: 1, judgePrompts: 6, rmBatchPairs: 5, rmHeadRank: 2, rmFitHead: true, ensembleHeadRank: 3, ensembleFitHead: true, algo: 'grpo', rlKlPenalty: 'reward' },
     { prefPrompts: 8, prefK: 3, rmEpochs: 1, ensembleExtra: 1, ensembleEpochs: 1, bonPrompts: 2, bonPool: 4, rlSteps: 2, rlPrompts: 2, rlK: 2, maxNewTokens: 5, evalCases: 4, probeCases: 3, probeEvery: 1, rmEvalPrompts: 2, rmDropUnsure: false, ensembleFreezeLayers: 1, decisionCases: 0 },
   ];
   const quick = (o: Record<string, unknown>) => ({ ...OVEROPT_PROFILES.quick, ...o }) as OveroptProfile;
@@ -270,6 +273,10 @@ describe('lab overopt profile validation', () => {
     [{ prefK: 1 }, 'prefK must be a whole number ≥ 2 (a pair needs two replies to one prompt), got 1'],
     [{ algo: 'rloo', rlK: 1 }, "rlK must be a whole number ≥ 2 with rloo (its baseline is the mean of a prompt's other replies), got 1"],
     [{ algo: 'grpo', rlK: 1 }, "rlK must be a whole number ≥ 2 with grpo (its baseline is the mean of a prompt's other replies), got 1"],
+    [{ rlKlPenalty: 'loss' }, 'rlKlPenalty must be \'auto\' with ppo (a setting of the critic-free step), got "loss"'],
+    [{ rlAdvantage: 'group-normalized' }, 'rlAdvantage must be \'auto\' with ppo (a setting of the critic-free step), got "group-normalized"'],
+    [{ algo: 'rloo', rlAdvantage: 'mean' }, 'rlAdvantage must be auto, leave-one-out or group-normalized, got "mean"'],
+    [{ algo: 'grpo', rlKlPenalty: 'both' }, 'rlKlPenalty must be auto, reward or loss, got "both"'],
     [{ rlK: 0 }, 'rlK must be a whole number ≥ 1, got 0'],
     [{ bonPool: 0 }, 'bonPool must be a whole number ≥ 1, got 0'],
     [{ bonPrompts: 0 }, 'bonPrompts must be a whole number ≥ 1, got 0'],
@@ -299,7 +306,7 @@ describe('lab overopt profile validation', () => {
   });
 
   it('keeps what the profile allows at the bounds: 0 where 0 means none, rloo with two replies', () => {
-    for (const o of [{ rmEvalPrompts: 0, decisionCases: 0, judgePrompts: 0, ensembleExtra: 0, rlWarmupSteps: 0, klCoef: 0, rmEpochs: 0 }, { algo: 'rloo', rlK: 2 }, { rlK: 1, bonPool: 1, probeCases: 1, probeEvery: 1, ppoLam: 0 }, { klTarget: 3, klHorizon: 6.5 }])
+    for (const o of [{ rmEvalPrompts: 0, decisionCases: 0, judgePrompts: 0, ensembleExtra: 0, rlWarmupSteps: 0, klCoef: 0, rmEpochs: 0 }, { algo: 'rloo', rlK: 2 }, { algo: 'rloo', rlAdvantage: 'group-normalized', rlKlPenalty: 'loss' }, { algo: 'grpo', rlAdvantage: 'leave-one-out', rlKlPenalty: 'reward' }, { rlK: 1, bonPool: 1, probeCases: 1, probeEvery: 1, ppoLam: 0 }, { klTarget: 3, klHorizon: 6.5 }])
       expect(() => validateProfile(quick(o), ['careful', 'swayed']), JSON.stringify(o)).not.toThrow();
     expect(() => validateProfile(quick({}), [])).toThrow('lab overopt: no rater presets');
     expect(() => validateProfile(quick({}), ['careful', 'picky' as never])).toThrow('lab overopt: unknown rater preset "picky" (expected careful, crowd, swayed)');

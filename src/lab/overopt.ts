@@ -111,6 +111,13 @@ export interface OveroptProfile {
   bonPool: number;
   /** RL: algorithm, steps, prompts per step, samples per prompt, learning rate, KL β, PPO epochs. */
   algo: 'ppo' | 'rloo' | 'grpo';
+  /**
+   * The critic-free step's settings on their own (rloo and grpo; rl.ts `advantage`, `klPenalty`):
+   * 'auto' takes the algorithm's (rloo: leave-one-out, KL in the reward; grpo: group-normalized,
+   * KL in the loss); with ppo only 'auto'.
+   */
+  rlAdvantage: 'auto' | 'leave-one-out' | 'group-normalized';
+  rlKlPenalty: 'auto' | 'reward' | 'loss';
   rlSteps: number;
   rlPrompts: number;
   rlK: number;
@@ -194,8 +201,8 @@ export interface OveroptProfile {
  * (seeds 1–3, two hosts), and the members take ~23 s instead of ~51 s.
  */
 export const OVEROPT_PROFILES: Record<'quick' | 'full', OveroptProfile> = {
-  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
-  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
+  quick: { prefPrompts: 600, prefK: 4, rmEpochs: 2, rmLr: 2e-4, rmBatchPairs: 32, ensembleExtra: 1, ensembleEpochs: 0, rmEvalPrompts: 400, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 2, rmHeadRank: 4, rmFitHead: true, ensembleHeadRank: 4, ensembleFitHead: true, bonPrompts: 24, bonPool: 128, algo: 'ppo', rlAdvantage: 'auto', rlKlPenalty: 'auto', rlSteps: 40, rlPrompts: 8, rlK: 4, rlLr: 2e-4, rlWarmupSteps: 0, klCoef: 0.07, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 2, ppoLam: 1, rewardCombine: 'first', standardizeReward: true, maxNewTokens: 48, evalCases: 300, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 500 },
+  full: { prefPrompts: 2000, prefK: 4, rmEpochs: 3, rmLr: 1e-4, rmBatchPairs: 32, ensembleExtra: 2, ensembleEpochs: 2, rmEvalPrompts: 500, rmDropUnsure: true, rmStrengthMargin: 0, rmFreezeLayers: 0, ensembleFreezeLayers: 0, rmHeadRank: 0, rmFitHead: false, ensembleHeadRank: 0, ensembleFitHead: false, bonPrompts: 64, bonPool: 512, algo: 'ppo', rlAdvantage: 'auto', rlKlPenalty: 'auto', rlSteps: 150, rlPrompts: 16, rlK: 4, rlLr: 1e-4, rlWarmupSteps: 0, klCoef: 0.02, klTarget: 0, klHorizon: 10000, klMin: 0, ppoEpochs: 4, ppoLam: 0.95, rewardCombine: 'first', standardizeReward: false, maxNewTokens: 48, evalCases: 1000, probeCases: 128, probeEvery: 5, snapshotAtProbes: false, keepJudgeBest: true, judgePrompts: 0, decisionCases: 1500 },
 };
 
 /** What a profile field must hold: `ok` tests a value, `expected` says what in a refusal. */
@@ -213,7 +220,7 @@ const oneOf = (...values: string[]): FieldRule => ({ ok: (v) => values.includes(
 const flag: FieldRule = { ok: (v) => typeof v === 'boolean', expected: 'true or false' };
 
 /**
- * The rule of every profile field; a few ranges depend on other fields (rlK on algo, klMin on
+ * The rule of every profile field; a few ranges depend on other fields (rlK and the critic-free settings on algo, klMin on
  * klCoef, the epochs on fitting the head), which are checked first (in this order).
  */
 function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule> {
@@ -237,6 +244,8 @@ function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule
     bonPrompts: whole(1),
     bonPool: whole(1),
     algo: oneOf('ppo', 'rloo', 'grpo'),
+    rlAdvantage: P.algo === 'ppo' ? { ...oneOf('auto'), expected: "'auto' with ppo (a setting of the critic-free step)" } : oneOf('auto', 'leave-one-out', 'group-normalized'),
+    rlKlPenalty: P.algo === 'ppo' ? { ...oneOf('auto'), expected: "'auto' with ppo (a setting of the critic-free step)" } : oneOf('auto', 'reward', 'loss'),
     rlSteps: whole(1),
     rlPrompts: whole(1),
     rlK: P.algo !== 'ppo' ? whole(2, ` with ${P.algo} (its baseline is the mean of a prompt's other replies)`) : whole(1),
@@ -472,7 +481,7 @@ export async function runOveropt(o: OveroptOptions, io: { log: (m: string) => vo
   const runDir = (preset: string) => path.join(o.out, `${P.algo}-${preset}`);
   // With an ensemble reward the observers are optimized too, so the judge leaves the careful ensemble.
   const observers = (preset: string) => (P.rewardCombine === 'first' ? rm[preset].members : rm[preset].members.filter((d) => d !== judge));
-  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, klHorizon: P.klHorizon, klMin: P.klMin > 0 ? P.klMin : undefined, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
+  const rlOptions = (preset: string, threads: number): RlRunOptions => ({ algo: P.algo, ...(P.rlAdvantage !== 'auto' ? { advantage: P.rlAdvantage } : {}), ...(P.rlKlPenalty !== 'auto' ? { klPenalty: P.rlKlPenalty } : {}), model: o.model, reward: rm[preset].dir, observers: observers(preset), rewardCombine: P.rewardCombine, standardizeReward: P.standardizeReward, judge, steps: P.rlSteps, prompts: P.rlPrompts, k: P.rlK, klCoef: P.klCoef, klTarget: P.klTarget > 0 ? P.klTarget : undefined, klHorizon: P.klHorizon, klMin: P.klMin > 0 ? P.klMin : undefined, lr: P.rlLr, warmupSteps: P.rlWarmupSteps, ppoEpochs: P.ppoEpochs, lam: P.ppoLam, maxNewTokens: P.maxNewTokens, seed: o.seed, caseSeed: o.seed, out: runDir(preset), threads, probe: { n: P.probeCases, every: P.probeEvery }, snapshotAtProbes: P.snapshotAtProbes, keepJudgeBest: keepJudgeBest && P.probeCases > 0 });
   let runs: Record<string, unknown>[] = [];
   if (sideBySide) runs = await runEach('rl', o.raters.map((preset) => ({ name: preset, opts: rlOptions(preset, each) })), io);
   else for (const preset of o.raters) runs.push(await runRl(rlOptions(preset, threads), io));

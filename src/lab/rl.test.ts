@@ -106,6 +106,31 @@ describe('runRl', () => {
     expect(fs.existsSync(c)).toBe(false);
   }, 120_000);
 
+  it("the critic-free step's two settings on their own: rloo with group-normalized advantages and the KL in the loss is grpo, bit for bit; either alone differs from both; ppo refuses them before any work", async () => {
+    const base: RlRunOptions = { model, reward: 'proxy', steps: 2, prompts: 2, k: 3, maxNewTokens: 6, lr: 1e-3, klCoef: 0.2, seed: 5, out: '', threads: 1 };
+    const run = async (name: string, extra: Partial<RlRunOptions>) => {
+      const out = path.join(dir, name);
+      await runRl({ ...base, ...extra, out }, quiet);
+      return { out, rows: metrics(out), weights: fs.readFileSync(path.join(out, 'model.safetensors')), cfg: JSON.parse(fs.readFileSync(path.join(out, 'run_config.json'), 'utf8')).rloo };
+    };
+    const grpo = await run('set-grpo', { algo: 'grpo' });
+    const asGrpo = await run('set-rloo-as-grpo', { algo: 'rloo', advantage: 'group-normalized', klPenalty: 'loss' });
+    expect(Buffer.compare(asGrpo.weights, grpo.weights)).toBe(0);
+    expect(asGrpo.rows).toEqual(grpo.rows);
+    const rloo = await run('set-rloo', { algo: 'rloo' });
+    const advOnly = await run('set-adv', { algo: 'rloo', advantage: 'group-normalized' });
+    const klOnly = await run('set-kl', { algo: 'grpo', klPenalty: 'reward' });
+    expect([advOnly.cfg.advantage, advOnly.cfg.klPenalty ?? 'reward', klOnly.cfg.advantage, klOnly.cfg.klPenalty]).toEqual(['group-normalized', 'reward', 'group-normalized', 'reward']);
+    // The KL term is logged only where it is in the loss.
+    expect([grpo, rloo, advOnly, klOnly].map((r) => 'loss/kl_avg' in r.rows[0])).toEqual([true, false, false, false]);
+    for (const x of [advOnly, klOnly]) for (const y of [grpo, rloo]) expect(Buffer.compare(x.weights, y.weights)).not.toBe(0);
+    // Group-normalized advantages with the KL in the reward, whichever algorithm is named, are the same step.
+    expect(Buffer.compare(advOnly.weights, klOnly.weights)).toBe(0);
+    const p = path.join(dir, 'set-ppo');
+    await expect(runRl({ ...base, algo: 'ppo', klPenalty: 'loss', out: p }, quiet)).rejects.toThrow(/advantage and klPenalty are settings of the critic-free step/);
+    await expect(runRl({ ...base, algo: 'rloo', advantage: 'mean' as never, out: p }, quiet)).rejects.toThrow(/advantage must be 'leave-one-out' or 'group-normalized', got "mean"/);
+    expect(fs.existsSync(p)).toBe(false);
+  }, 180_000);
   it('probe gains are paired differences against the first probe; a judge that is the proxy gains exactly as much', async () => {
     const rm = path.join(dir, 'rm');
     saveModel(rm, loadModel(model, { heads: ['reward'], seed: 4 }));

@@ -49,6 +49,15 @@ export interface RlRunOptions {
    * rloo.ts) or 'ppo'.
    */
   algo?: 'rloo' | 'grpo' | 'ppo';
+  /**
+   * The critic-free step's two settings, each on its own (rloo and grpo only; rloo.ts): the
+   * advantage, 'leave-one-out' (rloo's default) or 'group-normalized' (grpo's); and where the
+   * KL leash enters, 'reward' (β·Σ KL subtracted from each reply's score; rloo's default) or
+   * 'loss' (β·mean k3 added to the loss; grpo's). Mixing them separates what each of GRPO's two
+   * changes does.
+   */
+  advantage?: 'leave-one-out' | 'group-normalized';
+  klPenalty?: 'reward' | 'loss';
   /** 'gold' | 'proxy' | a reward-model directory. */
   reward: string;
   /** Extra reward-model directories scored on every rollout: with `reward`, an ensemble whose disagreement is a monitor. */
@@ -367,6 +376,9 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
   const t0 = performance.now();
   const algo = o.algo ?? 'rloo';
   if (algo !== 'rloo' && algo !== 'grpo' && algo !== 'ppo') throw new Error(`runRl: algo must be rloo, grpo or ppo, got ${JSON.stringify(o.algo)}`);
+  if (algo === 'ppo' && (o.advantage !== undefined || o.klPenalty !== undefined)) throw new Error(`runRl: advantage and klPenalty are settings of the critic-free step (rloo, grpo); ppo has its own (GAE, the KL in the reward)`);
+  if (o.advantage !== undefined && o.advantage !== 'leave-one-out' && o.advantage !== 'group-normalized') throw new Error(`runRl: advantage must be 'leave-one-out' or 'group-normalized', got ${JSON.stringify(o.advantage)}`);
+  if (o.klPenalty !== undefined && o.klPenalty !== 'reward' && o.klPenalty !== 'loss') throw new Error(`runRl: klPenalty must be 'reward' or 'loss', got ${JSON.stringify(o.klPenalty)}`);
   if (algo !== 'ppo' && o.k !== undefined && !(Number.isInteger(o.k) && o.k >= 2)) throw new Error(`runRl: ${algo} compares each reply with the other replies to its prompt: k must be a whole number ≥ 2, got ${o.k}`);
   // Checked before anything is loaded.
   const combineMode = o.rewardCombine ?? 'first';
@@ -486,6 +498,8 @@ export async function runRl(o: RlRunOptions, io: { log: (m: string) => void; onS
     klCoef: klInit,
     klEstimator: o.klEstimator ?? 'k1',
     ...(algo === 'grpo' ? { advantage: 'group-normalized' as const, klPenalty: 'loss' as const } : {}),
+    ...(o.advantage !== undefined ? { advantage: o.advantage } : {}),
+    ...(o.klPenalty !== undefined ? { klPenalty: o.klPenalty } : {}),
     maxNewTokens: o.maxNewTokens ?? 64,
     stopTokenIds: info.stopTokenIds,
     padId,
