@@ -182,7 +182,9 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   const { members, ...single } = o;
   const threads = o.threads ?? defaultThreads();
   const lanes = process.env.ALIGNLAB_PARALLEL_RUNS === '0' ? 1 : Math.max(1, Math.min(members, threads));
-  const memberOpts = (m: number, threads: number): RmRunOptions => ({ ...single, out: memberDir(o.out, m), seed: o.seed + 1000 * (m - 1), splitSeed: o.seed, threads });
+  // Member m (1-based) trains with its own seed; all split the pairs by o.seed (the same held-out set).
+  const memberSeed = (m: number) => o.seed + 1000 * (m - 1);
+  const memberOpts = (m: number, threads: number): RmRunOptions => ({ ...single, out: memberDir(o.out, m), seed: memberSeed(m), splitSeed: o.seed, threads });
   const runs: Awaited<ReturnType<typeof trainRewardModelDetailed>>[] = [];
   const memberThreads: number[] = [];
   if (lanes > 1) {
@@ -201,7 +203,7 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
     }
   } else {
     for (let m = 1; m <= members; m++) {
-      io.log(`reward ensemble: member ${m} of ${members} (seed ${o.seed + 1000 * (m - 1)})`);
+      io.log(`reward ensemble: member ${m} of ${members} (seed ${memberSeed(m)})`);
       runs.push(await trainRewardModelDetailed(memberOpts(m, threads), { log: (s) => io.log(`[member ${m}] ${s}`) }));
       memberThreads.push(threads);
     }
@@ -215,7 +217,7 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   const results = {
     kind: 'reward-ensemble',
     out: o.out,
-    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: o.seed + 1000 * m, threads: memberThreads[m], heldout: r.results.heldout, steps: r.results.steps })),
+    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: memberSeed(m + 1), threads: memberThreads[m], heldout: r.results.heldout, steps: r.results.steps })),
     pairs: runs[0].results.pairs,
     ensemble,
     seconds: (performance.now() - t0) / 1000,
