@@ -220,8 +220,9 @@ const oneOf = (...values: string[]): FieldRule => ({ ok: (v) => values.includes(
 const flag: FieldRule = { ok: (v) => typeof v === 'boolean', expected: 'true or false' };
 
 /**
- * The rule of every profile field; a few ranges depend on other fields (rlK and the critic-free settings on algo, klMin on
- * klCoef, the epochs on fitting the head), which are checked first (in this order).
+ * The rule of every profile field; a few ranges depend on other fields (rlK and the critic-free
+ * settings on algo, klMin on klCoef, the epochs on fitting the head), which are checked first (in
+ * this order).
  */
 function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule> {
   return {
