@@ -218,6 +218,8 @@ const atLeast0: FieldRule = { ok: (v) => isNumber(v) && v >= 0, expected: 'a num
 const between = (lo: number, hi: number, what: string): FieldRule => ({ ok: (v) => isNumber(v) && v >= lo && v <= hi, expected: what });
 const oneOf = (...values: string[]): FieldRule => ({ ok: (v) => values.includes(v as string), expected: `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}` });
 const flag: FieldRule = { ok: (v) => typeof v === 'boolean', expected: 'true or false' };
+/** rlAdvantage and rlKlPenalty with ppo, which has neither setting. */
+const autoWithPpo: FieldRule = { ...oneOf('auto'), expected: "'auto' with ppo (a setting of the critic-free step)" };
 
 /**
  * The rule of every profile field; a few ranges depend on other fields (rlK and the critic-free
@@ -245,8 +247,8 @@ function profileRules(P: OveroptProfile): Record<keyof OveroptProfile, FieldRule
     bonPrompts: whole(1),
     bonPool: whole(1),
     algo: oneOf('ppo', 'rloo', 'grpo'),
-    rlAdvantage: P.algo === 'ppo' ? { ...oneOf('auto'), expected: "'auto' with ppo (a setting of the critic-free step)" } : oneOf('auto', 'leave-one-out', 'group-normalized'),
-    rlKlPenalty: P.algo === 'ppo' ? { ...oneOf('auto'), expected: "'auto' with ppo (a setting of the critic-free step)" } : oneOf('auto', 'reward', 'loss'),
+    rlAdvantage: P.algo === 'ppo' ? autoWithPpo : oneOf('auto', 'leave-one-out', 'group-normalized'),
+    rlKlPenalty: P.algo === 'ppo' ? autoWithPpo : oneOf('auto', 'reward', 'loss'),
     rlSteps: whole(1),
     rlPrompts: whole(1),
     rlK: P.algo !== 'ppo' ? whole(2, ` with ${P.algo} (its baseline is the mean of a prompt's other replies)`) : whole(1),

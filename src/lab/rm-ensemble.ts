@@ -172,8 +172,8 @@ export const memberDir = (out: string, m: number) => path.join(out, `member-${m}
  * Trains `members` reward models (see the file comment) into `out/member-1 …` — with two or more
  * threads, side by side in child processes (side-by-side.ts), as many as there are threads or
  * members, each on threads / processes of them (member m in process (m − 1) mod P); with one
- * thread, or ALIGNLAB_PARALLEL_RUNS=0, one after another — then writes `out/results.json` ({ kind: 'reward-ensemble', members, ensemble })
- * and `out/run_config.json`. Each member's own directory is a complete reward model.
+ * thread, or ALIGNLAB_PARALLEL_RUNS=0, one after another — then writes `out/results.json`
+ * ({ kind: 'reward-ensemble', members, ensemble }) and `out/run_config.json`. Each member's own directory is a complete reward model.
  */
 export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: string) => void }): Promise<Record<string, unknown>> {
   const t0 = performance.now();
@@ -186,10 +186,10 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   const memberSeed = (m: number) => o.seed + 1000 * (m - 1);
   const memberOpts = (m: number, threads: number): RmRunOptions => ({ ...single, out: memberDir(o.out, m), seed: memberSeed(m), splitSeed: o.seed, threads });
   const runs: Awaited<ReturnType<typeof trainRewardModelDetailed>>[] = [];
-  const memberThreads: number[] = [];
+  // Each member's ONNX Runtime threads: its process's share side by side, else all of them.
+  const each = lanes > 1 ? Math.floor(threads / lanes) : threads;
   if (lanes > 1) {
     // Two processes of one thread each beat one process of two (side-by-side.ts).
-    const each = Math.floor(threads / lanes);
     const lane = (l: number) => Array.from({ length: members }, (_, i) => i + 1).filter((m) => (m - 1) % lanes === l);
     io.log(`reward ensemble: ${members} members, ${lanes} side by side, ${each} thread${each > 1 ? 's' : ''} each`);
     const done = await runEach(
@@ -197,15 +197,11 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
       Array.from({ length: lanes }, (_, l) => ({ name: `members ${lane(l).join(', ')}`, opts: lane(l).map((m) => memberOpts(m, each)) })),
       io,
     );
-    for (let m = 1; m <= members; m++) {
-      runs.push(done[(m - 1) % lanes][Math.floor((m - 1) / lanes)]);
-      memberThreads.push(each);
-    }
+    for (let m = 1; m <= members; m++) runs.push(done[(m - 1) % lanes][Math.floor((m - 1) / lanes)]);
   } else {
     for (let m = 1; m <= members; m++) {
       io.log(`reward ensemble: member ${m} of ${members} (seed ${memberSeed(m)})`);
-      runs.push(await trainRewardModelDetailed(memberOpts(m, threads), { log: (s) => io.log(`[member ${m}] ${s}`) }));
-      memberThreads.push(threads);
+      runs.push(await trainRewardModelDetailed(memberOpts(m, each), { log: (s) => io.log(`[member ${m}] ${s}`) }));
     }
   }
   const { held, heldLengths } = runs[0];
@@ -217,7 +213,7 @@ export async function trainRewardEnsemble(o: EnsembleRunOptions, io: { log: (m: 
   const results = {
     kind: 'reward-ensemble',
     out: o.out,
-    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: memberSeed(m + 1), threads: memberThreads[m], heldout: r.results.heldout, steps: r.results.steps })),
+    members: runs.map((r, m) => ({ dir: memberDir(o.out, m + 1), seed: memberSeed(m + 1), threads: each, heldout: r.results.heldout, steps: r.results.steps })),
     pairs: runs[0].results.pairs,
     ensemble,
     seconds: (performance.now() - t0) / 1000,

@@ -17,8 +17,8 @@
  * contending inside the one process's allocator.
  *
  * A job is exactly the in-process call with its options (`runRl`, or `trainRewardModel` —
- * `trainRewardModelDetailed` for an ensemble's members — for each model of a list, in order); its results depend on its own thread count, not on what runs
- * beside it. The child inherits the environment, so the malloc tunables of `bin/alignlab` too.
+ * `trainRewardModelDetailed` for an ensemble's members — for each model of a list, in order);
+ * its results depend on its own thread count, not on what runs beside it. The child inherits the environment, so the malloc tunables of `bin/alignlab` too.
  * Log lines come back prefixed with the job's name. If a job fails, the others are stopped and
  * the first error is thrown.
  *
